@@ -1,0 +1,80 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+/// One set of Swift settings for every target: Swift 6 language mode plus the upcoming features we rely on.
+let swiftSettings: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "hallmark",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "hallmark", targets: ["hallmark"])
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-asn1", from: "1.7.4"),
+    ],
+    targets: [
+        .target(name: "HallmarkCore", swiftSettings: swiftSettings),
+        .target(
+            name: "HallmarkCrypto",
+            dependencies: [
+                "HallmarkCore",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "CryptoExtras", package: "swift-crypto"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(name: "CHallmarkBuildInfo"),
+        .target(
+            name: "HallmarkEngine",
+            dependencies: ["HallmarkCore", "HallmarkCrypto", "CHallmarkBuildInfo"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "HallmarkCommands",
+            dependencies: [
+                "HallmarkCore", "HallmarkEngine",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(name: "hallmark", dependencies: ["HallmarkCommands"], swiftSettings: swiftSettings),
+        .target(
+            name: "HallmarkTestSupport",
+            dependencies: ["HallmarkCore", "HallmarkCrypto", "HallmarkEngine"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "HallmarkCoreTests",
+            dependencies: ["HallmarkCore", "HallmarkTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "HallmarkCryptoTests",
+            dependencies: ["HallmarkCore", "HallmarkCrypto", "HallmarkTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "HallmarkEngineTests",
+            dependencies: ["HallmarkCore", "HallmarkCrypto", "HallmarkEngine", "HallmarkTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "HallmarkEndToEndTests",
+            dependencies: ["HallmarkCore", "HallmarkTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "InteropTests",
+            dependencies: ["HallmarkCore", "HallmarkTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

@@ -1,0 +1,145 @@
+import Crypto
+import Dispatch
+import Foundation
+import HallmarkCore
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Streaming file hashing: one file read once in large blocks, or many files spread over the cores.
+public enum FileHasher {
+    /// Read size: large enough that the hash, not the system calls, sets the pace.
+    static let blockSize = 1 << 20
+
+    /// Streams the file at `path` through `body`, one block at a time.
+    static func stream(_ path: String, _ body: (UnsafeRawBufferPointer) -> Void) throws(HallmarkError) {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw ioError(path, errno) }
+        defer { close(fd) }
+        var info = stat()
+        if fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR {
+            throw .io("\(path): is a directory, not a file")
+        }
+        #if os(Linux)
+        _ = posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL)
+        #endif
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: blockSize, alignment: 4096)
+        defer { buffer.deallocate() }
+        while true {
+            let count = read(fd, buffer.baseAddress, blockSize)
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw ioError(path, errno)
+            }
+            if count == 0 { return }
+            body(UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
+        }
+    }
+
+    static func ioError(_ path: String, _ code: Int32) -> HallmarkError {
+        switch code {
+        case ENOENT: .io("\(path): No such file or directory")
+        case EACCES: .io("\(path): Permission denied")
+        case EISDIR: .io("\(path): is a directory, not a file")
+        default: .io("\(path): \(String(cString: strerror(code)))")
+        }
+    }
+
+    /// The hex digest of one file.
+    public static func hexDigest(ofFileAt path: String, algorithm: DigestAlgorithm) throws(HallmarkError) -> String {
+        switch algorithm {
+        case .sha256: Hex.encode(try sha256Digest(ofFileAt: path))
+        case .sha384: Hex.encode(try sha384Digest(ofFileAt: path))
+        case .sha512:
+            try { () throws(HallmarkError) -> String in
+                var hasher = SHA512()
+                try stream(path) { hasher.update(bufferPointer: $0) }
+                return Hex.encode(hasher.finalize())
+            }()
+        }
+    }
+
+    public static func sha256Digest(ofFileAt path: String) throws(HallmarkError) -> SHA256.Digest {
+        var hasher = SHA256()
+        try stream(path) { hasher.update(bufferPointer: $0) }
+        return hasher.finalize()
+    }
+
+    public static func sha384Digest(ofFileAt path: String) throws(HallmarkError) -> SHA384.Digest {
+        var hasher = SHA384()
+        try stream(path) { hasher.update(bufferPointer: $0) }
+        return hasher.finalize()
+    }
+
+    /// SHA-256, SHA-384 and SHA-512 of a file in one read, for verifying signatures of unknown digest.
+    public static func multiDigest(ofFileAt path: String) throws(HallmarkError)
+        -> (sha256: SHA256.Digest, sha384: SHA384.Digest, sha512: SHA512.Digest)
+    {
+        var a = SHA256()
+        var b = SHA384()
+        var c = SHA512()
+        try stream(path) {
+            a.update(bufferPointer: $0)
+            b.update(bufferPointer: $0)
+            c.update(bufferPointer: $0)
+        }
+        return (a.finalize(), b.finalize(), c.finalize())
+    }
+
+    /// Hex digests of many files, computed in parallel on up to `maximumConcurrency` cores; results keep the
+    /// order of `paths`, each a digest or the error reading that file.
+    public static func hexDigests(
+        ofFilesAt paths: [String], algorithm: DigestAlgorithm,
+        maximumConcurrency: Int = ProcessInfo.processInfo.activeProcessorCount
+    ) -> [Result<String, HallmarkError>] {
+        let results = ResultSlots<String>(count: paths.count)
+        let workers = max(1, min(maximumConcurrency, paths.count))
+        let next = NextIndex()
+        DispatchQueue.concurrentPerform(iterations: workers) { _ in
+            while let index = next.take(below: paths.count) {
+                let result = Result { () throws(HallmarkError) -> String in
+                    try hexDigest(ofFileAt: paths[index], algorithm: algorithm)
+                }
+                results.set(index, result)
+            }
+        }
+        return results.values
+    }
+}
+
+/// A shared work counter for the hashing workers.
+private final class NextIndex: @unchecked Sendable {  // guarded by `lock`
+    private let lock = NSLock()
+    private var value = 0
+
+    func take(below limit: Int) -> Int? {
+        lock.lock()
+        defer { lock.unlock() }
+        guard value < limit else { return nil }
+        defer { value += 1 }
+        return value
+    }
+}
+
+/// Result slots written by parallel workers, each slot by exactly one worker.
+private final class ResultSlots<T: Sendable>: @unchecked Sendable {  // guarded by `lock`
+    private let lock = NSLock()
+    private var slots: [Result<T, HallmarkError>?]
+
+    init(count: Int) { slots = Array(repeating: nil, count: count) }
+
+    func set(_ index: Int, _ value: Result<T, HallmarkError>) {
+        lock.lock()
+        slots[index] = value
+        lock.unlock()
+    }
+
+    var values: [Result<T, HallmarkError>] {
+        lock.lock()
+        defer { lock.unlock() }
+        return slots.map { $0 ?? .failure(.io("internal error: a file was not hashed")) }
+    }
+}

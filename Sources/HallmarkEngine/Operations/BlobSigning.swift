@@ -1,0 +1,86 @@
+import Foundation
+import HallmarkCore
+import HallmarkCrypto
+
+/// `hallmark sign-blob` / `verify-blob`: detached signatures, base64 text as cosign writes them.
+public struct BlobSigning: Sendable {
+    public var context: EngineContext
+
+    public init(context: EngineContext) { self.context = context }
+
+    /// One signature written.
+    public struct Signed: Codable, Sendable {
+        public var file: String
+        public var signature: String
+        public var algorithm: String
+        public var keyId: String
+    }
+
+    /// Signs each file, writing `FILE.sig` (or `outputSignature`, for a single file).
+    public func sign(files: [String], key: PrivateKey, outputSignature: String?) throws(HallmarkError) -> [Signed] {
+        guard !files.isEmpty else { throw .usage("name at least one file to sign") }
+        if outputSignature != nil && files.count > 1 {
+            throw .usage("--output-signature names one file; with several files each gets FILE.sig")
+        }
+        var staged: [FileIO.StagedFile] = []
+        var signed: [Signed] = []
+        do {
+            for file in files {
+                let path = context.resolve(file)
+                guard FileIO.isFile(path) else { throw HallmarkError.io("\(file): No such file (nothing to sign)") }
+                let signature = try key.signature(forFileAt: path)
+                let target = outputSignature ?? file + ".sig"
+                staged.append(try FileIO.stage(Data((Base64.encode(signature) + "\n").utf8), for: context.resolve(target)))
+                signed.append(Signed(file: file, signature: target, algorithm: key.algorithm.signatureAlgorithmName, keyId: key.publicKey.keyID))
+            }
+        } catch let error as HallmarkError {
+            FileIO.discard(staged)
+            throw error
+        } catch {
+            FileIO.discard(staged)
+            throw .io("\(error)")
+        }
+        try FileIO.commit(staged)
+        return signed
+    }
+
+    /// The outcome of verifying one detached signature.
+    public struct Verification: Codable, Sendable {
+        public var file: String
+        public var signature: String
+        public var verified: Bool
+        /// The trusted key that verified it, when one did.
+        public var keyId: String?
+        public var algorithm: String?
+        public var reason: String?
+    }
+
+    /// Verifies `file` against the signature in `signature` (default `FILE.sig`) with any of `keys`.
+    public func verify(file: String, signature: String?, keys: [PublicKey]) throws(HallmarkError) -> Verification {
+        guard !keys.isEmpty else { throw .usage("pass --key with the signer's public key") }
+        let signaturePath = signature ?? file + ".sig"
+        let filePath = context.resolve(file)
+        guard FileIO.isFile(filePath) else { throw .io("\(file): No such file or directory") }
+        let signatureData = try FileIO.read(context.resolve(signaturePath), display: signaturePath, limit: 64 << 10)
+        let candidates = SignatureEncoding.candidates(fromFileContents: signatureData)
+        guard !candidates.isEmpty else { throw .invalidInput("\(signaturePath): the signature file is empty") }
+        var contentByAlgorithm: [KeyAlgorithm: SignedContent] = [:]
+        for key in keys {
+            let content: SignedContent
+            if let cached = contentByAlgorithm[key.algorithm == .ed25519 ? .ed25519 : .rsa] {
+                content = cached
+            } else {
+                content = try SignedContent.file(at: filePath, for: key)
+                contentByAlgorithm[key.algorithm == .ed25519 ? .ed25519 : .rsa] = content
+            }
+            for candidate in candidates where key.isValidSignature(candidate, for: content) {
+                return Verification(file: file, signature: signaturePath, verified: true, keyId: key.keyID,
+                                    algorithm: key.algorithm.rawValue, reason: nil)
+            }
+        }
+        let algorithms = Set(keys.map(\.algorithm.rawValue)).sorted().joined(separator: ", ")
+        return Verification(
+            file: file, signature: signaturePath, verified: false, keyId: nil, algorithm: nil,
+            reason: "\(signaturePath) is not a valid signature of \(file) by the given key (\(algorithms)): the file or signature was changed, or another key signed it")
+    }
+}

@@ -1,0 +1,128 @@
+import Foundation
+import HallmarkCore
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// File reads with size caps and writes that never leave a half-written file behind.
+public enum FileIO {
+    /// Default cap on metadata files read whole (JSON, lists, signatures, keys).
+    public static let defaultReadLimit = 64 << 20
+
+    /// Reads a whole file, refusing files over `limit` bytes. `display` names the file in errors.
+    public static func read(_ path: String, display: String? = nil, limit: Int = defaultReadLimit) throws(HallmarkError) -> Data {
+        let name = display ?? path
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw .io("\(name): No such file or directory")
+        }
+        guard !isDirectory.boolValue else { throw .io("\(name): is a directory, not a file") }
+        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+        guard size <= limit else {
+            throw .invalidInput("\(name): \(size) bytes is over the \(limit)-byte limit for this kind of file")
+        }
+        do {
+            return try Data(contentsOf: URL(fileURLWithPath: path))
+        } catch {
+            throw .io("\(name): cannot read: \(error.localizedDescription)")
+        }
+    }
+
+    /// Reads a UTF-8 text file with a size cap.
+    public static func readText(_ path: String, display: String? = nil, limit: Int = defaultReadLimit) throws(HallmarkError) -> String {
+        let data = try read(path, display: display, limit: limit)
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw .invalidInput("\(display ?? path): not UTF-8 text")
+        }
+        return text
+    }
+
+    /// Writes `data` to a temporary file beside `path`, syncs it, then renames it into place.
+    public static func writeAtomically(_ data: Data, to path: String, mode: mode_t = 0o644) throws(HallmarkError) {
+        let staged = try stage(data, for: path, mode: mode)
+        try commit([staged])
+    }
+
+    /// A file written to a temporary name and waiting to be renamed into place.
+    public struct StagedFile: Sendable {
+        public var temporaryPath: String
+        public var finalPath: String
+    }
+
+    /// Writes `data` to a temporary file in `path`'s directory.
+    public static func stage(_ data: Data, for path: String, mode: mode_t = 0o644) throws(HallmarkError) -> StagedFile {
+        let directory = (path as NSString).deletingLastPathComponent
+        let base = (path as NSString).lastPathComponent
+        let temporary = (directory.isEmpty ? "." : directory) + "/.\(base).tmp-\(getpid())-\(nextCounter())"
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
+        guard fd >= 0 else {
+            throw .io("\(path): cannot write: \(String(cString: strerror(errno))) (is the directory there and writable?)")
+        }
+        var failure: Int32 = 0
+        data.withUnsafeBytes { raw in
+            var offset = 0
+            while offset < raw.count {
+                let written = write(fd, raw.baseAddress! + offset, raw.count - offset)
+                if written < 0 {
+                    if errno == EINTR { continue }
+                    failure = errno
+                    return
+                }
+                offset += written
+            }
+        }
+        if failure == 0, fsync(fd) != 0 { failure = errno }
+        fchmod(fd, mode)
+        close(fd)
+        if failure != 0 {
+            unlink(temporary)
+            throw .io("\(path): cannot write: \(String(cString: strerror(failure)))")
+        }
+        return StagedFile(temporaryPath: temporary, finalPath: path)
+    }
+
+    /// Renames staged files into place; if any rename fails, the remaining temporaries are removed.
+    public static func commit(_ files: [StagedFile]) throws(HallmarkError) {
+        for (index, file) in files.enumerated() {
+            if rename(file.temporaryPath, file.finalPath) != 0 {
+                let code = errno
+                for rest in files[index...] { unlink(rest.temporaryPath) }
+                throw .io("\(file.finalPath): cannot move into place: \(String(cString: strerror(code)))")
+            }
+        }
+    }
+
+    /// Removes staged temporaries (after a later failure).
+    public static func discard(_ files: [StagedFile]) {
+        for file in files { unlink(file.temporaryPath) }
+    }
+
+    private static let counter = Counter()
+    private static func nextCounter() -> Int { counter.next() }
+
+    private final class Counter: @unchecked Sendable {  // guarded by `lock`
+        private let lock = NSLock()
+        private var value = 0
+        func next() -> Int {
+            lock.lock()
+            defer { lock.unlock() }
+            value += 1
+            return value
+        }
+    }
+
+    /// Whether a regular file (not a directory) exists at `path`.
+    public static func isFile(_ path: String) -> Bool {
+        var isDirectory: ObjCBool = false
+        return FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && !isDirectory.boolValue
+    }
+
+    /// Whether a directory exists at `path`.
+    public static func isDirectory(_ path: String) -> Bool {
+        var isDirectory: ObjCBool = false
+        return FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && isDirectory.boolValue
+    }
+}

@@ -1,0 +1,1 @@
+@main struct E { static func main() {} }
