@@ -40,7 +40,7 @@ let package = Package(
         .target(
             name: "HallmarkCommands",
             dependencies: [
-                "HallmarkCore", "HallmarkEngine",
+                "HallmarkCore", "HallmarkCrypto", "HallmarkEngine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings

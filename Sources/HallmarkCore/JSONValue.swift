@@ -348,38 +348,35 @@ extension JSONValue {
         out.append(UInt8(ascii: "\""))
     }
 
-    /// Serializes a number as ECMAScript does (RFC 8785 §3.2.2.3): integers without exponent or fraction,
-    /// other values in the shortest form that round-trips.
+    /// Serializes a number as ECMAScript does (RFC 8785 §3.2.2.3): the shortest round-tripping digits, in
+    /// plain notation for magnitudes in [1e-6, 1e21) and exponent notation outside it.
     static func canonicalNumber(_ text: String) -> String {
         guard let value = Double(text), value.isFinite else { return text }
         if value == 0 { return "0" }
-        if value == value.rounded(), abs(value) < 1e21 {
-            if abs(value) < 9.007_199_254_740_992e15 { return String(Int64(value)) }
-            return String(format: "%.0f", value)
+        // Swift's description gives the shortest digits that round-trip; take them apart.
+        var repr = "\(abs(value))"
+        var exponent = 0
+        if let e = repr.firstIndex(where: { $0 == "e" || $0 == "E" }) {
+            exponent = Int(repr[repr.index(after: e)...]) ?? 0
+            repr = String(repr[..<e])
         }
-        // Swift's description is the shortest round-tripping form; adjust its exponent style to ECMAScript's.
-        var s = "\(value)"
-        if let e = s.firstIndex(of: "e") {
-            var mantissa = String(s[..<e])
-            var exponent = String(s[s.index(after: e)...])
-            if mantissa.hasSuffix(".0") { mantissa.removeLast(2) }
-            if !exponent.hasPrefix("-") && !exponent.hasPrefix("+") { exponent = "+" + exponent }
-            let expValue = Int(exponent) ?? 0
-            if expValue >= -6 && expValue < 21 {
-                return String(format: "%.17g", value).trimmingTrailingZeroFraction()
-            }
-            s = mantissa + "e" + exponent
+        let parts = repr.split(separator: ".", omittingEmptySubsequences: false)
+        var digits = Array(String(parts[0]) + (parts.count > 1 ? String(parts[1]) : ""))
+        var point = parts[0].count + exponent
+        while digits.count > 1, digits.first == "0" {
+            digits.removeFirst()
+            point -= 1
         }
-        return s
-    }
-}
-
-extension String {
-    fileprivate func trimmingTrailingZeroFraction() -> String {
-        guard contains(".") else { return self }
-        var s = self
-        while s.hasSuffix("0") { s.removeLast() }
-        if s.hasSuffix(".") { s.removeLast() }
-        return s
+        while digits.count > 1, digits.last == "0" { digits.removeLast() }
+        let k = digits.count
+        let n = point
+        let sign = value < 0 ? "-" : ""
+        let d = String(digits)
+        if k <= n && n <= 21 { return sign + d + String(repeating: "0", count: n - k) }
+        if 0 < n && n <= 21 { return sign + String(digits[0..<n]) + "." + String(digits[n...]) }
+        if -6 < n && n <= 0 { return sign + "0." + String(repeating: "0", count: -n) + d }
+        let e = n - 1
+        let mantissa = k == 1 ? d : String(digits[0]) + "." + String(digits[1...])
+        return sign + mantissa + "e" + (e < 0 ? "-" : "+") + String(abs(e))
     }
 }

@@ -1,1 +1,8 @@
-@main struct E { static func main() {} }
+import HallmarkCommands
+
+@main
+struct Entrypoint {
+    static func main() {
+        HallmarkCommand.main()
+    }
+}

@@ -1,0 +1,112 @@
+import ArgumentParser
+import Foundation
+import HallmarkCore
+import HallmarkEngine
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The root `hallmark` command.
+public struct HallmarkCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "hallmark",
+        abstract: "Build, sign, describe and verify software releases that anyone can check offline.",
+        discussion: """
+            Exit codes: 0 success or verified, 1 verification failed, 2 usage or input error.
+
+            Examples:
+              $ hallmark keys generate --out release
+              $ hallmark sign dist/v1.0.0 --key release.key
+              $ hallmark verify dist/v1.0.0 --key release.pub
+            """,
+        version: VersionInfo.releaseVersion,
+        subcommands: [
+            VersionCommand.self, KeysCommand.self, ChecksumCommand.self, SignBlobCommand.self, VerifyBlobCommand.self,
+            AttestCommand.self, VerifyAttestationCommand.self, SignCommand.self, VerifyCommand.self,
+        ]
+    )
+
+    public init() {}
+
+    /// Runs the command line and exits with Hallmark's documented codes (usage errors exit 2, not 64).
+    public static func main(_ arguments: [String]? = nil) -> Never {
+        do {
+            var command = try parseAsRoot(arguments)
+            try command.run()
+            terminate(0)
+        } catch let code as ExitCode {
+            terminate(code.rawValue)
+        } catch {
+            let exitCode = exitCode(for: error)
+            if exitCode == .success {
+                print(fullMessage(for: error))
+                terminate(0)
+            }
+            let message = fullMessage(for: error)
+            FileHandle.standardError.write(Data((message.hasSuffix("\n") ? message : message + "\n").utf8))
+            terminate(exitCode == .validationFailure ? 2 : exitCode.rawValue)
+        }
+    }
+}
+
+/// `--format text|json`, shared by every command that reports.
+struct OutputOptions: ParsableArguments {
+    enum Format: String, ExpressibleByArgument, CaseIterable {
+        case text, json
+    }
+
+    @Option(name: .long, help: "Output format: text for people, json for machines.")
+    var format: Format = .text
+}
+
+/// Maps library errors to one stderr line and an exit code, and prints reports.
+enum Terminal {
+    static func error(_ message: String) {
+        FileHandle.standardError.write(Data("hallmark: error: \(message)\n".utf8))
+    }
+
+    static func warning(_ message: String) {
+        FileHandle.standardError.write(Data("hallmark: \(message)\n".utf8))
+    }
+
+    /// The exit code for a library error: 1 when something was checked and found wrong, 2 otherwise.
+    static func exitCode(for error: HallmarkError) -> Int32 {
+        error.code == .verificationFailed ? 1 : 2
+    }
+
+    /// Runs `body`, turning a `HallmarkError` into a one-line message and its exit code.
+    static func run(_ body: () throws(HallmarkError) -> Void) throws(ExitCode) {
+        do {
+            try body()
+        } catch {
+            // An empty message means the command already reported the failure itself.
+            if !error.message.isEmpty { Terminal.error(error.message) }
+            throw ExitCode(exitCode(for: error))
+        }
+    }
+
+    /// Prints a value as pretty, sorted JSON.
+    static func printJSON(_ value: some Encodable) throws(HallmarkError) {
+        do {
+            FileHandle.standardOutput.write(try CanonicalJSON.prettyData(value))
+        } catch {
+            throw .io("cannot encode output: \(error)")
+        }
+    }
+
+    static func print(_ line: String) {
+        FileHandle.standardOutput.write(Data((line + "\n").utf8))
+    }
+}
+
+/// Ends the process with `code`.
+private func terminate(_ code: Int32) -> Never {
+    #if canImport(Glibc)
+    Glibc.exit(code)
+    #else
+    Darwin.exit(code)
+    #endif
+}

@@ -1,0 +1,128 @@
+import Foundation
+import HallmarkCore
+import HallmarkCrypto
+import HallmarkEngine
+import HallmarkTestSupport
+import Testing
+
+@Suite struct ReleaseTests {
+    struct Release {
+        let dir: TemporaryDirectory
+        let key: PrivateKey
+        var context: EngineContext { EngineContext(environment: [:], workingDirectory: dir.path) }
+
+        init(algorithm: KeyAlgorithm = .ed25519) throws {
+            dir = try TemporaryDirectory()
+            key = try PrivateKey.generate(algorithm)
+            try dir.write("rel/app-linux-amd64.tar.gz", Data(repeating: 7, count: 100_000))
+            try dir.write("rel/app windows.zip", "zip bytes")
+            try dir.write("rel/docs/README.md", "# app\n")
+        }
+
+        func sign() throws -> ReleaseSigning.Result { try ReleaseSigning(context: context).sign(directory: "rel", key: key) }
+
+        func verify(keys: [PublicKey]? = nil, policy: ReleaseVerification.SignaturePolicy = .required) throws -> ReleaseVerification.Report {
+            try ReleaseVerification(context: context).verify(directory: "rel", keys: keys ?? [key.publicKey], policy: policy)
+        }
+    }
+
+    @Test(arguments: [KeyAlgorithm.ed25519, .ecdsaP256, .ecdsaP384])
+    func signedReleaseVerifies(_ algorithm: KeyAlgorithm) throws {
+        let release = try Release(algorithm: algorithm)
+        let result = try release.sign()
+        #expect(result.wroteChecksums)
+        #expect(result.signed == ["app windows.zip", "app-linux-amd64.tar.gz", "checksums.txt", "docs/README.md"])
+        let report = try release.verify()
+        #expect(report.verified, "\(report.problems)")
+        #expect(report.files.allSatisfy { $0.signature == .verified })
+        let set = try CanonicalJSON.decode(SignatureSet.self, from: release.dir.read("rel/signatures.json"), source: "s")
+        #expect(set.files.map(\.name) == result.signed)
+        #expect(set.files.allSatisfy { $0.keyId == release.key.publicKey.keyID })
+    }
+
+    @Test func signingTwiceGivesIdenticalBytesWithEd25519() throws {
+        let release = try Release()
+        _ = try release.sign()
+        let first = try release.dir.snapshot()
+        _ = try release.sign()
+        #expect(try release.dir.snapshot() == first)
+    }
+
+    @Test func everyTamperingIsCaughtAndNamed() throws {
+        let tamperings: [(String, (TemporaryDirectory) throws -> Void, String)] = [
+            ("flipped byte", { try $0.write("rel/app windows.zip", "zip bytez") }, "app windows.zip: sha256"),
+            ("missing file", { try FileManager.default.removeItem(atPath: $0.url("rel/docs/README.md")) }, "docs/README.md: missing"),
+            ("extra file", { try $0.write("rel/docs/.hidden", "x") }, "docs/.hidden: not listed"),
+            ("flipped signature", {
+                let sig = try $0.read("rel/app windows.zip.sig")
+                var bytes = Array(Data(base64Encoded: String(decoding: sig, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))!)
+                bytes[5] ^= 1
+                try $0.write("rel/app windows.zip.sig", Data(bytes).base64EncodedString())
+            }, "app windows.zip: the signature"),
+            ("swapped signatures", {
+                let a = try $0.read("rel/app windows.zip.sig")
+                try $0.write("rel/app windows.zip.sig", try $0.read("rel/docs/README.md.sig"))
+                try $0.write("rel/docs/README.md.sig", a)
+            }, "does not verify"),
+            ("edited checksums.txt", {
+                var text = String(decoding: try $0.read("rel/checksums.txt"), as: UTF8.self)
+                text = text.replacingOccurrences(of: "app windows.zip", with: "app_windows.zip")
+                try $0.write("rel/checksums.txt", text)
+            }, "checksums.txt: the signature"),
+            ("traversal in checksums.txt", {
+                try $0.write("rel/checksums.txt", String(decoding: try $0.read("rel/checksums.txt"), as: UTF8.self)
+                    + "\(String(repeating: "0", count: 64))  ../outside\n")
+            }, "'..' would leave the directory"),
+            ("absolute path in checksums.txt", {
+                try $0.write("rel/checksums.txt", String(decoding: try $0.read("rel/checksums.txt"), as: UTF8.self)
+                    + "\(String(repeating: "0", count: 64))  /etc/passwd\n")
+            }, "absolute paths are not allowed"),
+            ("symlink in place of a file", {
+                try FileManager.default.removeItem(atPath: $0.url("rel/docs/README.md"))
+                try FileManager.default.createSymbolicLink(atPath: $0.url("rel/docs/README.md"), withDestinationPath: "/etc/hostname")
+            }, "not a regular file"),
+        ]
+        for (label, tamper, expected) in tamperings {
+            let release = try Release()
+            _ = try release.sign()
+            try tamper(release.dir)
+            let report = try release.verify()
+            #expect(!report.verified, "\(label) was not caught")
+            #expect(report.problems.contains { $0.contains(expected) }, "\(label): \(report.problems)")
+        }
+    }
+
+    @Test func untrustedKeyIsNamedAsSuch() throws {
+        let release = try Release()
+        _ = try release.sign()
+        let report = try release.verify(keys: [try PrivateKey.generate(.ed25519).publicKey])
+        #expect(!report.verified)
+        #expect(report.files.allSatisfy { $0.signature == .untrusted })
+        #expect(report.problems.first?.contains("not a trusted key") == true)
+    }
+
+    @Test func unsignedReleasesNeedAllowUnsigned() throws {
+        let release = try Release()
+        let list = try Checksums(context: release.context).create(
+            files: ["app windows.zip", "app-linux-amd64.tar.gz", "docs/README.md"].map { "rel/" + $0 }, algorithm: .sha256)
+        let relative = ChecksumList(entries: list.entries.map { ChecksumEntry(algorithm: .sha256, digest: $0.digest, path: String($0.path.dropFirst(4))) })
+        try release.dir.write("rel/checksums.txt", relative.gnuData)
+        #expect(try !release.verify().verified)
+        #expect(try release.verify(keys: [], policy: .allowUnsigned).verified)
+        #expect(throws: HallmarkError.self) { _ = try release.verify(keys: []) }
+    }
+
+    @Test func failedSigningLeavesTheDirectoryUnchanged() throws {
+        let release = try Release()
+        try release.dir.write("rel/checksums.txt", "\(String(repeating: "0", count: 64))  app windows.zip\n")
+        let before = try release.dir.snapshot()
+        #expect(throws: HallmarkError.self) { _ = try release.sign() }
+        #expect(try release.dir.snapshot() == before)
+    }
+
+    @Test func signingRefusesSymlinks() throws {
+        let release = try Release()
+        try FileManager.default.createSymbolicLink(atPath: release.dir.url("rel/link"), withDestinationPath: "/etc/hostname")
+        #expect { _ = try release.sign() } throws: { ($0 as? HallmarkError)?.message.contains("not a regular file") == true }
+    }
+}
