@@ -62,7 +62,8 @@ public struct Checksums: Sendable {
 
         public var mismatched: Int { lines.filter { $0.status == .failed }.count }
         public var unreadable: Int { lines.filter { $0.status == .unreadable }.count }
-        public var verifiedCount: Int { lines.filter { $0.status == .ok || $0.status == .failed }.count }
+        /// Files whose digest matched (GNU counts only these as "verified").
+        public var verifiedCount: Int { lines.filter { $0.status == .ok }.count }
         /// True when no line was a checksum line at all.
         public var noProperLines: Bool { lines.isEmpty }
 
