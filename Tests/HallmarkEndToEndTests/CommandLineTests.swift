@@ -160,6 +160,25 @@ import Testing
         }
     }
 
+    @Test func checkQuietAndJSONOutput() throws {
+        let dir = try TemporaryDirectory()
+        try dir.write("a", "a")
+        try dir.write("b", "b")
+        #expect(try ProcessRunner.hallmark(["checksum", "a", "b", "--output", "SUMS"], in: dir.path).status == 0)
+        let quiet = try ProcessRunner.hallmark(["checksum", "--check", "SUMS", "--quiet"], in: dir.path)
+        #expect(quiet.status == 0)
+        #expect(quiet.stdout.isEmpty)
+        try dir.write("b", "B")
+        let failed = try ProcessRunner.hallmark(["checksum", "--check", "SUMS", "--quiet"], in: dir.path)
+        #expect(failed.status == 1)
+        #expect(failed.stdout == "b: FAILED\n")
+        let json = try ProcessRunner.hallmark(["checksum", "--check", "SUMS", "--format", "json"], in: dir.path)
+        #expect(json.status == 1)
+        let report = try #require(try JSONSerialization.jsonObject(with: json.stdoutData) as? [String: Any])
+        let lines = try #require(report["lines"] as? [[String: Any]])
+        #expect(lines.map { $0["status"] as? String } == ["OK", "FAILED"])
+    }
+
     @Test func checksumWritesSortedListsAtomically() throws {
         let dir = try TemporaryDirectory()
         try dir.write("b.txt", "b")

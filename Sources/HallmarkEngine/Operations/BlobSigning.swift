@@ -79,8 +79,10 @@ public struct BlobSigning: Sendable {
             }
         }
         let algorithms = Set(keys.map(\.algorithm.rawValue)).sorted().joined(separator: ", ")
+        let rsaHint = keys.contains { $0.algorithm == .rsa }
+            ? " (RSA-PSS signatures must use a digest-length salt: openssl dgst -sigopt rsa_pss_saltlen:digest)" : ""
         return Verification(
             file: file, signature: signaturePath, verified: false, keyId: nil, algorithm: nil,
-            reason: "\(signaturePath) is not a valid signature of \(file) by the given key (\(algorithms)): the file or signature was changed, or another key signed it")
+            reason: "\(signaturePath) is not a valid signature of \(file) by the given key (\(algorithms)): the file or signature was changed, or another key signed it\(rsaHint)")
     }
 }
