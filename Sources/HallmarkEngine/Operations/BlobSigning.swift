@@ -64,14 +64,17 @@ public struct BlobSigning: Sendable {
         let signatureData = try FileIO.read(context.resolve(signaturePath), display: signaturePath, limit: 64 << 10)
         let candidates = SignatureEncoding.candidates(fromFileContents: signatureData)
         guard !candidates.isEmpty else { throw .invalidInput("\(signaturePath): the signature file is empty") }
-        var contentByAlgorithm: [KeyAlgorithm: SignedContent] = [:]
+        // Ed25519 needs the bytes themselves, the other algorithms only digests: read the file at most once each way.
+        var mapped: SignedContent?
+        var digested: SignedContent?
         for key in keys {
             let content: SignedContent
-            if let cached = contentByAlgorithm[key.algorithm == .ed25519 ? .ed25519 : .rsa] {
-                content = cached
+            if key.algorithm == .ed25519 {
+                if mapped == nil { mapped = try SignedContent.file(at: filePath, for: key) }
+                content = mapped!
             } else {
-                content = try SignedContent.file(at: filePath, for: key)
-                contentByAlgorithm[key.algorithm == .ed25519 ? .ed25519 : .rsa] = content
+                if digested == nil { digested = try SignedContent.file(at: filePath, for: key) }
+                content = digested!
             }
             for candidate in candidates where key.isValidSignature(candidate, for: content) {
                 return Verification(file: file, signature: signaturePath, verified: true, keyId: key.keyID,
