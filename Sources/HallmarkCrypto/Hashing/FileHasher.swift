@@ -14,14 +14,17 @@ public enum FileHasher {
     /// Read size: large enough that the hash, not the system calls, sets the pace.
     static let blockSize = 1 << 20
 
-    /// Streams the file at `path` through `body`, one block at a time.
-    static func stream(_ path: String, _ body: (UnsafeRawBufferPointer) -> Void) throws(HallmarkError) {
+    /// Streams the file at `path` through `body`, one block at a time; errors name the file as `display`.
+    static func stream(
+        _ path: String, display: String? = nil, _ body: (UnsafeRawBufferPointer) -> Void
+    ) throws(HallmarkError) {
+        let name = display ?? path
         let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw ioError(path, errno) }
+        guard fd >= 0 else { throw ioError(name, errno) }
         defer { close(fd) }
         var info = stat()
         if fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR {
-            throw .io("\(path): is a directory, not a file")
+            throw .io("\(name): is a directory, not a file")
         }
         #if os(Linux)
         _ = posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL)
@@ -32,7 +35,7 @@ public enum FileHasher {
             let count = read(fd, buffer.baseAddress, blockSize)
             if count < 0 {
                 if errno == EINTR { continue }
-                throw ioError(path, errno)
+                throw ioError(name, errno)
             }
             if count == 0 { return }
             body(UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
@@ -48,17 +51,23 @@ public enum FileHasher {
         }
     }
 
-    /// The hex digest of one file.
-    public static func hexDigest(ofFileAt path: String, algorithm: DigestAlgorithm) throws(HallmarkError) -> String {
+    /// The hex digest of one file; errors name it as `display` (default: the path).
+    public static func hexDigest(
+        ofFileAt path: String, algorithm: DigestAlgorithm, display: String? = nil
+    ) throws(HallmarkError) -> String {
         switch algorithm {
-        case .sha256: Hex.encode(try sha256Digest(ofFileAt: path))
-        case .sha384: Hex.encode(try sha384Digest(ofFileAt: path))
+        case .sha256:
+            var hasher = SHA256()
+            try stream(path, display: display) { hasher.update(bufferPointer: $0) }
+            return Hex.encode(hasher.finalize())
+        case .sha384:
+            var hasher = SHA384()
+            try stream(path, display: display) { hasher.update(bufferPointer: $0) }
+            return Hex.encode(hasher.finalize())
         case .sha512:
-            try { () throws(HallmarkError) -> String in
-                var hasher = SHA512()
-                try stream(path) { hasher.update(bufferPointer: $0) }
-                return Hex.encode(hasher.finalize())
-            }()
+            var hasher = SHA512()
+            try stream(path, display: display) { hasher.update(bufferPointer: $0) }
+            return Hex.encode(hasher.finalize())
         }
     }
 
@@ -90,9 +99,9 @@ public enum FileHasher {
     }
 
     /// Hex digests of many files, computed in parallel on up to `maximumConcurrency` cores; results keep the
-    /// order of `paths`, each a digest or the error reading that file.
+    /// order of `paths`, each a digest or the error reading that file (named by `displayNames` when given).
     public static func hexDigests(
-        ofFilesAt paths: [String], algorithm: DigestAlgorithm,
+        ofFilesAt paths: [String], algorithm: DigestAlgorithm, displayNames: [String]? = nil,
         maximumConcurrency: Int = ProcessInfo.processInfo.activeProcessorCount
     ) -> [Result<String, HallmarkError>] {
         let results = ResultSlots<String>(count: paths.count)
@@ -101,7 +110,7 @@ public enum FileHasher {
         DispatchQueue.concurrentPerform(iterations: workers) { _ in
             while let index = next.take(below: paths.count) {
                 let result = Result { () throws(HallmarkError) -> String in
-                    try hexDigest(ofFileAt: paths[index], algorithm: algorithm)
+                    try hexDigest(ofFileAt: paths[index], algorithm: algorithm, display: displayNames?[index])
                 }
                 results.set(index, result)
             }

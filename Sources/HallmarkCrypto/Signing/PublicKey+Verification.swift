@@ -4,29 +4,30 @@ import Foundation
 import HallmarkCore
 
 /// What a message is, for verification: its bytes, or only its digests (large files are streamed once).
+/// Digests of in-memory bytes are computed only when a key asks for them (Ed25519 never does).
 public struct SignedContent: Sendable {
     /// The full bytes, when they are at hand (needed for Ed25519).
     public var bytes: Data?
-    public var sha256: SHA256.Digest
-    public var sha384: SHA384.Digest?
-    public var sha512: SHA512.Digest?
+    private var storedSHA256: SHA256.Digest?
+    private var storedSHA384: SHA384.Digest?
+    private var storedSHA512: SHA512.Digest?
 
     /// Content held in memory.
     public init(bytes: Data) {
         self.bytes = bytes
-        self.sha256 = SHA256.hash(data: bytes)
-        self.sha384 = SHA384.hash(data: bytes)
-        self.sha512 = SHA512.hash(data: bytes)
     }
 
-    init(bytes: Data?, sha256: SHA256.Digest, sha384: SHA384.Digest?, sha512: SHA512.Digest?) {
-        self.bytes = bytes
-        self.sha256 = sha256
-        self.sha384 = sha384
-        self.sha512 = sha512
+    init(sha256: SHA256.Digest, sha384: SHA384.Digest, sha512: SHA512.Digest) {
+        storedSHA256 = sha256
+        storedSHA384 = sha384
+        storedSHA512 = sha512
     }
 
-    /// A file's content: mapped for Ed25519 keys, digests computed for the others.
+    var sha256: SHA256.Digest { storedSHA256 ?? SHA256.hash(data: bytes ?? Data()) }
+    var sha384: SHA384.Digest { storedSHA384 ?? SHA384.hash(data: bytes ?? Data()) }
+    var sha512: SHA512.Digest { storedSHA512 ?? SHA512.hash(data: bytes ?? Data()) }
+
+    /// A file's content: mapped for Ed25519 keys, digests computed in one read for the others.
     public static func file(at path: String, for key: PublicKey) throws(HallmarkError) -> SignedContent {
         if key.algorithm == .ed25519 {
             do {
@@ -36,7 +37,7 @@ public struct SignedContent: Sendable {
             }
         }
         let digests = try FileHasher.multiDigest(ofFileAt: path)
-        return SignedContent(bytes: nil, sha256: digests.sha256, sha384: digests.sha384, sha512: digests.sha512)
+        return SignedContent(sha256: digests.sha256, sha384: digests.sha384, sha512: digests.sha512)
     }
 }
 
@@ -57,15 +58,14 @@ extension PublicKey {
         case .p384(let k):
             guard let s = Self.ecdsaSignature(signature, rawLength: 96, make: P384.Signing.ECDSASignature.init(rawRepresentation:),
                                               der: P384.Signing.ECDSASignature.init(derRepresentation:)) else { return false }
-            if let d = content.sha384, k.isValidSignature(s, for: d) { return true }
-            return k.isValidSignature(s, for: content.sha256)
+            return k.isValidSignature(s, for: content.sha384) || k.isValidSignature(s, for: content.sha256)
         case .rsa(let k):
             let s = _RSA.Signing.RSASignature(rawRepresentation: signature)
-            if k.isValidSignature(s, for: content.sha256, padding: .insecurePKCS1v1_5) { return true }
-            if k.isValidSignature(s, for: content.sha256, padding: .PSS) { return true }
-            if let d = content.sha384, k.isValidSignature(s, for: d, padding: .insecurePKCS1v1_5) { return true }
-            if let d = content.sha512, k.isValidSignature(s, for: d, padding: .insecurePKCS1v1_5) { return true }
-            return false
+            let sha256 = content.sha256
+            return k.isValidSignature(s, for: sha256, padding: .insecurePKCS1v1_5)
+                || k.isValidSignature(s, for: sha256, padding: .PSS)
+                || k.isValidSignature(s, for: content.sha384, padding: .insecurePKCS1v1_5)
+                || k.isValidSignature(s, for: content.sha512, padding: .insecurePKCS1v1_5)
         }
     }
 

@@ -83,7 +83,8 @@ public struct Attestation: Sendable {
         var keyIDs: [String] = []
         var statementSubjects: [ResourceDescriptor] = []
         var seenType: String?
-        let subjectDigests = FileHasher.hexDigests(ofFilesAt: subjects.map(context.resolve), algorithm: .sha256)
+        let subjectDigests = FileHasher.hexDigests(
+            ofFilesAt: subjects.map(context.resolve), algorithm: .sha256, displayNames: subjects)
         for (index, envelope) in envelopes.enumerated() {
             let label = envelopes.count > 1 ? "\(file) envelope \(index + 1)" : file
             guard envelope.payloadType == DSSEEnvelope.inTotoPayloadType else {
@@ -109,7 +110,7 @@ public struct Attestation: Sendable {
                 case .success(let hex) where statement.subjects(matchingSHA256: hex).isEmpty:
                     problems.append("\(label): \(subject) (sha256 \(hex.prefix(12))…) is not a subject of the Statement")
                 case .failure(let error):
-                    throw HallmarkError(error.code, error.message.replacingOccurrences(of: context.resolve(subject), with: subject))
+                    throw error
                 default: break
                 }
             }

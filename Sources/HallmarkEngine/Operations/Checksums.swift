@@ -11,12 +11,12 @@ public struct Checksums: Sendable {
     /// Hashes `files` in parallel and returns the list, sorted by name.
     public func create(files: [String], algorithm: DigestAlgorithm) throws(HallmarkError) -> ChecksumList {
         guard !files.isEmpty else { throw .usage("name at least one file to hash") }
-        let results = FileHasher.hexDigests(ofFilesAt: files.map(context.resolve), algorithm: algorithm)
+        let results = FileHasher.hexDigests(ofFilesAt: files.map(context.resolve), algorithm: algorithm, displayNames: files)
         var entries: [ChecksumEntry] = []
         for (file, result) in zip(files, results) {
             switch result {
             case .success(let digest): entries.append(ChecksumEntry(algorithm: algorithm, digest: digest, path: file))
-            case .failure(let error): throw HallmarkError(error.code, error.message.replacingOccurrences(of: context.resolve(file), with: file))
+            case .failure(let error): throw error
             }
         }
         return ChecksumList(entries: entries)
@@ -111,7 +111,8 @@ public struct Checksums: Sendable {
     /// Checks parsed entries against files under `baseDirectory`.
     public func check(_ parsed: ChecksumList, listName: String, baseDirectory: String, options: CheckOptions) -> CheckReport {
         let paths = parsed.entries.map { (baseDirectory as NSString).appendingPathComponent($0.path) }
-        let results = FileHasher.hexDigests(ofFilesAt: paths, algorithm: options.algorithm)
+        let results = FileHasher.hexDigests(
+            ofFilesAt: paths, algorithm: options.algorithm, displayNames: parsed.entries.map(\.path))
         var lines: [CheckReport.Line] = []
         for (entry, result) in zip(parsed.entries, results) {
             var line = CheckReport.Line(
@@ -125,8 +126,7 @@ public struct Checksums: Sendable {
                 let missing = !FileManager.default.fileExists(atPath: (baseDirectory as NSString).appendingPathComponent(entry.path))
                 if options.ignoreMissing && missing { line.status = .skipped } else {
                     line.status = .unreadable
-                    line.error = missing ? "\(entry.path): No such file or directory"
-                        : error.message.replacingOccurrences(of: baseDirectory + "/", with: "")
+                    line.error = error.message
                 }
             }
             lines.append(line)
