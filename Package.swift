@@ -18,6 +18,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
         .package(url: "https://github.com/apple/swift-asn1", from: "1.7.4"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
     ],
     targets: [
         .target(name: "HallmarkCore", swiftSettings: swiftSettings),
@@ -32,9 +34,15 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(name: "CHallmarkBuildInfo"),
+        .systemLibrary(name: "CSystemZlib", providers: [.apt(["zlib1g-dev"])]),
+        .target(name: "HallmarkArchive", dependencies: ["HallmarkCore", "CSystemZlib"], swiftSettings: swiftSettings),
         .target(
             name: "HallmarkEngine",
-            dependencies: ["HallmarkCore", "HallmarkCrypto", "CHallmarkBuildInfo"],
+            dependencies: [
+                "HallmarkCore", "HallmarkCrypto", "HallmarkArchive", "CHallmarkBuildInfo",
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Mustache", package: "swift-mustache"),
+            ],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -59,6 +67,11 @@ let package = Package(
         .testTarget(
             name: "HallmarkCryptoTests",
             dependencies: ["HallmarkCore", "HallmarkCrypto", "HallmarkTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "HallmarkArchiveTests",
+            dependencies: ["HallmarkCore", "HallmarkArchive", "HallmarkTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

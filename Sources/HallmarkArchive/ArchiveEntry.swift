@@ -1,0 +1,127 @@
+import Foundation
+import HallmarkCore
+
+/// The archive formats Hallmark writes.
+public enum ArchiveFormat: String, Sendable, Codable, CaseIterable {
+    case tarGz = "tar.gz"
+    case zip
+
+    /// The file-name extension, with its dot.
+    public var fileExtension: String { "." + rawValue }
+
+    /// The IANA media type of the archive.
+    public var mediaType: String {
+        switch self {
+        case .tarGz: "application/gzip"
+        case .zip: "application/zip"
+        }
+    }
+}
+
+/// One member of an archive: a regular file (from disk or from memory) or a directory.
+public struct ArchiveEntry: Sendable, Equatable {
+    public enum Content: Sendable, Equatable {
+        /// A file on disk, streamed into the archive.
+        case file(String)
+        /// Bytes held in memory.
+        case data(Data)
+        /// A directory entry.
+        case directory
+    }
+
+    /// The `/`-separated path inside the archive.
+    public var path: String
+    public var content: Content
+    /// Permission bits only (0755 for executables and directories, 0644 for everything else).
+    public var mode: UInt32
+
+    public init(path: String, content: Content, mode: UInt32) {
+        self.path = path
+        self.content = content
+        self.mode = mode
+    }
+
+    public static func executable(_ path: String, from source: String) -> ArchiveEntry {
+        ArchiveEntry(path: path, content: .file(source), mode: 0o755)
+    }
+
+    public static func regular(_ path: String, from source: String) -> ArchiveEntry {
+        ArchiveEntry(path: path, content: .file(source), mode: 0o644)
+    }
+
+    public var isDirectory: Bool { content == .directory }
+}
+
+/// Writes archives whose bytes depend only on the entries' paths, contents and modes and on one fixed time:
+/// entries sorted by path, parents listed before children, uid/gid 0 without names, no wall-clock times.
+public struct DeterministicArchiver: Sendable {
+    /// Modification time of every entry, in seconds since the epoch (from `SOURCE_DATE_EPOCH` or the commit).
+    public var modificationTime: Int64
+    /// zlib compression level, 0–9 (6 is gzip's default).
+    public var compressionLevel: Int32
+
+    public init(modificationTime: Int64, compressionLevel: Int32 = 6) {
+        self.modificationTime = modificationTime
+        self.compressionLevel = compressionLevel
+    }
+
+    /// The entries as they will be written: safe relative paths, sorted, with a directory entry for every
+    /// parent directory. Throws on an unsafe or duplicate path.
+    public static func normalized(_ entries: [ArchiveEntry]) throws(HallmarkError) -> [ArchiveEntry] {
+        var byPath: [String: ArchiveEntry] = [:]
+        for entry in entries {
+            var path = entry.path
+            while path.hasSuffix("/") { path.removeLast() }
+            if let reason = RelativePath.unsafeReason(path) {
+                throw .invalidInput("archive member \"\(entry.path)\": \(reason)")
+            }
+            if byPath[path] != nil { throw .invalidInput("archive member \"\(path)\" is named twice") }
+            var normalized = entry
+            normalized.path = path
+            normalized.mode = entry.isDirectory ? 0o755 : (entry.mode & 0o111 != 0 ? 0o755 : 0o644)
+            byPath[path] = normalized
+            var parent = Self.parent(of: path)
+            while !parent.isEmpty {
+                if let existing = byPath[parent], !existing.isDirectory {
+                    throw .invalidInput("archive member \"\(parent)\" is both a file and a directory")
+                }
+                byPath[parent] = ArchiveEntry(path: parent, content: .directory, mode: 0o755)
+                parent = Self.parent(of: parent)
+            }
+        }
+        return byPath.values.sorted { $0.path.utf8.lexicographicallyPrecedes($1.path.utf8) }
+    }
+
+    static func parent(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "" }
+        return String(path[..<slash])
+    }
+
+    /// Writes `entries` as `format` to `path` (created or truncated) and returns the archive's size.
+    @discardableResult
+    public func write(_ entries: [ArchiveEntry], format: ArchiveFormat, to path: String) throws(HallmarkError) -> UInt64 {
+        let sorted = try Self.normalized(entries)
+        let output = try OutputFile(path: path)
+        do {
+            switch format {
+            case .tarGz:
+                let gzip = try GzipStream(level: compressionLevel, sink: output)
+                var tar = TarWriter(modificationTime: modificationTime) { bytes throws(HallmarkError) in
+                    try gzip.compress(bytes)
+                }
+                for entry in sorted { try tar.append(entry) }
+                try tar.finish()
+                try gzip.finish()
+            case .zip:
+                var zip = ZipWriter(modificationTime: modificationTime, level: compressionLevel, output: output)
+                for entry in sorted { try zip.append(entry) }
+                try zip.finish()
+            }
+            try output.close()
+        } catch {
+            output.abandon()
+            throw error
+        }
+        return output.bytesWritten
+    }
+}

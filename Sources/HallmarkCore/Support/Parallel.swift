@@ -1,0 +1,50 @@
+import Dispatch
+import Foundation
+
+/// Runs independent jobs on up to `width` threads and keeps their results in order.
+public enum Parallel {
+    /// Applies `body` to every element, at most `width` at a time; results keep the input order.
+    public static func map<Element: Sendable, Value: Sendable, Failure: Error>(
+        _ elements: [Element], width: Int = ProcessInfo.processInfo.activeProcessorCount,
+        _ body: @Sendable (Element) throws(Failure) -> Value
+    ) -> [Result<Value, Failure>] {
+        let slots = Slots<Value, Failure>(count: elements.count)
+        let workers = max(1, min(width, elements.count))
+        DispatchQueue.concurrentPerform(iterations: workers) { _ in
+            while let index = slots.take() {
+                let result = Result { () throws(Failure) -> Value in try body(elements[index]) }
+                slots.set(index, result)
+            }
+        }
+        return slots.values
+    }
+}
+
+/// The shared work counter and result slots of one `Parallel.map` call.
+private final class Slots<Value: Sendable, Failure: Error>: @unchecked Sendable {  // guarded by `lock`
+    private let lock = NSLock()
+    private var next = 0
+    private var slots: [Result<Value, Failure>?]
+
+    init(count: Int) { slots = Array(repeating: nil, count: count) }
+
+    func take() -> Int? {
+        lock.lock()
+        defer { lock.unlock() }
+        guard next < slots.count else { return nil }
+        defer { next += 1 }
+        return next
+    }
+
+    func set(_ index: Int, _ value: Result<Value, Failure>) {
+        lock.lock()
+        slots[index] = value
+        lock.unlock()
+    }
+
+    var values: [Result<Value, Failure>] {
+        lock.lock()
+        defer { lock.unlock() }
+        return slots.map { $0! }
+    }
+}
