@@ -30,6 +30,17 @@ public indirect enum JSONValue: Sendable, Equatable {
     }
 
     /// The elements, when this is an array.
+    /// The value of an integral number that fits in an Int.
+    public var intValue: Int? {
+        if case .number(let text) = self { return Int(text) }
+        return nil
+    }
+
+    public var boolValue: Bool? {
+        if case .bool(let b) = self { return b }
+        return nil
+    }
+
     public var arrayValue: [JSONValue]? {
         if case .array(let a) = self { return a }
         return nil

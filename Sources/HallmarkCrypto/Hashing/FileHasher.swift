@@ -83,6 +83,20 @@ public enum FileHasher {
         return hasher.finalize()
     }
 
+    /// Hex SHA-1 and SHA-256 of a file in one read. SHA-1 only because SPDX 2.3 requires it for every file;
+    /// Hallmark never relies on it for integrity.
+    public static func spdxDigests(ofFileAt path: String, display: String? = nil) throws(HallmarkError) -> (sha1: String, sha256: String, size: UInt64) {
+        var a = Insecure.SHA1()
+        var b = SHA256()
+        var size: UInt64 = 0
+        try stream(path, display: display) {
+            a.update(bufferPointer: $0)
+            b.update(bufferPointer: $0)
+            size += UInt64($0.count)
+        }
+        return (Hex.encode(a.finalize()), Hex.encode(b.finalize()), size)
+    }
+
     /// SHA-256, SHA-384 and SHA-512 of a file in one read, for verifying signatures of unknown digest.
     public static func multiDigest(ofFileAt path: String) throws(HallmarkError)
         -> (sha256: SHA256.Digest, sha384: SHA384.Digest, sha512: SHA512.Digest)

@@ -43,6 +43,8 @@ public struct ReleaseVerification: Sendable {
         public var policy: SignaturePolicy
         public var trustedKeyIds: [String]
         public var files: [FileResult]
+        /// Metadata files whose digests were cross-checked against `checksums.txt`.
+        public var crossChecked: [String]
         public var problems: [String]
     }
 
@@ -146,6 +148,10 @@ public struct ReleaseVerification: Sendable {
             results.append(result)
         }
 
+        // The metadata's own digests must agree with checksums.txt.
+        let crossCheck = MetadataCrossCheck.run(root: root, expected: expected, keys: keys)
+        problems += crossCheck.problems
+
         // Anything else in the directory is hiding: refuse it.
         let known = Set(order).union([ReleaseDirectory.checksums, ReleaseDirectory.signatures]).union(signatureFiles)
         for member in members where !known.contains(member.name) {
@@ -154,7 +160,7 @@ public struct ReleaseVerification: Sendable {
         }
         return Report(
             directory: directory, verified: problems.isEmpty, policy: policy, trustedKeyIds: keys.map(\.keyID),
-            files: results, problems: problems)
+            files: results, crossChecked: crossCheck.checked, problems: problems)
     }
 
     private func checkSignature(

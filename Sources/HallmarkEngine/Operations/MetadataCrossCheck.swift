@@ -1,0 +1,140 @@
+import Foundation
+import HallmarkCore
+import HallmarkCrypto
+
+/// Checks that every digest the release's metadata states (index.json, the SBOM, the provenance, the
+/// reproducibility manifest) agrees with `checksums.txt`, naming each one that does not.
+public enum MetadataCrossCheck {
+    public struct Outcome: Sendable {
+        /// The metadata files that were cross-checked.
+        public var checked: [String] = []
+        public var problems: [String] = []
+    }
+
+    /// `expected` maps release file names to the sha256 `checksums.txt` lists for them. `complete: false` is for
+    /// a release still being written: metadata files named in index.json may not exist yet.
+    public static func run(root: String, expected: [String: String], keys: [PublicKey], complete: Bool = true) -> Outcome {
+        var outcome = Outcome()
+        func read(_ name: String) -> Data? {
+            guard expected[name] != nil, FileIO.isFile(root + "/" + name) else { return nil }
+            do {
+                return try FileIO.read(root + "/" + name, display: name)
+            } catch {
+                outcome.problems.append(error.message)
+                return nil
+            }
+        }
+        func compare(_ document: String, _ name: String, _ digest: String) {
+            if let listed = expected[name] {
+                if listed != digest.lowercased() {
+                    outcome.problems.append("\(document): the sha256 of \(name) (\(digest)) disagrees with \(ReleaseDirectory.checksums) (\(listed))")
+                }
+            } else {
+                outcome.problems.append("\(document) names \(name), which \(ReleaseDirectory.checksums) does not list")
+            }
+        }
+
+        var index: ReleaseIndex?
+        if let data = read(ReleaseIndex.fileName) {
+            outcome.checked.append(ReleaseIndex.fileName)
+            do {
+                let decoded = try CanonicalJSON.decode(ReleaseIndex.self, from: data, source: ReleaseIndex.fileName)
+                try decoded.validate(source: ReleaseIndex.fileName)
+                index = decoded
+                for artifact in decoded.artifacts { compare(ReleaseIndex.fileName, artifact.file, artifact.sha256) }
+                for name in decoded.metadata where complete && name != ReleaseDirectory.checksums && name != ReleaseDirectory.signatures && expected[name] == nil {
+                    outcome.problems.append("\(ReleaseIndex.fileName) names metadata file \(name), which \(ReleaseDirectory.checksums) does not list")
+                }
+            } catch {
+                outcome.problems.append(error.message)
+            }
+        }
+        let binaryByArchive = Dictionary((index?.artifacts ?? []).map { ($0.file, $0.binary.sha256) }, uniquingKeysWith: { a, _ in a })
+
+        if let data = read(SPDXDocument.fileName) {
+            outcome.checked.append(SPDXDocument.fileName)
+            do {
+                let sbom = try CanonicalJSON.decode(SPDXDocument.self, from: data, source: SPDXDocument.fileName)
+                var archiveOfPackage: [String: String] = [:]
+                for package in sbom.packages {
+                    guard let file = package.packageFileName, let sum = package.checksums?.first(where: { $0.algorithm == "SHA256" }) else { continue }
+                    archiveOfPackage[package.SPDXID] = file
+                    compare(SPDXDocument.fileName, file, sum.checksumValue)
+                }
+                // A binary's digest must match what index.json says is inside its archive.
+                let files = Dictionary((sbom.files ?? []).map { ($0.SPDXID, $0) }, uniquingKeysWith: { a, _ in a })
+                for relation in sbom.relationships where relation.relationshipType == "CONTAINS" {
+                    guard let archive = archiveOfPackage[relation.spdxElementId], let file = files[relation.relatedSpdxElement],
+                        let sum = file.checksums.first(where: { $0.algorithm == "SHA256" }), let inIndex = binaryByArchive[archive]
+                    else { continue }
+                    if sum.checksumValue.lowercased() != inIndex {
+                        outcome.problems.append("\(SPDXDocument.fileName): the sha256 of \(file.fileName) in \(archive) (\(sum.checksumValue)) disagrees with \(ReleaseIndex.fileName) (\(inIndex))")
+                    }
+                }
+            } catch {
+                outcome.problems.append(error.message)
+            }
+        }
+
+        func checkSubjects(_ statement: InTotoStatement, document: String) {
+            for subject in statement.subject {
+                guard let name = subject.name, let digest = subject.digest?["sha256"] else {
+                    outcome.problems.append("\(document): a subject has no name or sha256")
+                    continue
+                }
+                compare(document, name, digest)
+            }
+            let named = Set(statement.subject.compactMap(\.name))
+            for artifact in index?.artifacts ?? [] where !named.contains(artifact.file) {
+                outcome.problems.append("\(document): \(artifact.file) is not a subject of the provenance")
+            }
+        }
+        if let data = read("provenance.json") {
+            outcome.checked.append("provenance.json")
+            do {
+                checkSubjects(try InTotoStatement(validating: data, source: "provenance.json"), document: "provenance.json")
+            } catch {
+                outcome.problems.append(error.message)
+            }
+        }
+        if let data = read("provenance.intoto.jsonl") {
+            outcome.checked.append("provenance.intoto.jsonl")
+            do {
+                for envelope in try DSSEEnvelope.parseAll(data, source: "provenance.intoto.jsonl") {
+                    let payload = try envelope.payloadBytes(source: "provenance.intoto.jsonl")
+                    checkSubjects(try InTotoStatement(validating: payload, source: "provenance.intoto.jsonl"), document: "provenance.intoto.jsonl")
+                    if !keys.isEmpty {
+                        let result = try DSSESigning.verify(envelope, keys: keys, source: "provenance.intoto.jsonl")
+                        if !result.isVerified {
+                            outcome.problems.append("provenance.intoto.jsonl: the envelope is not signed by a trusted key")
+                        }
+                    }
+                }
+            } catch {
+                outcome.problems.append(error.message)
+            }
+        }
+
+        if let data = read(ReproducibilityManifest.fileName) {
+            outcome.checked.append(ReproducibilityManifest.fileName)
+            do {
+                let manifest = try CanonicalJSON.decode(ReproducibilityManifest.self, from: data, source: ReproducibilityManifest.fileName)
+                try manifest.validate(source: ReproducibilityManifest.fileName)
+                for target in manifest.targets {
+                    guard let artifact = index?.artifacts.first(where: { $0.platform == target.platform && $0.build == target.build }) else {
+                        if index != nil {
+                            outcome.problems.append("\(ReproducibilityManifest.fileName): target \(target.platform) (\(target.build)) is not in \(ReleaseIndex.fileName)")
+                        }
+                        continue
+                    }
+                    if artifact.binary.sha256 != target.binary.sha256.lowercased() {
+                        outcome.problems.append("\(ReproducibilityManifest.fileName): the binary sha256 for \(target.platform) (\(target.binary.sha256)) disagrees with \(ReleaseIndex.fileName) (\(artifact.binary.sha256))")
+                    }
+                }
+            } catch {
+                outcome.problems.append(error.message)
+            }
+        }
+        return outcome
+    }
+}

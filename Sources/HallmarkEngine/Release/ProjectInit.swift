@@ -1,0 +1,187 @@
+import Foundation
+import HallmarkCore
+
+/// `hallmark init`: detect the project kind and write a `hallmark.yml` that releases it as it stands.
+public struct ProjectInit: Sendable {
+    public var context: EngineContext
+
+    public init(context: EngineContext) { self.context = context }
+
+    public enum Kind: String, Codable, Sendable {
+        case swiftpm, cargo, go, make
+    }
+
+    public struct Result: Codable, Sendable {
+        public var kind: Kind
+        public var binary: String
+        public var config: String
+        public var targets: [String]
+        public var command: String
+        public var gitignoreUpdated: Bool
+    }
+
+    /// The host platform in Go's names.
+    public static func hostPlatform() -> Platform {
+        #if os(macOS)
+        let os = "darwin"
+        #elseif os(Windows)
+        let os = "windows"
+        #else
+        let os = "linux"
+        #endif
+        #if arch(arm64)
+        let arch = "arm64"
+        #elseif arch(x86_64)
+        let arch = "amd64"
+        #else
+        let arch = "386"
+        #endif
+        return Platform(os: os, arch: arch)
+    }
+
+    public func run(directory: String, binary: String?, force: Bool) throws(HallmarkError) -> Result {
+        let root = context.resolve(directory)
+        guard FileIO.isDirectory(root) else { throw .io("\(directory): No such directory") }
+        let configPath = root + "/" + ReleaseConfig.defaultFileName
+        if FileIO.isFile(configPath) && !force {
+            throw .invalidInput("\(ReleaseConfig.defaultFileName) already exists in \(directory); pass --force to replace it")
+        }
+        if let binary, binary.isEmpty || binary.contains("/") || RelativePath.unsafeReason(binary) != nil {
+            throw .usage("--binary must be a plain file name")
+        }
+        let name = URL(fileURLWithPath: root).lastPathComponent
+        let host = Self.hostPlatform()
+        let kind: Kind
+        var binaryName: String
+        var command: String
+        var output: String?
+        var targets = [host]
+        var tools: [String]
+        var environment: [String: String] = [:]
+        if FileIO.isFile(root + "/Package.swift") {
+            kind = .swiftpm
+            if let binary { binaryName = binary } else { binaryName = try Self.swiftExecutable(root + "/Package.swift") ?? name }
+            command = "swift build -c release --product {{ binary }}"
+            output = ".build/release/{{ binary }}"
+            tools = ["swift"]
+        } else if FileIO.isFile(root + "/Cargo.toml") {
+            kind = .cargo
+            if let binary { binaryName = binary } else { binaryName = try Self.cargoBinary(root + "/Cargo.toml") ?? name }
+            command = "cargo build --release --bin {{ binary }}"
+            output = "target/release/{{ binary }}"
+            tools = ["cargo", "rustc"]
+        } else if FileIO.isFile(root + "/go.mod") {
+            kind = .go
+            if let binary { binaryName = binary } else { binaryName = try Self.goBinary(root + "/go.mod") ?? name }
+            command = "go build -trimpath -ldflags \"-s -w -X main.version={{ version }} -X main.commit={{ commit }}\" -o \"$HALLMARK_OUTPUT\" ."
+            environment = ["CGO_ENABLED": "0", "GOOS": "{{ os }}", "GOARCH": "{{ arch }}"]
+            targets = ["linux/amd64", "linux/arm64", "darwin/amd64", "darwin/arm64", "windows/amd64"].map { Platform(os: String($0.split(separator: "/")[0]), arch: String($0.split(separator: "/")[1])) }
+            tools = ["go"]
+        } else if ["Makefile", "makefile", "GNUmakefile"].contains(where: { FileIO.isFile(root + "/" + $0) }) {
+            kind = .make
+            binaryName = binary ?? name
+            command = "make"
+            output = "{{ binary }}"
+            tools = ["make", "cc"]
+        } else {
+            throw .invalidInput("\(directory): no Package.swift, Cargo.toml, go.mod or Makefile found; write \(ReleaseConfig.defaultFileName) by hand (see `hallmark init --help`)")
+        }
+        binaryName = binaryName.trimmingCharacters(in: .whitespaces)
+        let extras = ((try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []).sorted().filter { file in
+            let upper = file.uppercased()
+            return (upper.hasPrefix("README") || upper.hasPrefix("LICENSE") || upper.hasPrefix("COPYING")) && FileIO.isFile(root + "/" + file)
+        }
+
+        var yaml = """
+            # hallmark.yml — written by `hallmark init` for a \(kind.rawValue) project. Every key is described in
+            # `hallmark init --help`. Try it: hallmark release --version v0.1.0 --dry-run
+            version: 1
+            project:
+              name: \(Self.quote(name))
+            builds:
+              - id: \(Self.quote(binaryName))
+                binary: \(Self.quote(binaryName))
+                # The command sees HALLMARK_VERSION, HALLMARK_COMMIT, HALLMARK_OS, HALLMARK_ARCH, HALLMARK_OUTPUT and
+                # SOURCE_DATE_EPOCH, and the same values as {{ version }}, {{ commit }}, {{ os }}, {{ arch }}, {{ output }}.
+                command: \(Self.quote(command))
+
+            """
+        if let output { yaml += "    output: \(Self.quote(output))\n" }
+        if !environment.isEmpty {
+            yaml += "    env:\n"
+            for key in environment.keys.sorted() { yaml += "      \(key): \(Self.quote(environment[key]!))\n" }
+        }
+        yaml += "    targets: [\(targets.map(\.description).joined(separator: ", "))]\n"
+        yaml += "archives:\n  format: tar.gz\n  formats: { windows: zip }\n  name: \"\(ReleaseConfig.defaultArchiveName)\"\n"
+        yaml += extras.isEmpty ? "  files: []\n" : "  files: [\(extras.map(Self.quote).joined(separator: ", "))]\n"
+        yaml += """
+            signing:
+              key: env://HALLMARK_SIGNING_KEY
+            sbom:
+              enabled: true
+            provenance:
+              tools: [\(tools.joined(separator: ", "))]
+            guard:
+              require_tag: true
+            dist: dist
+            # test: "make test"
+
+            """
+        // Prove the file is one we read before writing it.
+        _ = try ConfigLoader().parse(yaml, source: ReleaseConfig.defaultFileName)
+        try FileIO.writeAtomically(Data(yaml.utf8), to: configPath)
+
+        // Keep release output (and an in-tree binary) out of git, so the next release finds a clean tree.
+        var ignore = ["/dist/"]
+        if kind == .make { ignore.append("/\(binaryName)") }
+        let gitignorePath = root + "/.gitignore"
+        let existing = (try? FileIO.readText(gitignorePath, limit: 1 << 20)) ?? ""
+        let present = Set(existing.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) })
+        let missing = ignore.filter { entry in
+            let bare = entry.trimmingCharacters(in: CharacterSet(charactersIn: "/"))
+            return ![entry, bare, bare + "/", "/" + bare].contains(where: present.contains)
+        }
+        if !missing.isEmpty {
+            var text = existing
+            if !text.isEmpty && !text.hasSuffix("\n") { text += "\n" }
+            text += missing.joined(separator: "\n") + "\n"
+            try FileIO.writeAtomically(Data(text.utf8), to: gitignorePath)
+        }
+        return Result(
+            kind: kind, binary: binaryName, config: Paths.relative(configPath, from: context.workingDirectory),
+            targets: targets.map(\.description), command: command, gitignoreUpdated: !missing.isEmpty)
+    }
+
+    static func quote(_ text: String) -> String {
+        "\"" + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+    }
+
+    /// The first executable product or target named in Package.swift.
+    static func swiftExecutable(_ path: String) throws(HallmarkError) -> String? {
+        let text = try FileIO.readText(path, display: "Package.swift", limit: 1 << 20)
+        for marker in [".executable(", ".executableTarget("] {
+            guard let range = text.range(of: marker) else { continue }
+            let rest = text[range.upperBound...]
+            guard let nameKey = rest.range(of: "name:"), let open = rest[nameKey.upperBound...].firstIndex(of: "\"") else { continue }
+            let afterOpen = rest.index(after: open)
+            guard let close = rest[afterOpen...].firstIndex(of: "\"") else { continue }
+            return String(rest[afterOpen..<close])
+        }
+        return nil
+    }
+
+    static func cargoBinary(_ path: String) throws(HallmarkError) -> String? {
+        let toml = try MiniTOML(parsing: try FileIO.readText(path, display: "Cargo.toml", limit: 1 << 20), source: "Cargo.toml")
+        if let bin = toml.arrayTables("bin").first?.string("name") { return bin }
+        return toml.tables.first(where: { $0.name == "package" })?.string("name")
+    }
+
+    static func goBinary(_ path: String) throws(HallmarkError) -> String? {
+        let text = try FileIO.readText(path, display: "go.mod", limit: 1 << 20)
+        for line in text.split(separator: "\n") where line.hasPrefix("module ") {
+            let module = line.dropFirst("module ".count).trimmingCharacters(in: .whitespaces).replacingOccurrences(of: "\"", with: "")
+            return module.split(separator: "/").last.map(String.init)
+        }
+        return nil
+    }
+}
