@@ -86,8 +86,13 @@ public struct ReproducibilityManifest: Codable, Sendable, Equatable {
         guard schemaVersion == 1, mediaType == Self.mediaType else {
             throw .invalidInput("\(source): not a version 1 reproducibility manifest (mediaType \(mediaType))")
         }
-        for path in [workingDirectory, config] + targets.flatMap({ [$0.directory, $0.output] }) where path != "." {
+        for path in [workingDirectory, config] + targets.map(\.directory) where path != "." {
             if let reason = RelativePath.unsafeReason(path) { throw .invalidInput("\(source): path \"\(path)\": \(reason)") }
+        }
+        // Outputs are relative to the build directory and may climb out of it (to an output directory beside
+        // the checkout), but are never absolute.
+        for target in targets where target.output.hasPrefix("/") || target.output.isEmpty || target.output.contains("\0") {
+            throw .invalidInput("\(source): output \"\(target.output)\" of \(target.platform) must be a relative path")
         }
     }
 }
