@@ -11,6 +11,21 @@ public struct SPDXDocument: Codable, Sendable, Equatable {
     public var files: [File]?
     public var relationships: [Relationship]
 
+    // Documents from other tools may leave out what Hallmark always writes.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        spdxVersion = try c.decode(String.self, forKey: .spdxVersion)
+        dataLicense = try c.decode(String.self, forKey: .dataLicense)
+        SPDXID = try c.decode(String.self, forKey: .SPDXID)
+        name = try c.decode(String.self, forKey: .name)
+        documentNamespace = try c.decode(String.self, forKey: .documentNamespace)
+        creationInfo = try c.decode(CreationInfo.self, forKey: .creationInfo)
+        documentDescribes = try c.decodeIfPresent([String].self, forKey: .documentDescribes)
+        packages = try c.decodeIfPresent([Package].self, forKey: .packages) ?? []
+        files = try c.decodeIfPresent([File].self, forKey: .files)
+        relationships = try c.decodeIfPresent([Relationship].self, forKey: .relationships) ?? []
+    }
+
     public static let fileName = "sbom.spdx.json"
     public static let mediaType = "application/spdx+json"
 
@@ -65,11 +80,11 @@ public struct SPDXDocument: Codable, Sendable, Equatable {
         public var supplier: String?
         public var originator: String?
         public var downloadLocation: String
-        public var filesAnalyzed: Bool
+        public var filesAnalyzed: Bool?
         public var checksums: [Checksum]?
-        public var licenseConcluded: String
-        public var licenseDeclared: String
-        public var copyrightText: String
+        public var licenseConcluded: String?
+        public var licenseDeclared: String?
+        public var copyrightText: String?
         public var externalRefs: [ExternalRef]?
         public var primaryPackagePurpose: String?
         public var comment: String?
@@ -101,8 +116,8 @@ public struct SPDXDocument: Codable, Sendable, Equatable {
         public var fileName: String
         public var checksums: [Checksum]
         public var fileTypes: [String]?
-        public var licenseConcluded: String
-        public var copyrightText: String
+        public var licenseConcluded: String?
+        public var copyrightText: String?
         public var comment: String?
 
         public init(id: String, fileName: String, checksums: [Checksum], types: [String], comment: String?) {
