@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs the third-party tools Hallmark's interop tests run: openssl, GNU coreutils, python3 with
-# securesystemslib and cryptography. Safe to run again; it installs only what is missing.
+# Installs the third-party tools Hallmark's tests run: openssl, GNU coreutils, tar, gzip, unzip, make, a C
+# compiler and cargo (the release tests build real projects), and Python's securesystemslib, spdx-tools
+# (pyspdxtools), ntia-conformance-checker and jsonschema. Safe to run again; it installs only what is missing.
 set -euo pipefail
 
 SUDO=""
@@ -11,6 +12,13 @@ command -v openssl >/dev/null || need_apt+=(openssl)
 command -v sha256sum >/dev/null || need_apt+=(coreutils)
 command -v python3 >/dev/null || need_apt+=(python3 python3-pip)
 command -v git >/dev/null || need_apt+=(git)
+command -v unzip >/dev/null || need_apt+=(unzip)
+command -v tar >/dev/null || need_apt+=(tar)
+command -v gzip >/dev/null || need_apt+=(gzip)
+command -v make >/dev/null || need_apt+=(make)
+command -v cc >/dev/null || need_apt+=(gcc)
+command -v cargo >/dev/null || [ -x "$HOME/.cargo/bin/cargo" ] || need_apt+=(cargo)
+dpkg -s zlib1g-dev >/dev/null 2>&1 || need_apt+=(zlib1g-dev)
 if [ ${#need_apt[@]} -gt 0 ]; then
     echo "==> apt-get install ${need_apt[*]}"
     $SUDO apt-get update -qq
@@ -21,4 +29,13 @@ if ! python3 -c 'import securesystemslib.dsse, cryptography' 2>/dev/null; then
     echo "==> pip install securesystemslib[crypto]"
     python3 -m pip install --quiet --disable-pip-version-check 'securesystemslib[crypto]==1.6.0' \
         || python3 -m pip install --quiet --disable-pip-version-check --break-system-packages 'securesystemslib[crypto]==1.6.0'
+fi
+
+pip_install() {
+    python3 -m pip install --quiet --disable-pip-version-check "$@" \
+        || python3 -m pip install --quiet --disable-pip-version-check --break-system-packages "$@"
+}
+if ! command -v pyspdxtools >/dev/null || ! command -v ntia-checker >/dev/null || ! python3 -c 'import jsonschema' 2>/dev/null; then
+    echo "==> pip install spdx-tools ntia-conformance-checker jsonschema"
+    pip_install 'spdx-tools==0.8.5' 'ntia-conformance-checker==6.0.0' 'jsonschema>=4'
 fi
