@@ -14,8 +14,6 @@ struct ExampleProject {
         try FileManager.default.createDirectory(atPath: dir.url("greet"), withIntermediateDirectories: true)
         try GitFixture.example(into: dir.url("greet"), tag: tag)
         try dir.write("release.key", Fixtures.ed25519PEM)
-        let pub = try ProcessRunner.hallmark(["keys", "id", dir.url("release.key")])
-        _ = pub
         let extract = try ProcessRunner.run("openssl", ["pkey", "-in", dir.url("release.key"), "-pubout", "-out", dir.url("release.pub")])
         guard extract.status == 0 else { throw FixtureError("openssl pkey: \(extract.stderr)") }
     }

@@ -25,7 +25,7 @@ struct ReleaseInteropTests {
     @Test("pyspdxtools validates the SBOM, ntia-checker finds it conformant, and it matches the SPDX 2.3 schema")
     func sbomValidates() throws {
         let (dir, release) = try Self.release()
-        _ = dir
+        defer { withExtendedLifetime(dir) {} }  // the release lives in dir until the end of the test
         let sbom = release + "/sbom.spdx.json"
         let spdx = try ProcessRunner.run("pyspdxtools", ["-i", sbom])
         #expect(spdx.status == 0, "pyspdxtools: \(spdx.stdout)\(spdx.stderr)")
