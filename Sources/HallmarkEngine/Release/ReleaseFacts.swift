@@ -32,7 +32,7 @@ public struct BuiltArtifact: Sendable {
     public var platform: Platform
     public var build: String
     public var archive: String
-    public var format: ArchiveFormatName
+    public var format: String
     public var archiveSha256: String
     public var archiveSize: UInt64
     public var binaryPath: String
@@ -44,7 +44,6 @@ public struct BuiltArtifact: Sendable {
     public var environment: [String: String]
     public var output: String
 
-    public typealias ArchiveFormatName = String
 
     public var indexEntry: ReleaseIndex.Artifact {
         ReleaseIndex.Artifact(

@@ -239,7 +239,8 @@ public struct ReleasePipeline: Sendable {
                 switch result {
                 case .success(let binary): built.append(binary)
                 case .failure(let error):
-                    progress(.logTail(path: job.log, text: Subprocess.tail(job.log)))
+                    // The first failing target's log tail; the others are named in the error line.
+                    if failures.isEmpty { progress(.logTail(path: job.log, text: Subprocess.tail(job.log))) }
                     failures.append(error.message)
                 }
             }
