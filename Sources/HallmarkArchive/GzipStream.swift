@@ -40,12 +40,7 @@ final class DeflateStream {
 
     /// Ends the stream (writes the trailer).
     func finish() throws(HallmarkError) {
-        stream.next_in = nil
-        stream.avail_in = 0
-        var status: Int32 = Z_OK
-        repeat {
-            status = try run(flush: Z_FINISH)
-        } while status != Z_STREAM_END
+        try finishMember()
         deflateEnd(&stream)
         open = false
     }

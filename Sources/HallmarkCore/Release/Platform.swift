@@ -29,6 +29,27 @@ public struct Platform: Sendable, Hashable, Comparable, CustomStringConvertible,
         arch = parts[1]
     }
 
+    /// The platform this binary was compiled for, in Go's names.
+    public static var host: Platform {
+        #if os(Linux)
+        let os = "linux"
+        #elseif os(macOS)
+        let os = "darwin"
+        #elseif os(Windows)
+        let os = "windows"
+        #else
+        let os = "unknown"
+        #endif
+        #if arch(x86_64)
+        let arch = "amd64"
+        #elseif arch(arm64)
+        let arch = "arm64"
+        #else
+        let arch = "unknown"
+        #endif
+        return Platform(os: os, arch: arch)
+    }
+
     public var description: String { "\(os)/\(arch)" }
     /// `os_arch`, for file names.
     public var slug: String { "\(os)_\(arch)" }

@@ -118,51 +118,8 @@ public enum FileHasher {
         ofFilesAt paths: [String], algorithm: DigestAlgorithm, displayNames: [String]? = nil,
         maximumConcurrency: Int = ProcessInfo.processInfo.activeProcessorCount
     ) -> [Result<String, HallmarkError>] {
-        let results = ResultSlots<String>(count: paths.count)
-        let workers = max(1, min(maximumConcurrency, paths.count))
-        let next = NextIndex()
-        DispatchQueue.concurrentPerform(iterations: workers) { _ in
-            while let index = next.take(below: paths.count) {
-                let result = Result { () throws(HallmarkError) -> String in
-                    try hexDigest(ofFileAt: paths[index], algorithm: algorithm, display: displayNames?[index])
-                }
-                results.set(index, result)
-            }
+        Parallel.map(Array(paths.indices), width: maximumConcurrency) { (index) throws(HallmarkError) -> String in
+            try hexDigest(ofFileAt: paths[index], algorithm: algorithm, display: displayNames?[index])
         }
-        return results.values
-    }
-}
-
-/// A shared work counter for the hashing workers.
-private final class NextIndex: @unchecked Sendable {  // guarded by `lock`
-    private let lock = NSLock()
-    private var value = 0
-
-    func take(below limit: Int) -> Int? {
-        lock.lock()
-        defer { lock.unlock() }
-        guard value < limit else { return nil }
-        defer { value += 1 }
-        return value
-    }
-}
-
-/// Result slots written by parallel workers, each slot by exactly one worker.
-private final class ResultSlots<T: Sendable>: @unchecked Sendable {  // guarded by `lock`
-    private let lock = NSLock()
-    private var slots: [Result<T, HallmarkError>?]
-
-    init(count: Int) { slots = Array(repeating: nil, count: count) }
-
-    func set(_ index: Int, _ value: Result<T, HallmarkError>) {
-        lock.lock()
-        slots[index] = value
-        lock.unlock()
-    }
-
-    var values: [Result<T, HallmarkError>] {
-        lock.lock()
-        defer { lock.unlock() }
-        return slots.map { $0 ?? .failure(.io("internal error: a file was not hashed")) }
     }
 }

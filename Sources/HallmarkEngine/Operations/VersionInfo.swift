@@ -36,21 +36,5 @@ public struct VersionInfo: Codable, Sendable {
         #endif
     }
 
-    static var platform: String {
-        #if os(Linux)
-        let os = "linux"
-        #elseif os(macOS)
-        let os = "darwin"
-        #else
-        let os = "unknown"
-        #endif
-        #if arch(x86_64)
-        let arch = "amd64"
-        #elseif arch(arm64)
-        let arch = "arm64"
-        #else
-        let arch = "unknown"
-        #endif
-        return "\(os)/\(arch)"
-    }
+    static var platform: String { Platform.host.description }
 }

@@ -45,7 +45,7 @@ enum BuildRunner {
                 lanes.append([index])
             }
         }
-        let counter = Counter()
+        let counter = LockedCounter()
         let laneResults = Parallel.map(lanes, width: width) { (lane) -> [(Int, Result<BuiltBinary, HallmarkError>)] in
             lane.map { index in
                 let start = DispatchTime.now()
@@ -91,17 +91,6 @@ enum BuildRunner {
         return BuiltBinary(
             job: job, pathInArchive: job.build.binary + job.platform.executableSuffix, sha256: digests.sha256, sha1: digests.sha1,
             size: digests.size)
-    }
-
-    private final class Counter: @unchecked Sendable {  // guarded by `lock`
-        private let lock = NSLock()
-        private var value = 0
-        func next() -> Int {
-            lock.lock()
-            defer { lock.unlock() }
-            value += 1
-            return value
-        }
     }
 }
 

@@ -20,25 +20,6 @@ public struct ProjectInit: Sendable {
         public var gitignoreUpdated: Bool
     }
 
-    /// The host platform in Go's names.
-    public static func hostPlatform() -> Platform {
-        #if os(macOS)
-        let os = "darwin"
-        #elseif os(Windows)
-        let os = "windows"
-        #else
-        let os = "linux"
-        #endif
-        #if arch(arm64)
-        let arch = "arm64"
-        #elseif arch(x86_64)
-        let arch = "amd64"
-        #else
-        let arch = "386"
-        #endif
-        return Platform(os: os, arch: arch)
-    }
-
     public func run(directory: String, binary: String?, force: Bool) throws(HallmarkError) -> Result {
         let root = context.resolve(directory)
         guard FileIO.isDirectory(root) else { throw .io("\(directory): No such directory") }
@@ -50,7 +31,7 @@ public struct ProjectInit: Sendable {
             throw .usage("--binary must be a plain file name")
         }
         let name = URL(fileURLWithPath: root).lastPathComponent
-        let host = Self.hostPlatform()
+        let host = Platform.host
         let kind: Kind
         var binaryName: String
         var command: String

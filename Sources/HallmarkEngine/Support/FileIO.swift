@@ -100,19 +100,9 @@ public enum FileIO {
         for file in files { unlink(file.temporaryPath) }
     }
 
-    private static let counter = Counter()
+    private static let counter = LockedCounter()
     private static func nextCounter() -> Int { counter.next() }
 
-    private final class Counter: @unchecked Sendable {  // guarded by `lock`
-        private let lock = NSLock()
-        private var value = 0
-        func next() -> Int {
-            lock.lock()
-            defer { lock.unlock() }
-            value += 1
-            return value
-        }
-    }
 
     /// Whether a regular file (not a directory) exists at `path`.
     public static func isFile(_ path: String) -> Bool {

@@ -1,0 +1,14 @@
+import Foundation
+
+/// A counter shared between threads: each `next()` returns a value no other caller gets (1, 2, 3, …).
+final class LockedCounter: @unchecked Sendable {  // guarded by `lock`
+    private let lock = NSLock()
+    private var value = 0
+
+    func next() -> Int {
+        lock.lock()
+        defer { lock.unlock() }
+        value += 1
+        return value
+    }
+}
