@@ -94,6 +94,22 @@ struct ReleaseCommandTests {
         for artifact in artifacts { #expect(notes.contains(artifact["sha256"] as? String ?? "?")) }
     }
 
+    @Test("The release's own output does not make the tree dirty, even when git does not ignore it")
+    func outputDoesNotDirtyTheTree() throws {
+        let project = try ExampleProject(tag: nil)
+        try "/greet\n".write(toFile: project.root + "/.gitignore", atomically: true, encoding: .utf8)
+        try GitFixture.commitAll(in: project.root, message: "dist not ignored", tag: "v1.0.0")
+        #expect(try project.hallmark(["release", "--version", "v1.0.0", "--key", "../release.key", "-q"]).status == 0)
+        #expect(try GitFixture.git(["status", "--porcelain"], in: project.root) == "?? dist/")
+        let again = try project.hallmark(["release", "--version", "v1.0.0", "--key", "../release.key", "-q"])
+        #expect(again.status == 0, "\(again.stderr)")
+        #expect(again.stderr.contains("replacing the previous dist/v1.0.0"))
+        // Anything else still counts.
+        try project.dir.write("greet/stray.txt", "x")
+        let dirty = try project.hallmark(["release", "--version", "v1.0.0", "--key", "../release.key", "-q"])
+        #expect(dirty.status == 2 && dirty.stderr.contains("stray.txt"), "\(dirty.stderr)")
+    }
+
     @Test("GNU tar and unzip extract the archives, and the binary inside runs")
     func archivesExtractAndRun() throws {
         let project = try ExampleProject()

@@ -111,13 +111,16 @@ public struct ReleasePipeline: Sendable {
             matrix = matrix.filter { selected.contains($0.platform) }
         }
 
-        // 1. Guard.
+        // 1. Guard. The release's own output directory never makes the tree dirty.
         let git = GitRepository(directory: configDirectory, environment: context.environment)
+        let distRoot = options.output.map(context.resolve) ?? (configDirectory + "/" + config.dist)
+        let distInRepository = git.topLevel.map { Paths.relative(distRoot, from: $0) }.flatMap { $0.hasPrefix("..") || $0 == "." ? nil : $0 }
         let guardReport = try step("guard") { () throws(HallmarkError) in
             let report = try VersionGuard(context: context).check(
                 version: options.version, directory: configDirectory,
                 options: .init(requireV: config.guardOptions.requireV, matchRef: config.guardOptions.matchRef,
-                               requireTag: config.guardOptions.requireTag, allowDirty: options.allowDirty))
+                               requireTag: config.guardOptions.requireTag, allowDirty: options.allowDirty,
+                               ignoredPaths: distInRepository.map { [$0] } ?? []))
             for failure in report.failures {
                 if failure.name == "semver" || failure.name == "git" || failure.name == "v-prefix" || !options.dryRun {
                     throw HallmarkError.invalidInput("version-guard: \(failure.detail)")
@@ -158,7 +161,6 @@ public struct ReleasePipeline: Sendable {
         }
 
         // Where things go.
-        let distRoot = options.output.map(context.resolve) ?? (configDirectory + "/" + config.dist)
         let releaseDirectory = distRoot + "/" + options.version
         let workRoot = distRoot + "/.hallmark-work/" + options.version
         let staging = workRoot + "/release"
@@ -451,6 +453,9 @@ public struct ReleasePipeline: Sendable {
 
         // 13. Move into place.
         try step("publish") { () throws(HallmarkError) in
+            if FileManager.default.fileExists(atPath: releaseDirectory) {
+                warn("replacing the previous \(Paths.relative(releaseDirectory, from: context.workingDirectory))")
+            }
             try Paths.replaceDirectory(releaseDirectory, with: staging, scratch: workRoot + "/previous")
             return ((), Paths.relative(releaseDirectory, from: context.workingDirectory))
         }

@@ -12,8 +12,11 @@ public struct VersionGuard: Sendable {
         public var matchRef = false
         public var requireTag = false
         public var allowDirty = false
+        /// Paths (relative to the repository root) whose changes do not count, such as the release output.
+        public var ignoredPaths: [String] = []
 
-        public init(requireV: Bool = false, matchRef: Bool = false, requireTag: Bool = false, allowDirty: Bool = false) {
+        public init(requireV: Bool = false, matchRef: Bool = false, requireTag: Bool = false, allowDirty: Bool = false, ignoredPaths: [String] = []) {
+            self.ignoredPaths = ignoredPaths
             self.requireV = requireV
             self.matchRef = matchRef
             self.requireTag = requireTag
@@ -88,7 +91,7 @@ public struct VersionGuard: Sendable {
             }
         }
         if commit != nil {
-            let dirty = try git.statusLines()
+            let dirty = try git.statusLines(excluding: options.ignoredPaths)
             if dirty.isEmpty {
                 checks.append(Check(name: "clean", passed: true, detail: "the work tree is clean"))
             } else {

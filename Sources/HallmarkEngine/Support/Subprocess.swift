@@ -109,9 +109,11 @@ public struct GitRepository: Sendable {
     public var tagsAtHead: [String] { value(["tag", "--points-at", "HEAD"])?.split(separator: "\n").map(String.init) ?? [] }
     public var originURL: String? { value(["remote", "get-url", "origin"]) }
     public var currentBranchRef: String? { value(["symbolic-ref", "-q", "HEAD"]) }
-    /// `git status --porcelain` lines: modified, staged and untracked files that are not ignored.
-    public func statusLines() throws(HallmarkError) -> [String] {
-        let output = try git(["status", "--porcelain", "--untracked-files=normal"])
+    /// `git status --porcelain` lines: modified, staged and untracked files that are not ignored, in the whole
+    /// work tree except `excluding` (paths relative to the repository root).
+    public func statusLines(excluding: [String] = []) throws(HallmarkError) -> [String] {
+        let pathspecs = [":/"] + excluding.map { ":(top,exclude)\($0)" }
+        let output = try git(["status", "--porcelain", "--untracked-files=normal", "--"] + pathspecs)
         guard output.status == 0 else { throw .io("git status failed in \(directory): \(output.stderr.trimmingCharacters(in: .whitespacesAndNewlines))") }
         return output.stdout.split(separator: "\n").map(String.init)
     }
