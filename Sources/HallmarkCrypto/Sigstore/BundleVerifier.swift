@@ -264,6 +264,13 @@ public struct BundleVerifier: Sendable {
             if v2?["data"]?["digest"]?.stringValue.flatMap(Base64.decode).map(Array.init) != digest { problems.append("log body: the logged digest is not the artifact's") }
             if v2?["signature"]?["content"]?.stringValue.flatMap(Base64.decode).map(Array.init) != signature { problems.append("log body: the logged signature is not the bundle's") }
             if !verifierMatches(v2: v2?["signature"]?["verifier"]) { problems.append("log body: the logged certificate or key is not the bundle's") }
+        case ("hashedrekord", "0.0.2", .dsse(let envelope, let signature, let payload)):
+            // "hashedrekord over DSSE" (Rekor v2): the log stores the digest of the envelope's PAE.
+            let v2 = spec?["hashedRekordV002"]
+            let pae = DSSEEnvelope.pae(payloadType: envelope.payloadType, payload: Data(payload))
+            if v2?["data"]?["digest"]?.stringValue.flatMap(Base64.decode).map(Array.init) != Array(SHA256.hash(data: pae)) { problems.append("log body: the logged digest is not the envelope's PAE digest") }
+            if v2?["signature"]?["content"]?.stringValue.flatMap(Base64.decode).map(Array.init) != signature { problems.append("log body: the logged signature is not the envelope's") }
+            if !verifierMatches(v2: v2?["signature"]?["verifier"]) { problems.append("log body: the logged certificate or key is not the bundle's") }
         case ("dsse", "0.0.1", .dsse(_, let signature, let payload)):
             if spec?["payloadHash"]?["value"]?.stringValue?.lowercased() != Hex.encode(SHA256.hash(data: payload)) { problems.append("log body: the logged payload hash is not the envelope's") }
             let sigs = spec?["signatures"]?.arrayValue ?? []

@@ -73,7 +73,8 @@ public enum TransparencyLog {
         /// The signer's name must be the origin or the log's host name (Rekor v1 signs as its host, its origin
         /// adding the tree id).
         public func isSigned(by log: TrustedRoot.LogKey) -> Bool {
-            let host = URL(string: log.baseURL)?.host ?? log.baseURL
+            let url = URL(string: log.baseURL)
+            let host = (url?.host ?? log.baseURL) + (url?.port.map { ":\($0)" } ?? "")
             return signatures.contains { line in
                 (line.name == origin || line.name == host) && Self.keyHints(name: line.name, key: log).contains(line.keyHint)
                     && log.key.isValidSignature(line.signature, for: body)
