@@ -139,7 +139,9 @@ public struct BundleVerifier: Sendable {
                 problems.append(error.message)
             }
         }
-        if bundle.tlogEntries.contains(where: { $0.kindVersion == "0.0.2" }) && !times.contains(where: { $0.1 == "rfc3161" }) {
+        // Rekor v2 entries (hashedrekord and dsse 0.0.2) carry no signed time: a timestamp authority must give it.
+        let rekorV2 = bundle.tlogEntries.contains { ($0.kind == "hashedrekord" || $0.kind == "dsse") && $0.kindVersion == "0.0.2" }
+        if rekorV2 && !times.contains(where: { $0.1 == "rfc3161" }) {
             problems.append("timestamp: a Rekor v2 entry needs an RFC 3161 timestamp for its signing time")
         }
 

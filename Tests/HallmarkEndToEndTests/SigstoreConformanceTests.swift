@@ -1,0 +1,150 @@
+import Foundation
+import HallmarkTestSupport
+import Testing
+
+/// The sigstore-conformance bundle-verify corpus, run as its harness runs it: every case twice (artifact by
+/// path, then as `sha256:<hex>`), `_fail` cases must fail and every other case must verify.
+@Suite("sigstore-conformance: 70 bundle cases, by path and by digest")
+struct SigstoreConformanceTests {
+    static let root = TestPaths.conformance("sigstore-conformance")
+    static let defaultIdentity = "https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main"
+    static let defaultIssuer = "https://token.actions.githubusercontent.com"
+
+    /// The check each failing case must be refused by (a word of its first reason).
+    static let failureChecks: [String: String] = [
+        "bundle-empty-certificate-chain_fail": "malformed bundle",
+        "bundle-from-wrong-instance_fail": "not in the trusted root",
+        "bundle-invalid-base64-signature_fail": "malformed bundle",
+        "bundle-malformed-json_fail": "malformed bundle",
+        "bundle-negative-log-index_fail": "malformed bundle",
+        "bundle-unknown-version_fail": "malformed bundle",
+        "bundle-with-root-cert_fail": "chain:",
+        "checkpoint-bad-keyhint_fail": "checkpoint:",
+        "checkpoint-wrong-roothash_fail": "checkpoint:",
+        "dsse-invalid-sig_fail": "signature:",
+        "dsse-mismatch-envelope_fail": "log body:",
+        "dsse-mismatch-sig_fail": "log body:",
+        "inclusion-proof-corrupted-hash_fail": "inclusion proof:",
+        "incorrect-public-key_fail": "log body:",
+        "integrated-time-in-future_fail": "validity window:",
+        "intoto-expired-certificate_fail": "validity window:",
+        "intoto-log-entry-mismatch_fail": "log body:",
+        "intoto-missing-inclusion-proof_fail": "malformed bundle",
+        "intoto-set-outside-signing-cert-validity_fail": "validity window:",
+        "intoto-tsa-timestamp-outside-cert-validity_fail": "validity window:",
+        "invalid-checkpoint-signature_fail": "checkpoint:",
+        "invalid-ct-key_fail": "SCT:",
+        "invalid-inclusion-proof_fail": "inclusion proof:",
+        "managed-key-no-key_fail": "identity:",
+        "managed-key-wrong-key_fail": "key.pub",
+        "message-digest-mismatch_fail": "signature:",
+        "rekor2-checkpoint-missing-log-signature_fail": "checkpoint:",
+        "rekor2-checkpoint-missing-origin_fail": "checkpoint:",
+        "rekor2-checkpoint-missing-root-hash_fail": "checkpoint:",
+        "rekor2-checkpoint-missing-size_fail": "checkpoint:",
+        "rekor2-checkpoint-no-matching-signature_fail": "checkpoint:",
+        "rekor2-dsse-invalid-sig_fail": "signature:",
+        "rekor2-dsse-mismatch-envelope_fail": "log body:",
+        "rekor2-dsse-mismatch-sig_fail": "log body:",
+        "rekor2-no-inclusion-proof_fail": "malformed bundle",
+        "rekor2-no-timestamp_fail": "timestamp:",
+        "rekor2-timestamp-outside-trust-root-tsa-validity_fail": "validity window:",
+        "rekor2-timestamp-outside-tsa-cert-validity_fail": "timestamp:",
+        "rekor2-timestamp-payload-mismatch_fail": "timestamp:",
+        "rekor2-timestamp-untrusted-tsa-with-embedded-cert_fail": "timestamp:",
+        "rekor2-timestamp-untrusted-tsa-without-embedded-cert_fail": "timestamp:",
+        "rekor2-timestamp-with-incorrect-time_fail": "validity window:",
+        "set-invalid-signature_fail": "signed entry timestamp:",
+        "signature-mismatch_fail": "signature:",
+        "trust-root-tlog-missing-validity-start_fail": "malformed trusted root",
+        "wrong-hashedrekord-artifact_fail": "log body:",
+        "wrong-hashedrekord-cert-and-sig_fail": "log body:",
+        "wrong-hashedrekord-entry_fail": "log body:",
+        "wrong-material_fail": "signature:",
+    ]
+
+    static var cases: [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: root + "/bundle-verify")) ?? [])
+            .filter { FileManager.default.fileExists(atPath: root + "/bundle-verify/\($0)/bundle.sigstore.json") }
+            .sorted()
+    }
+
+    func arguments(for name: String, byDigest: Bool) throws -> [String] {
+        let dir = Self.root + "/bundle-verify/" + name
+        let fm = FileManager.default
+        let artifact = fm.fileExists(atPath: dir + "/artifact") ? dir + "/artifact" : Self.root + "/bundle-verify/a.txt"
+        let trust = fm.fileExists(atPath: dir + "/trusted_root.json") ? dir + "/trusted_root.json" : Self.root + "/default-trust/production_trusted_root.json"
+        var args = ["verify-bundle", "--bundle", dir + "/bundle.sigstore.json", "--trusted-root", trust]
+        if fm.fileExists(atPath: dir + "/key.pub") {
+            args += ["--key", dir + "/key.pub"]
+        } else {
+            let identity = (try? String(contentsOfFile: dir + "/identity", encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? Self.defaultIdentity
+            let issuer = (try? String(contentsOfFile: dir + "/issuer", encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? Self.defaultIssuer
+            args += ["--certificate-identity", identity, "--certificate-oidc-issuer", issuer]
+        }
+        if byDigest {
+            let sha = try ProcessRunner.run("sha256sum", [artifact]).stdout.split(separator: " ").first.map(String.init) ?? ""
+            args.append("sha256:" + sha)
+        } else {
+            args.append(artifact)
+        }
+        return args
+    }
+
+    @Test func corpusIsComplete() {
+        #expect(Self.cases.count == 70)
+        #expect(Self.cases.filter { $0.hasSuffix("_fail") }.count == 49)
+        #expect(Set(Self.cases.filter { $0.hasSuffix("_fail") }) == Set(Self.failureChecks.keys))
+    }
+
+    @Test(arguments: cases)
+    func verify(_ name: String) throws {
+        for byDigest in [false, true] {
+            let result = try ProcessRunner.hallmark(try arguments(for: name, byDigest: byDigest))
+            let label = "\(name) by \(byDigest ? "digest" : "path")"
+            let output = result.stdout + result.stderr
+            #expect(!output.contains("Fatal error"), "\(label) crashed")
+            if name.hasSuffix("_fail") {
+                #expect(result.status == 1 || result.status == 2, "\(label) must fail: exit \(result.status)\n\(output)")
+                let check = Self.failureChecks[name] ?? "?"
+                #expect(output.contains(check), "\(label): the reason should name \"\(check)\": \(output)")
+                #expect(result.stderr.hasPrefix("hallmark: error: "), "\(label): \(result.stderr)")
+            } else {
+                #expect(result.status == 0, "\(label) must verify: exit \(result.status)\n\(output)")
+                #expect(result.stdout.contains("verified: "), "\(label): \(result.stdout)")
+            }
+        }
+    }
+
+    @Test("Identity policy: exact, anchored regexp, issuer, GitHub workflow claims; JSON result")
+    func identityPolicy() throws {
+        let base = try arguments(for: "happy-path-v0.3", byDigest: false)
+        func run(replacing identityArgs: [String], extra: [String] = []) throws -> ProcessOutput {
+            var args = Array(base.prefix(5)) + identityArgs + extra
+            args.append(base.last!)
+            return try ProcessRunner.hallmark(args)
+        }
+        let issuer = ["--certificate-oidc-issuer", Self.defaultIssuer]
+        #expect(try run(replacing: ["--certificate-identity-regexp", "https://github.com/sigstore-conformance/.*"] + issuer).status == 0)
+        // Anchored: a pattern matching only part of the identity does not pass.
+        let partial = try run(replacing: ["--certificate-identity-regexp", "sigstore-conformance"] + issuer)
+        #expect(partial.status == 1 && partial.stdout.contains("identity:"))
+        let wrongIssuer = try run(replacing: ["--certificate-identity", Self.defaultIdentity, "--certificate-oidc-issuer", "https://accounts.google.com"])
+        #expect(wrongIssuer.status == 1 && wrongIssuer.stdout.contains("issuer:"))
+        let repo = try run(replacing: ["--certificate-identity", Self.defaultIdentity] + issuer,
+                           extra: ["--certificate-github-workflow-repository", "sigstore-conformance/extremely-dangerous-public-oidc-beacon"])
+        #expect(repo.status == 0, "\(repo.stdout)\(repo.stderr)")
+        let wrongRepo = try run(replacing: ["--certificate-identity", Self.defaultIdentity] + issuer,
+                                extra: ["--certificate-github-workflow-repository", "someone/else"])
+        #expect(wrongRepo.status == 1 && wrongRepo.stdout.contains("GitHub workflow repository"))
+        let json = try run(replacing: ["--certificate-identity", Self.defaultIdentity] + issuer, extra: ["--format", "json"])
+        #expect(json.status == 0)
+        let object = try #require(try JSONSerialization.jsonObject(with: json.stdoutData) as? [String: Any])
+        #expect(object["identity"] as? String == Self.defaultIdentity)
+        #expect(object["issuer"] as? String == Self.defaultIssuer)
+        #expect(object["signingTimeSource"] as? String == "signed entry timestamp")
+        #expect(object["logIndex"] as? Int != nil)
+        let usage = try ProcessRunner.hallmark(Array(base.prefix(5)) + [base.last!])
+        #expect(usage.status == 2 && usage.stderr.contains("--certificate-identity"))
+    }
+}
