@@ -31,6 +31,9 @@ struct AttestCommand: ParsableCommand {
     @Option(help: "Where to write the envelope.")
     var output: String
 
+    @Option(help: "Also write the envelope as a Sigstore bundle (v0.3, DSSE, public-key hint).")
+    var bundle: String?
+
     @OptionGroup var outputOptions: OutputOptions
 
     func validate() throws {
@@ -42,7 +45,8 @@ struct AttestCommand: ParsableCommand {
             let context = EngineContext.current()
             let privateKey = try KeyResolver(context: context).signingKey(key)
             let envelope = try Attestation(context: context).attest(
-                predicateType: predicateType, predicateFile: predicate, subjects: subject, key: privateKey, output: output)
+                predicateType: predicateType, predicateFile: predicate, subjects: subject, key: privateKey, output: output,
+                bundle: bundle)
             switch outputOptions.format {
             case .json: try Terminal.printJSON(envelope)
             case .text: Terminal.print("wrote \(output): \(subject.count) subject(s), key \(privateKey.publicKey.keyID.prefix(16))…")

@@ -14,6 +14,7 @@ struct SignBlobCommand: ParsableCommand {
             Examples:
               $ hallmark sign-blob app.tar.gz --key release.key
               $ hallmark sign-blob app.tar.gz --key env://SIGNING_KEY --output-signature app.sig
+              $ hallmark sign-blob app.tar.gz --key release.key --bundle app.tar.gz.sigstore.json
               $ openssl pkeyutl -verify -pubin -inkey release.pub -rawin -in app.tar.gz -sigfile <(base64 -d app.tar.gz.sig)
             """)
 
@@ -26,13 +27,24 @@ struct SignBlobCommand: ParsableCommand {
     @Option(help: "Where to write the signature (one file only; default FILE.sig).")
     var outputSignature: String?
 
+    @Option(help: "Write a Sigstore bundle (v0.3, public-key hint) instead of FILE.sig; one file only.")
+    var bundle: String?
+
     @OptionGroup var output: OutputOptions
 
     func run() throws {
         try Terminal.run { () throws(HallmarkError) in
             let context = EngineContext.current()
             let privateKey = try KeyResolver(context: context).signingKey(key)
-            let signed = try BlobSigning(context: context).sign(files: files, key: privateKey, outputSignature: outputSignature)
+            let signed: [BlobSigning.Signed]
+            if let bundle {
+                guard files.count == 1, outputSignature == nil else {
+                    throw .usage("--bundle writes one bundle for one file (and replaces --output-signature)")
+                }
+                signed = [try BlobSigning(context: context).signBundle(file: files[0], key: privateKey, bundle: bundle)]
+            } else {
+                signed = try BlobSigning(context: context).sign(files: files, key: privateKey, outputSignature: outputSignature)
+            }
             switch output.format {
             case .json: try Terminal.printJSON(signed)
             case .text: for s in signed { Terminal.print("signed \(s.file) -> \(s.signature) (\(s.algorithm), key \(s.keyId.prefix(16))…)") }

@@ -148,3 +148,42 @@ struct SigstoreConformanceTests {
         #expect(usage.status == 2 && usage.stderr.contains("--certificate-identity"))
     }
 }
+
+@Suite("Keyed Sigstore bundles written by sign-blob and attest")
+struct KeyedBundleTests {
+    @Test(arguments: ["ed25519", "ecdsa-p256"])
+    func signAndVerify(_ algorithm: String) throws {
+        let dir = try TemporaryDirectory()
+        try dir.write("app.tar.gz", Data((0..<10_000).map { UInt8($0 % 251) }))
+        try dir.write("predicate.json", #"{"buildType":"https://example.com/t"}"#)
+        #expect(try ProcessRunner.hallmark(["keys", "generate", "--algorithm", algorithm, "--out", "k"], in: dir.path).status == 0)
+        #expect(try ProcessRunner.hallmark(["keys", "generate", "--out", "other"], in: dir.path).status == 0)
+        #expect(try ProcessRunner.hallmark(["sign-blob", "app.tar.gz", "--key", "k.key", "--bundle", "app.sigstore.json"], in: dir.path).status == 0)
+        let bundle = try #require(try JSONSerialization.jsonObject(with: dir.read("app.sigstore.json")) as? [String: Any])
+        #expect(bundle["mediaType"] as? String == "application/vnd.dev.sigstore.bundle.v0.3+json")
+        let keyID = String(try ProcessRunner.hallmark(["keys", "id", "k.pub"], in: dir.path).stdout.split(separator: " ").first ?? "")
+        #expect(((bundle["verificationMaterial"] as? [String: Any])?["publicKey"] as? [String: Any])?["hint"] as? String == keyID)
+
+        let verify = try ProcessRunner.hallmark(["verify-bundle", "--bundle", "app.sigstore.json", "--key", "k.pub", "app.tar.gz"], in: dir.path)
+        #expect(verify.status == 0, "\(verify.stdout)\(verify.stderr)")
+        let sha = try ProcessRunner.run("sha256sum", [dir.url("app.tar.gz")]).stdout.prefix(64)
+        let byDigest = try ProcessRunner.hallmark(["verify-bundle", "--bundle", "app.sigstore.json", "--key", "k.pub", "sha256:\(sha)"], in: dir.path)
+        // Pure Ed25519 signs the whole message, so a digest alone cannot verify it; ECDSA signs the digest.
+        #expect(byDigest.status == (algorithm == "ed25519" ? 1 : 0), "\(byDigest.stdout)\(byDigest.stderr)")
+        #expect(try ProcessRunner.hallmark(["verify-bundle", "--bundle", "app.sigstore.json", "--key", "other.pub", "app.tar.gz"], in: dir.path).status == 1)
+        try dir.write("changed.tar.gz", "changed")
+        #expect(try ProcessRunner.hallmark(["verify-bundle", "--bundle", "app.sigstore.json", "--key", "k.pub", "changed.tar.gz"], in: dir.path).status == 1)
+        // An identity policy refuses a key-signed bundle.
+        let identity = try ProcessRunner.hallmark(["verify-bundle", "--bundle", "app.sigstore.json", "--certificate-identity", "x", "--certificate-oidc-issuer", "y",
+                                                   "--trusted-root", TestPaths.conformance("sigstore-conformance/default-trust/production_trusted_root.json"), "app.tar.gz"], in: dir.path)
+        #expect(identity.status == 1 && identity.stdout.contains("verify it with --key"))
+
+        // The DSSE form from attest.
+        #expect(try ProcessRunner.hallmark(["attest", "--predicate-type", "https://slsa.dev/provenance/v1", "--predicate", "predicate.json",
+                                            "--subject", "app.tar.gz", "--key", "k.key", "--output", "app.intoto.jsonl", "--bundle", "att.sigstore.json"], in: dir.path).status == 0)
+        let dsse = try ProcessRunner.hallmark(["verify-bundle", "--bundle", "att.sigstore.json", "--key", "k.pub", "app.tar.gz", "--format", "json"], in: dir.path)
+        #expect(dsse.status == 0, "\(dsse.stdout)\(dsse.stderr)")
+        #expect(dsse.stdout.contains("\"predicateType\": \"https://slsa.dev/provenance/v1\""))
+        #expect(try ProcessRunner.hallmark(["verify-bundle", "--bundle", "att.sigstore.json", "--key", "k.pub", "changed.tar.gz"], in: dir.path).status == 1)
+    }
+}

@@ -33,6 +33,16 @@ public struct TrustedRoot: Sendable {
     public var ctlogs: [LogKey]
     public var timestampAuthorities: [Authority]
 
+    /// A root that trusts nothing: enough for key-signed bundles that carry no log entry or timestamp.
+    public static let empty = TrustedRoot(certificateAuthorities: [], tlogs: [], ctlogs: [], timestampAuthorities: [])
+
+    init(certificateAuthorities: [Authority], tlogs: [LogKey], ctlogs: [LogKey], timestampAuthorities: [Authority]) {
+        self.certificateAuthorities = certificateAuthorities
+        self.tlogs = tlogs
+        self.ctlogs = ctlogs
+        self.timestampAuthorities = timestampAuthorities
+    }
+
     public init(parsing data: Data, source: String) throws(HallmarkError) {
         func bad(_ why: String) -> HallmarkError { .invalidInput("\(source): malformed trusted root: \(why)") }
         let root: JSONValue

@@ -27,7 +27,7 @@ public struct Attestation: Sendable {
 
     /// Signs a Statement into a one-line DSSE envelope and writes it to `output`.
     public func attest(
-        predicateType: String, predicateFile: String, subjects: [String], key: PrivateKey, output: String
+        predicateType: String, predicateFile: String, subjects: [String], key: PrivateKey, output: String, bundle: String? = nil
     ) throws(HallmarkError) -> DSSEEnvelope {
         let predicateData = try FileIO.read(context.resolve(predicateFile), display: predicateFile)
         let predicate: JSONValue
@@ -40,6 +40,9 @@ public struct Attestation: Sendable {
         let statement = try statement(predicateType: predicateType, predicate: predicate, subjects: subjects)
         let envelope = try sign(statement, key: key)
         try FileIO.writeAtomically(try Self.jsonLine(envelope), to: context.resolve(output))
+        if let bundle {
+            try FileIO.writeAtomically(KeyedBundle.dsse(envelope, keyHint: key.publicKey.keyID).prettyData, to: context.resolve(bundle))
+        }
         return envelope
     }
 

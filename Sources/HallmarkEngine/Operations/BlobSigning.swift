@@ -44,6 +44,17 @@ public struct BlobSigning: Sendable {
         return signed
     }
 
+    /// Signs `file` into a Sigstore bundle (v0.3, public-key hint, message signature) written to `bundle`.
+    public func signBundle(file: String, key: PrivateKey, bundle: String) throws(HallmarkError) -> Signed {
+        let path = context.resolve(file)
+        guard FileIO.isFile(path) else { throw .io("\(file): No such file (nothing to sign)") }
+        let signature = try key.signature(forFileAt: path)
+        let digest = try FileHasher.hexDigest(ofFileAt: path, algorithm: .sha256, display: file)
+        let json = KeyedBundle.messageSignature(digest: Hex.decode(digest) ?? [], signature: signature, keyHint: key.publicKey.keyID)
+        try FileIO.writeAtomically(json.prettyData, to: context.resolve(bundle))
+        return Signed(file: file, signature: bundle, algorithm: key.algorithm.signatureAlgorithmName, keyId: key.publicKey.keyID)
+    }
+
     /// The outcome of verifying one detached signature.
     public struct Verification: Codable, Sendable {
         public var file: String

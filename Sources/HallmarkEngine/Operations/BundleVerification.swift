@@ -60,11 +60,15 @@ public struct BundleVerification: Sendable {
             guard let issuer = request.issuer else { throw .usage("pass --certificate-oidc-issuer with the certificate identity") }
             policy = .identity(.init(identity: request.identity, identityRegex: request.identityRegex, issuer: issuer, claims: request.claims))
         }
-        guard let rootPath = request.trustedRoot else {
+        let bundle = try SigstoreBundle(parsing: try FileIO.read(context.resolve(request.bundle), display: request.bundle, limit: 16 << 20), source: request.bundle)
+        let root: TrustedRoot
+        if let rootPath = request.trustedRoot {
+            root = try TrustedRoot(parsing: try FileIO.read(context.resolve(rootPath), display: rootPath, limit: 8 << 20), source: rootPath)
+        } else if case .key = policy, bundle.tlogEntries.isEmpty, bundle.timestamps.isEmpty {
+            root = .empty  // nothing in the bundle needs a trusted log or timestamp authority
+        } else {
             throw .usage("pass --trusted-root trusted_root.json (verification never reaches for the network)")
         }
-        let root = try TrustedRoot(parsing: try FileIO.read(context.resolve(rootPath), display: rootPath, limit: 8 << 20), source: rootPath)
-        let bundle = try SigstoreBundle(parsing: try FileIO.read(context.resolve(request.bundle), display: request.bundle, limit: 16 << 20), source: request.bundle)
 
         let artifact: BundleVerifier.Artifact
         if request.artifact.hasPrefix("sha256:") {
