@@ -62,12 +62,13 @@ public struct BundleVerification: Sendable {
         }
         let bundle = try SigstoreBundle(parsing: try FileIO.read(context.resolve(request.bundle), display: request.bundle, limit: 16 << 20), source: request.bundle)
         let root: TrustedRoot
-        if let rootPath = request.trustedRoot {
+        let installed = TrustUpdate.defaultTrustedRootPath(environment: context.environment).flatMap { FileIO.isFile($0) ? $0 : nil }
+        if let rootPath = request.trustedRoot ?? installed {
             root = try TrustedRoot(parsing: try FileIO.read(context.resolve(rootPath), display: rootPath, limit: 8 << 20), source: rootPath)
         } else if case .key = policy, bundle.tlogEntries.isEmpty, bundle.timestamps.isEmpty {
             root = .empty  // nothing in the bundle needs a trusted log or timestamp authority
         } else {
-            throw .usage("pass --trusted-root trusted_root.json (verification never reaches for the network)")
+            throw .usage("pass --trusted-root trusted_root.json, or install one with `hallmark trust update` (verification never reaches for the network)")
         }
 
         let artifact: BundleVerifier.Artifact
