@@ -187,3 +187,49 @@ struct KeyedBundleTests {
         #expect(try ProcessRunner.hallmark(["verify-bundle", "--bundle", "att.sigstore.json", "--key", "k.pub", "changed.tar.gz"], in: dir.path).status == 1)
     }
 }
+
+@Suite("verify-provenance: builder, subject, source and ref, SLSA v1 and v0.2")
+struct VerifyProvenanceTests {
+    @Test("A real GitHub-signed SLSA v1 bundle whose provenance names another builder is refused")
+    func signerMustBeTheBuilder() throws {
+        let cases = TestPaths.conformance("sigstore-conformance")
+        let result = try ProcessRunner.hallmark([
+            "verify-provenance", cases + "/bundle-verify/a.txt", "--bundle", cases + "/bundle-verify/happy-path-intoto-in-dsse-v3/bundle.sigstore.json",
+            "--source-uri", "github.com/loosebazooka/aa-test", "--source-branch", "main",
+            "--trusted-root", cases + "/default-trust/production_trusted_root.json",
+        ])
+        #expect(result.status == 1)
+        #expect(result.stdout.contains("builder: the provenance claims builder https://github.com/loosebazooka/aa-test"), "\(result.stdout)")
+    }
+
+    @Test(arguments: ["v1", "v0.2"])
+    func keyedProvenance(_ version: String) throws {
+        let dir = try TemporaryDirectory()
+        try dir.write("app.tar.gz", "app")
+        let predicate = version == "v1"
+            ? #"{"buildDefinition":{"buildType":"https://hallmark.dev/release/v1","externalParameters":{"repository":"https://github.com/example/greet","ref":"refs/tags/v1.0.0"}},"runDetails":{"builder":{"id":"https://hallmark.dev/builders/local"}}}"#
+            : #"{"builder":{"id":"https://hallmark.dev/builders/local"},"buildType":"https://example.com/b","invocation":{"configSource":{"uri":"git+https://github.com/example/greet@refs/tags/v1.0.0","digest":{"sha1":"0000000000000000000000000000000000000000"}}}}"#
+        try dir.write("predicate.json", predicate)
+        #expect(try ProcessRunner.hallmark(["keys", "generate", "--out", "k"], in: dir.path).status == 0)
+        let attest = try ProcessRunner.hallmark(["attest", "--predicate-type", "https://slsa.dev/provenance/\(version)", "--predicate", "predicate.json",
+                                                 "--subject", "app.tar.gz", "--key", "k.key", "--output", "p.intoto.jsonl", "--bundle", "p.sigstore.json"], in: dir.path)
+        #expect(attest.status == 0, "\(attest.stderr)")
+        func run(_ extra: [String], artifact: String = "app.tar.gz") throws -> ProcessOutput {
+            try ProcessRunner.hallmark(["verify-provenance", artifact, "--bundle", "p.sigstore.json", "--key", "k.pub"] + extra, in: dir.path)
+        }
+        let ok = try run(["--source-uri", "github.com/example/greet", "--source-tag", "v1.0.0", "--builder-id", "https://hallmark.dev/builders/local", "--print-provenance"])
+        #expect(ok.status == 0, "\(ok.stdout)\(ok.stderr)")
+        #expect(ok.stdout.contains("verified: app.tar.gz built by https://hallmark.dev/builders/local") && ok.stdout.contains("\"predicateType\""))
+        let tag = try run(["--source-uri", "github.com/example/greet", "--source-tag", "v2.0.0"])
+        #expect(tag.status == 1 && tag.stdout.contains("not refs/tags/v2.0.0"))
+        let branch = try run(["--source-uri", "github.com/example/greet", "--source-branch", "main"])
+        #expect(branch.status == 1 && branch.stdout.contains("not refs/heads/main"))
+        let source = try run(["--source-uri", "github.com/evil/greet"])
+        #expect(source.status == 1 && source.stdout.contains("source:"))
+        let builder = try run(["--source-uri", "github.com/example/greet", "--builder-id", "https://github.com/slsa-framework/slsa-github-generator"])
+        #expect(builder.status == 1 && builder.stdout.contains("builder:"))
+        try dir.write("other.tar.gz", "other")
+        let subject = try run(["--source-uri", "github.com/example/greet"], artifact: "other.tar.gz")
+        #expect(subject.status == 1 && subject.stdout.contains("subject"))
+    }
+}
