@@ -73,7 +73,7 @@ public struct BundleVerifier: Sendable {
             leaf = try? SigningCertificate(der: der, source: "bundle")
         case (.certificateChain(let ders), .identity):
             let certs = ders.compactMap { try? Certificate(derEncoded: $0) }
-            if certs.contains(where: { $0.issuer == $0.subject && $0.publicKey.isValidSignature($0.signature, for: $0) }) {
+            if certs.contains(where: { SigningCertificate.linksVerify([$0], leafIsCA: true) }) {
                 problems.append("chain: the bundle includes a root certificate; only trusted roots may anchor a chain")
             }
             leaf = try? SigningCertificate(der: ders[0], source: "bundle")

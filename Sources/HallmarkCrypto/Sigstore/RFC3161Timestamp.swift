@@ -142,14 +142,7 @@ public struct RFC3161Timestamp: Sendable {
                 reason = "validity window: the timestamp authority \(authority.uri) is not trusted at \(RFC3339.format(unixSeconds: Int64(genTime.timeIntervalSince1970)))"
                 continue
             }
-            var chainOK = true
-            for (index, cert) in chain.enumerated() {
-                let issuer = index + 1 < chain.count ? chain[index + 1] : cert
-                if !(issuer.publicKey.isValidSignature(cert.signature, for: cert)) || !(cert.notValidBefore <= genTime && genTime <= cert.notValidAfter) {
-                    chainOK = false
-                }
-            }
-            guard chainOK else {
+            guard SigningCertificate.linksVerify(chain, leafIsCA: false), SigningCertificate.allValid(chain, at: genTime) else {
                 reason = "timestamp: the timestamp authority's certificate chain is not valid at the stamped time"
                 continue
             }

@@ -63,7 +63,24 @@ public struct SigningCertificate: Sendable {
     /// The OIDC issuer Fulcio recorded (v2 extension first, then the deprecated v1 one).
     public var oidcIssuer: String? { fulcioExtension(8) ?? fulcioExtension(1) }
 
-    func isCA(_ cert: Certificate) -> Bool {
+    /// Whether every certificate of `chain` (first to last) is signed by the next, names it as issuer, and every
+    /// issuer is a CA; the last must sign itself. `leafIsCA`: whether the first must be a CA too.
+    static func linksVerify(_ chain: [Certificate], leafIsCA: Bool) -> Bool {
+        for (index, cert) in chain.enumerated() {
+            let issuer = index + 1 < chain.count ? chain[index + 1] : cert
+            guard cert.issuer == issuer.subject, issuer.publicKey.isValidSignature(cert.signature, for: cert),
+                isCA(issuer), index > 0 || !leafIsCA || isCA(cert)
+            else { return false }
+        }
+        return !chain.isEmpty
+    }
+
+    /// Whether every certificate of `chain` is valid at `time` (validity is inclusive at both ends).
+    static func allValid(_ chain: [Certificate], at time: Date) -> Bool {
+        chain.allSatisfy { $0.notValidBefore <= time && time <= $0.notValidAfter }
+    }
+
+    static func isCA(_ cert: Certificate) -> Bool {
         if case .isCertificateAuthority = (try? cert.extensions.basicConstraints) ?? .notCertificateAuthority { return true }
         return false
     }
@@ -71,7 +88,7 @@ public struct SigningCertificate: Sendable {
     /// Problems with the leaf itself: it must not be a CA, and must allow code signing.
     public func leafProblems() -> [String] {
         var problems: [String] = []
-        if isCA(certificate) { problems.append("chain: the signing certificate is a CA certificate") }
+        if Self.isCA(certificate) { problems.append("chain: the signing certificate is a CA certificate") }
         let usages = (try? certificate.extensions.extendedKeyUsage).map { Array($0) } ?? []
         if !usages.contains(.codeSigning) { problems.append("chain: the signing certificate lacks the code-signing extended key usage") }
         return problems
@@ -85,22 +102,17 @@ public struct SigningCertificate: Sendable {
             guard first.subject == certificate.issuer, first.publicKey.isValidSignature(certificate.signature, for: certificate) else {
                 continue
             }
-            var ok = true
-            for (index, cert) in chain.enumerated() {
-                let issuer = index + 1 < chain.count ? chain[index + 1] : cert
-                if !(cert.issuer == issuer.subject && issuer.publicKey.isValidSignature(cert.signature, for: cert)) || !isCA(cert) {
-                    reasons.append("chain: \(authority.uri)'s chain does not verify")
-                    ok = false
-                    break
-                }
+            guard Self.linksVerify(chain, leafIsCA: true) else {
+                reasons.append("chain: \(authority.uri)'s chain does not verify")
+                continue
             }
-            guard ok else { continue }
+            var ok = true
             for time in times {
                 if !authority.validity.contains(time) {
                     reasons.append("validity window: the CA \(authority.uri) is not trusted at \(RFC3339.format(unixSeconds: Int64(time.timeIntervalSince1970)))")
                     ok = false
                 }
-                for cert in [certificate] + chain where !(cert.notValidBefore <= time && time <= cert.notValidAfter) {
+                if !Self.allValid([certificate] + chain, at: time) {
                     reasons.append("validity window: a certificate in the chain is not valid at the signing time \(RFC3339.format(unixSeconds: Int64(time.timeIntervalSince1970)))")
                     ok = false
                 }
