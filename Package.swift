@@ -27,7 +27,7 @@ let package = Package(
         .target(
             name: "HallmarkCrypto",
             dependencies: [
-                "HallmarkCore",
+                "HallmarkCore", "CSodium",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "CryptoExtras", package: "swift-crypto"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
@@ -37,6 +37,7 @@ let package = Package(
         ),
         .target(name: "CHallmarkBuildInfo"),
         .systemLibrary(name: "CSystemZlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CSodium", providers: [.apt(["libsodium-dev"])]),
         .target(name: "HallmarkArchive", dependencies: ["HallmarkCore", "CSystemZlib"], swiftSettings: swiftSettings),
         .target(
             name: "HallmarkEngine",

@@ -7,6 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$PWD"
 
+scripts/build-deps.sh
 echo "==> swift build"
 swift build --product hallmark
 hallmark="$(swift build --show-bin-path)/hallmark"

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Installs the third-party tools Hallmark's tests run: openssl, GNU coreutils, tar, gzip, unzip, make, a C
-# compiler and cargo (the release tests build real projects), and Python's securesystemslib, spdx-tools
+# compiler and cargo (the release tests build real projects), minisign and signify-openbsd, the C libraries
+# Hallmark links (zlib, libsodium), and Python's securesystemslib, spdx-tools
 # (pyspdxtools), ntia-conformance-checker and jsonschema. Safe to run again; it installs only what is missing.
 set -euo pipefail
+"$(dirname "$0")/build-deps.sh"
 
 SUDO=""
 if [ "$(id -u)" != 0 ] && command -v sudo >/dev/null; then SUDO="sudo"; fi
@@ -18,7 +20,8 @@ command -v gzip >/dev/null || need_apt+=(gzip)
 command -v make >/dev/null || need_apt+=(make)
 command -v cc >/dev/null || need_apt+=(gcc)
 command -v cargo >/dev/null || [ -x "$HOME/.cargo/bin/cargo" ] || need_apt+=(cargo)
-dpkg -s zlib1g-dev >/dev/null 2>&1 || need_apt+=(zlib1g-dev)
+command -v minisign >/dev/null || need_apt+=(minisign)
+command -v signify-openbsd >/dev/null || need_apt+=(signify-openbsd)
 if [ ${#need_apt[@]} -gt 0 ]; then
     echo "==> apt-get install ${need_apt[*]}"
     $SUDO apt-get update -qq

@@ -7,7 +7,7 @@ struct KeysCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "keys",
         abstract: "Generate and inspect signing keys.",
-        subcommands: [KeysGenerateCommand.self, KeysIDCommand.self])
+        subcommands: [KeysGenerateCommand.self, KeysIDCommand.self, KeysPublicCommand.self])
 }
 
 extension KeyAlgorithm: ExpressibleByArgument {}
@@ -85,5 +85,51 @@ struct KeysIDCommand: ParsableCommand {
             case .text: Terminal.print("\(info.keyId)  \(info.algorithm)")
             }
         }
+    }
+}
+
+struct KeysPublicCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "public",
+        abstract: "Print a public key in the form another tool reads: PEM, minisign or signify.",
+        discussion: """
+            KEY is a private or public key (a path or env://VAR). minisign and signify keys are Ed25519; their key
+            id is the first 8 bytes of the SHA-256 of the key's SubjectPublicKeyInfo, the same id
+            `sign-blob --format minisign` writes.
+
+            Examples:
+              $ hallmark keys public release.key > release.pub
+              $ hallmark keys public release.key --format minisign > release.minisign.pub
+              $ minisign -V -p release.minisign.pub -m app.tar.gz
+              $ hallmark keys public release.pub --format signify > release.signify.pub
+            """)
+
+    @Argument(help: "The key: a path or env://VAR.")
+    var key: String
+
+    @Option(help: "pem, minisign or signify.")
+    var format: Format = .pem
+
+    enum Format: String, ExpressibleByArgument, CaseIterable { case pem, minisign, signify }
+
+    func run() throws {
+        try Terminal.run { () throws(HallmarkError) in
+            let publicKey = try KeyResolver(context: .current()).publicKey(key)
+            switch format {
+            case .pem:
+                Terminal.print(publicKey.pemText.trimmingSuffixNewlines)
+            case .minisign, .signify:
+                let converted = try Minisign.PublicKey(key: publicKey, keyID: Minisign.keyID(for: publicKey))
+                Terminal.print((format == .minisign ? converted.minisignText : converted.signifyText).trimmingSuffixNewlines)
+            }
+        }
+    }
+}
+
+extension String {
+    var trimmingSuffixNewlines: String {
+        var s = self
+        while s.hasSuffix("\n") { s.removeLast() }
+        return s
     }
 }

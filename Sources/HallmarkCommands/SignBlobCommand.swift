@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import HallmarkCore
 import HallmarkEngine
 
@@ -30,12 +31,39 @@ struct SignBlobCommand: ParsableCommand {
     @Option(help: "Write a Sigstore bundle (v0.3, public-key hint) instead of FILE.sig; one file only.")
     var bundle: String?
 
-    @OptionGroup var output: OutputOptions
+    @Option(name: .customLong("format"), help: "Signature format: hallmark (FILE.sig, base64) or minisign (FILE.minisig, prehashed).")
+    var signatureFormat: SignatureFormat = .hallmark
+
+    @Option(help: "minisign: the version to name in the trusted comment.")
+    var releaseVersion: String?
+
+    @Flag(help: "minisign: put the current time in the trusted comment (off by default: signatures stay reproducible).")
+    var timestamp = false
+
+    @Option(help: "minisign: the whole trusted comment (replaces file/version/timestamp).")
+    var trustedComment: String?
+
+    enum SignatureFormat: String, ExpressibleByArgument, CaseIterable { case hallmark, minisign }
+
+    @Flag(help: "Print JSON instead of text.")
+    var json = false
 
     func run() throws {
         try Terminal.run { () throws(HallmarkError) in
             let context = EngineContext.current()
             let privateKey = try KeyResolver(context: context).signingKey(key)
+            if signatureFormat == .minisign {
+                var written: [MinisignOperations.Signed] = []
+                for file in files {
+                    written.append(try MinisignOperations(context: context).sign(
+                        file: file, key: privateKey, output: files.count == 1 ? outputSignature : nil, version: releaseVersion,
+                        timestamp: timestamp ? Date() : nil, trustedComment: trustedComment))
+                }
+                if json { try Terminal.printJSON(written) } else {
+                    for s in written { Terminal.print("signed \(s.file) -> \(s.signature) (minisign, key \(s.keyId); trusted comment: \(s.trustedComment))") }
+                }
+                return
+            }
             let signed: [BlobSigning.Signed]
             if let bundle {
                 guard files.count == 1, outputSignature == nil else {
@@ -45,9 +73,9 @@ struct SignBlobCommand: ParsableCommand {
             } else {
                 signed = try BlobSigning(context: context).sign(files: files, key: privateKey, outputSignature: outputSignature)
             }
-            switch output.format {
-            case .json: try Terminal.printJSON(signed)
-            case .text: for s in signed { Terminal.print("signed \(s.file) -> \(s.signature) (\(s.algorithm), key \(s.keyId.prefix(16))…)") }
+            switch json {
+            case true: try Terminal.printJSON(signed)
+            case false: for s in signed { Terminal.print("signed \(s.file) -> \(s.signature) (\(s.algorithm), key \(s.keyId.prefix(16))…)") }
             }
         }
     }
@@ -56,34 +84,92 @@ struct SignBlobCommand: ParsableCommand {
 struct VerifyBlobCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify-blob",
-        abstract: "Verify a detached signature (base64 or binary) with a public key.",
+        abstract: "Verify a detached signature: Hallmark/cosign base64, openssl binary, minisign or signify.",
         discussion: """
             Reads Hallmark's and cosign's base64 signatures and the binary ones openssl writes: Ed25519, ECDSA
             P-256/P-384 (DER or raw r||s) and RSA (PKCS#1 v1.5, or PSS with a digest-length salt).
             Several --key options trust several keys; one valid signature by any of them verifies.
 
+            minisign (.minisig, legacy and prehashed; the trusted comment is verified and shown) and signify
+            (.sig) signatures are recognised by their "untrusted comment:" line; their keys are minisign or signify
+            public key files (or Ed25519 PEM). The default signature is FILE.minisig when it exists, else FILE.sig.
+            --embedded verifies a signify -e signature (FILE is the signature) and --extract writes the message
+            once it verifies. --checksums verifies a signify-signed checksum list (FILE is LIST.sig, the list
+            embedded or beside it), then every file it names, like `signify -C`.
+
             Examples:
               $ hallmark verify-blob app.tar.gz --key release.pub
               $ openssl dgst -sha256 -sign ec.key -out app.sig app.tar.gz
               $ hallmark verify-blob app.tar.gz --key ec.pub --signature app.sig
+              $ hallmark verify-blob minisign-0.11.tar.gz --key minisign.pub --prehashed-only
+              $ hallmark verify-blob SHA256.sig --checksums --key openbsd-76-base.pub
             """)
 
-    @Argument(help: "The signed file.")
+    @Argument(help: "The signed file (or, with --embedded/--checksums, the signature).")
     var file: String
 
     @Option(parsing: .singleValue, help: "Trusted public key: a path or env://VAR (repeatable).")
     var key: [String] = []
 
-    @Option(help: "The signature file (default FILE.sig).")
+    @Option(help: "The signature file (default FILE.minisig if present, else FILE.sig).")
     var signature: String?
+
+    @Flag(help: "minisign: refuse legacy (non-prehashed) signatures, as minisign -H does.")
+    var prehashedOnly = false
+
+    @Flag(help: "signify: FILE is a signature with the message embedded (signify -S -e).")
+    var embedded = false
+
+    @Option(help: "With --embedded: write the verified message here.")
+    var extract: String?
+
+    @Flag(help: "signify: FILE is the signature of a checksum list; verify the list, then every file in it.")
+    var checksums = false
 
     @OptionGroup var output: OutputOptions
 
     func run() throws {
         try Terminal.run { () throws(HallmarkError) in
             let context = EngineContext.current()
+            let minisign = MinisignOperations(context: context)
+            if embedded {
+                let result = try minisign.verifyEmbedded(signature: file, keyReferences: key, extractTo: extract)
+                switch output.format {
+                case .json: try Terminal.printJSON(result)
+                case .text where result.verified: Terminal.print("Signature Verified" + (extract.map { ": message written to \($0)" } ?? ""))
+                case .text: break
+                }
+                if !result.verified { throw .verificationFailed(output.format == .json ? "" : result.reason ?? "verification failed") }
+                return
+            }
+            if checksums {
+                let result = try minisign.verifyChecksumList(signature: file, keyReferences: key)
+                switch output.format {
+                case .json: try Terminal.printJSON(result)
+                case .text:
+                    if result.signatureVerified { Terminal.print("Signature Verified") }
+                    for entry in result.files { Terminal.print("\(entry.file): \(entry.status)") }
+                }
+                if !result.verified { throw .verificationFailed(output.format == .json ? "" : result.reason ?? "verification failed") }
+                return
+            }
+            let signaturePath = signature ?? (FileIO.isFile(context.resolve(file + ".minisig")) ? file + ".minisig" : file + ".sig")
+            let head = (try? FileIO.read(context.resolve(signaturePath), display: signaturePath, limit: 64 << 10)) ?? Data()
+            if MinisignOperations.isMinisignOrSignify(head) {
+                let result = try minisign.verify(file: file, signature: signaturePath, keyReferences: key, prehashedOnly: prehashedOnly)
+                switch output.format {
+                case .json: try Terminal.printJSON(result)
+                case .text where result.verified:
+                    Terminal.print((result.format == "minisign" ? "Signature and comment signature verified: " : "Signature Verified: ")
+                        + "\(file) (\(result.format), key \(result.keyId))")
+                    if let comment = result.trustedComment { Terminal.print("Trusted comment: \(comment)") }
+                case .text: break
+                }
+                if !result.verified { throw .verificationFailed(output.format == .json ? "" : result.reason ?? "verification failed") }
+                return
+            }
             let keys = try KeyResolver(context: context).publicKeys(key)
-            let result = try BlobSigning(context: context).verify(file: file, signature: signature, keys: keys)
+            let result = try BlobSigning(context: context).verify(file: file, signature: signaturePath, keys: keys)
             switch output.format {
             case .json: try Terminal.printJSON(result)
             case .text where result.verified:
