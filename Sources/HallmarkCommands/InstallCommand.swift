@@ -1,0 +1,171 @@
+import ArgumentParser
+import Foundation
+import HallmarkCore
+import HallmarkEngine
+
+/// Options `install` and `upgrade` share.
+struct InstallOptions: ParsableArguments {
+    @Option(help: "An archive (.tar.gz or .zip) to install from.")
+    var from: String?
+
+    @Option(help: "A release's index.json to install from (the archive beside it is picked by platform).")
+    var index: String?
+
+    @Option(help: "With --index: the os/arch to install (default: this machine's).")
+    var platform: String?
+
+    @Option(help: "With --from: the archive's expected sha256.")
+    var sha256: String?
+
+    @Option(parsing: .singleValue, help: "Trusted public key (PEM, minisign or signify); signatures beside the files must verify (repeatable).")
+    var key: [String] = []
+
+    @Flag(help: "Refuse anything without a valid signature by a --key.")
+    var requireSignature = false
+
+    @Option(help: "Install into PREFIX/bin.")
+    var prefix: String = "/usr/local"
+
+    @Option(help: "The binary's name (default: the archive's one executable, or the index's binary).")
+    var name: String?
+
+    @Option(help: "The version being installed (default: the index's).")
+    var version: String?
+
+    @Option(help: "A command to run after installing (PATH starts with PREFIX/bin); on failure the install is rolled back.")
+    var smoke: String?
+
+    @Flag(help: "Replace an installed binary, even with the same digest.")
+    var force = false
+
+    @Flag(help: "Allow installing an older version over a newer one.")
+    var allowDowngrade = false
+
+    func request(upgrade: Bool) throws(HallmarkError) -> Installer.Request {
+        var platform: Platform?
+        if let text = self.platform { platform = try Platform(parsing: text) }
+        return Installer.Request(
+            from: from, index: index, platform: platform, sha256: sha256, keys: key, requireSignature: requireSignature, prefix: prefix,
+            name: name, version: version, smoke: smoke, force: force, allowDowngrade: allowDowngrade, upgrade: upgrade)
+    }
+}
+
+enum InstallReport {
+    static func print(_ result: Installer.Result, format: OutputOptions.Format) throws(HallmarkError) {
+        switch format {
+        case .json: try Terminal.printJSON(result)
+        case .text:
+            for note in result.notes { Terminal.print("  \(note)") }
+            let versions = [result.previousVersion.map { "\($0) → " } ?? "", result.version ?? "unknown version"].joined()
+            Terminal.print("\(result.action) \(result.name) (\(versions)) at \(result.path), sha256 \(result.sha256.prefix(16))…")
+        }
+    }
+}
+
+struct InstallCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "install",
+        abstract: "Install a verified binary from an archive or a release index, or change nothing.",
+        discussion: """
+            Everything is verified before PREFIX is touched: the archive's sha256 (--sha256, or the index's), the
+            signatures beside the index and the archive (FILE.sig or FILE.minisig) with --key, the archive's
+            members (no traversal, links or bombs), and the binary's sha256 against the index. Then the previous
+            binary is backed up (PREFIX/lib/hallmark/backup/NAME) and the new one replaces it with one rename.
+            Replacing an installed binary needs --force (or use `upgrade`); --smoke runs a command and rolls back
+            when it fails. State: PREFIX/lib/hallmark/installed.json.
+
+            Examples:
+              $ hallmark install --index dist/v1.4.0/index.json --key release.pub --require-signature --prefix ~/.local
+              $ hallmark install --from greet_1.4.0_linux_amd64.tar.gz --sha256 9f2c… --prefix /opt/tools --smoke "greet --version"
+            """)
+
+    @OptionGroup var options: InstallOptions
+    @OptionGroup var output: OutputOptions
+
+    func run() throws {
+        try Terminal.run { () throws(HallmarkError) in
+            try InstallReport.print(try Installer(context: .current()).install(try options.request(upgrade: false)), format: output.format)
+        }
+    }
+}
+
+struct UpgradeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "upgrade",
+        abstract: "Upgrade an installed binary (or install it fresh), verified, with backup and rollback.",
+        discussion: """
+            Like install, but replacing the installed binary is the point: a newer version replaces it, an older
+            one is refused unless --allow-downgrade, the same version needs --force. When nothing is installed it
+            installs fresh and says so.
+
+            Examples:
+              $ hallmark upgrade --index https-mirror/v1.5.0/index.json --key release.pub --prefix ~/.local --smoke "greet --version"
+            """)
+
+    @OptionGroup var options: InstallOptions
+    @OptionGroup var output: OutputOptions
+
+    func run() throws {
+        try Terminal.run { () throws(HallmarkError) in
+            try InstallReport.print(try Installer(context: .current()).install(try options.request(upgrade: true)), format: output.format)
+        }
+    }
+}
+
+struct RollbackCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rollback",
+        abstract: "Put the previous version of an installed binary back.",
+        discussion: """
+            Restores PREFIX/lib/hallmark/backup/NAME (after checking its sha256 against the state file) and keeps
+            the current binary as the new backup, so a second rollback undoes the first.
+
+            Examples:
+              $ hallmark rollback --prefix ~/.local --name greet
+            """)
+
+    @Option(help: "The prefix the binary is installed in.")
+    var prefix: String = "/usr/local"
+
+    @Option(help: "The binary's name.")
+    var name: String
+
+    @OptionGroup var output: OutputOptions
+
+    func run() throws {
+        try Terminal.run { () throws(HallmarkError) in
+            try InstallReport.print(try Installer(context: .current()).rollback(prefix: prefix, name: name), format: output.format)
+        }
+    }
+}
+
+struct InstalledCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "installed",
+        abstract: "List the binaries Hallmark installed in a prefix: version, source, digest.",
+        discussion: """
+            Examples:
+              $ hallmark installed --prefix ~/.local
+              $ hallmark installed --prefix ~/.local --format json
+            """)
+
+    @Option(help: "The prefix.")
+    var prefix: String = "/usr/local"
+
+    @OptionGroup var output: OutputOptions
+
+    func run() throws {
+        try Terminal.run { () throws(HallmarkError) in
+            let state = try Installer(context: .current()).installed(prefix: prefix)
+            switch output.format {
+            case .json: try Terminal.printJSON(state)
+            case .text:
+                if state.binaries.isEmpty { Terminal.print("nothing installed in \(prefix)") }
+                for (name, entry) in state.binaries.sorted(by: { $0.key < $1.key }) {
+                    Terminal.print("\(name)  \(entry.version ?? "unknown")  \(entry.sha256.prefix(16))…  from \(entry.source)"
+                        + (entry.previous.map { "  (backup: \($0.version ?? "unknown"))" } ?? ""))
+                }
+            }
+        }
+    }
+}

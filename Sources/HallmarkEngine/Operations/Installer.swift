@@ -1,0 +1,311 @@
+import Foundation
+import HallmarkArchive
+import HallmarkCore
+import HallmarkCrypto
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `hallmark install` / `upgrade` / `rollback` / `installed`: put a verified binary at `PREFIX/bin/NAME`, or
+/// change nothing. Everything is verified before the prefix is touched; the previous binary is kept as a backup;
+/// the new one replaces it with one rename, so `PREFIX/bin/NAME` is always a whole binary, old or new.
+public struct Installer: Sendable {
+    public var context: EngineContext
+
+    public init(context: EngineContext) { self.context = context }
+
+    public struct Request: Sendable {
+        public var from: String?
+        public var index: String?
+        public var platform: Platform?
+        public var sha256: String?
+        public var keys: [String]
+        public var requireSignature: Bool
+        public var prefix: String
+        public var name: String?
+        public var version: String?
+        public var smoke: String?
+        public var force: Bool
+        public var allowDowngrade: Bool
+        public var upgrade: Bool
+
+        public init(from: String?, index: String?, platform: Platform?, sha256: String?, keys: [String], requireSignature: Bool, prefix: String,
+                    name: String?, version: String?, smoke: String?, force: Bool, allowDowngrade: Bool, upgrade: Bool) {
+            self.from = from
+            self.index = index
+            self.platform = platform
+            self.sha256 = sha256
+            self.keys = keys
+            self.requireSignature = requireSignature
+            self.prefix = prefix
+            self.name = name
+            self.version = version
+            self.smoke = smoke
+            self.force = force
+            self.allowDowngrade = allowDowngrade
+            self.upgrade = upgrade
+        }
+    }
+
+    /// `PREFIX/lib/hallmark/installed.json`.
+    public struct State: Codable, Sendable {
+        public var schemaVersion = 1
+        public var binaries: [String: Entry] = [:]
+
+        public struct Entry: Codable, Sendable {
+            public var version: String?
+            public var source: String
+            public var sha256: String
+            public var previous: Previous?
+        }
+
+        public struct Previous: Codable, Sendable {
+            public var version: String?
+            public var source: String
+            public var sha256: String
+        }
+    }
+
+    public struct Result: Codable, Sendable {
+        public var action: String
+        public var name: String
+        public var path: String
+        public var version: String?
+        public var previousVersion: String?
+        public var sha256: String
+        public var source: String
+        public var notes: [String]
+    }
+
+    struct Paths {
+        let prefix: String
+        let name: String
+        var bin: String { prefix + "/bin/" + name }
+        var stateDir: String { prefix + "/lib/hallmark" }
+        var state: String { stateDir + "/installed.json" }
+        var backup: String { stateDir + "/backup/" + name }
+        var staged: String { prefix + "/bin/.\(name).hallmark-new" }
+        /// The binary being replaced, until the new one has passed its smoke test.
+        var pendingBackup: String { stateDir + "/backup/.\(name).pending" }
+    }
+
+    func loadState(_ paths: Paths) throws(HallmarkError) -> State {
+        guard FileIO.isFile(paths.state) else { return State() }
+        return try CanonicalJSON.decode(State.self, from: try FileIO.read(paths.state, display: paths.state), source: paths.state)
+    }
+
+    func save(_ state: State, _ paths: Paths) throws(HallmarkError) {
+        try HallmarkEngine.Paths.makeDirectory(paths.stateDir)
+        do { try FileIO.writeAtomically(try CanonicalJSON.prettyData(state), to: paths.state) } catch let error as HallmarkError { throw error } catch {
+            throw .io("\(paths.state): \(error)")
+        }
+    }
+
+    /// A test hook: `HALLMARK_FAILPOINT=NAME` kills the process at that point, as a power cut would.
+    func failpoint(_ name: String) {
+        if context.environment["HALLMARK_FAILPOINT"] == name { kill(getpid(), SIGKILL) }
+    }
+
+    /// Checks a detached signature of `file` (FILE.sig, or FILE.minisig) with the given keys.
+    func checkSignature(of file: String, display: String, keys: [String], required: Bool, notes: inout [String]) throws(HallmarkError) {
+        if keys.isEmpty {
+            if required { throw .usage("--require-signature needs --key with the signer's public key") }
+            return
+        }
+        let candidates = [file + ".minisig", file + ".sig"].filter(FileIO.isFile)
+        guard let signature = candidates.first else {
+            throw .verificationFailed("\(display): no signature (\(display).sig or .minisig) beside it, and --key was given")
+        }
+        let head = try FileIO.read(signature, display: signature, limit: 64 << 10)
+        if MinisignOperations.isMinisignOrSignify(head) {
+            let result = try MinisignOperations(context: context).verify(file: file, signature: signature, keyReferences: keys, prehashedOnly: false)
+            guard result.verified else { throw .verificationFailed("\(display): \(result.reason ?? "the signature does not verify")") }
+        } else {
+            let result = try BlobSigning(context: context).verify(file: file, signature: signature, keys: try KeyResolver(context: context).publicKeys(keys))
+            guard result.verified else { throw .verificationFailed("\(display): \(result.reason ?? "the signature does not verify")") }
+        }
+        notes.append("\(display): signature verified")
+    }
+
+    public func install(_ request: Request) throws(HallmarkError) -> Result {
+        var notes: [String] = []
+        guard (request.from == nil) != (request.index == nil) else { throw .usage("pass either --from ARCHIVE or --index index.json") }
+
+        // 1. Find and verify everything, touching nothing.
+        var archivePath: String
+        var archiveDisplay: String
+        var format: ArchiveFormat
+        var member: String?
+        var expectedBinary: String?
+        var version = request.version
+        if let indexPath = request.index {
+            let path = context.resolve(indexPath)
+            try checkSignature(of: path, display: indexPath, keys: request.keys, required: request.requireSignature, notes: &notes)
+            let index = try CanonicalJSON.decode(ReleaseIndex.self, from: try FileIO.read(path, display: indexPath), source: indexPath)
+            try index.validate(source: indexPath)
+            let platform = request.platform ?? Platform.host
+            guard let artifact = index.artifacts.first(where: { $0.platform == platform }) else {
+                throw .invalidInput("\(indexPath) has no artifact for \(platform) (it has \(index.artifacts.map { $0.platform.description }.joined(separator: ", "))); pass --platform")
+            }
+            archiveDisplay = artifact.file
+            archivePath = (path as NSString).deletingLastPathComponent + "/" + artifact.file
+            guard FileIO.isFile(archivePath) else { throw .io("\(artifact.file): not found beside \(indexPath)") }
+            let digest = try FileHasher.hexDigest(ofFileAt: archivePath, algorithm: .sha256, display: artifact.file)
+            guard digest == artifact.sha256 else {
+                throw .verificationFailed("\(artifact.file): sha256 \(digest) is not the \(artifact.sha256) that \(indexPath) lists (tampered or swapped)")
+            }
+            try checkSignature(of: archivePath, display: artifact.file, keys: request.keys, required: request.requireSignature, notes: &notes)
+            guard let parsed = ArchiveFormat(rawValue: artifact.format) else { throw .invalidInput("\(indexPath): unknown format \(artifact.format)") }
+            format = parsed
+            member = artifact.binary.path
+            expectedBinary = artifact.binary.sha256
+            version = version ?? index.version
+        } else {
+            let from = request.from!
+            archiveDisplay = from
+            archivePath = context.resolve(from)
+            guard FileIO.isFile(archivePath) else { throw .io("\(from): No such file") }
+            if from.hasSuffix(".tar.gz") || from.hasSuffix(".tgz") { format = .tarGz } else if from.hasSuffix(".zip") { format = .zip } else {
+                throw .invalidInput("\(from): not a .tar.gz or .zip archive")
+            }
+            if let expected = request.sha256?.lowercased() {
+                let digest = try FileHasher.hexDigest(ofFileAt: archivePath, algorithm: .sha256, display: from)
+                guard digest == expected else { throw .verificationFailed("\(from): sha256 \(digest) is not the expected \(expected)") }
+                notes.append("\(from): sha256 matches")
+            }
+            try checkSignature(of: archivePath, display: from, keys: request.keys, required: request.requireSignature, notes: &notes)
+        }
+        let reader = ArchiveReader()
+        let members = try reader.members(of: archivePath, format: format, display: archiveDisplay)
+        if member == nil {
+            let executables = members.filter { $0.kind == .file && $0.mode & 0o111 != 0 && !$0.path.contains("/") }
+            if let name = request.name {
+                member = members.first { $0.path == name || $0.path == name + ".exe" }?.path
+                guard member != nil else { throw .invalidInput("\(archiveDisplay) has no file \(name) at its top level") }
+            } else {
+                guard executables.count == 1 else {
+                    throw .usage("\(archiveDisplay) holds \(executables.count) executables at its top level; name the one to install with --name")
+                }
+                member = executables[0].path
+            }
+        }
+        let binary = try reader.contents(of: member!, in: archivePath, format: format, display: archiveDisplay)
+        let binarySha = Hex.encode(SHA256Hasher.hash(binary))
+        if let expectedBinary, binarySha != expectedBinary {
+            throw .verificationFailed("\(archiveDisplay): \(member!) has sha256 \(binarySha), not the \(expectedBinary) the index lists")
+        }
+        var name = request.name ?? member!
+        if name.hasSuffix(".exe") && request.name == nil { name.removeLast(4) }
+        guard !name.contains("/"), RelativePath.unsafeReason(name) == nil else { throw .usage("--name must be a plain file name") }
+
+        // 2. Decide against what is installed.
+        let paths = Paths(prefix: context.resolve(request.prefix), name: name)
+        var state = try loadState(paths)
+        let current = state.binaries[name]
+        let present = FileIO.isFile(paths.bin)
+        var action = "installed"
+        if current == nil && !present {
+            if request.upgrade { notes.append("nothing was installed as \(name): a fresh install") }
+        } else {
+            if current?.sha256 == binarySha && !request.force {
+                throw .usage("\(paths.bin) is already this binary (sha256 \(binarySha.prefix(16))…); pass --force to reinstall it")
+            }
+            if !request.upgrade && !request.force {
+                throw .usage("\(paths.bin) is already installed; use `hallmark upgrade`, or pass --force to replace it")
+            }
+            if let old = current?.version.flatMap({ try? SemanticVersion(parsing: $0) }), let new = version.flatMap({ try? SemanticVersion(parsing: $0) }) {
+                if new < old && !request.allowDowngrade {
+                    throw .invalidInput("refusing to downgrade \(name) from \(old) to \(new); pass --allow-downgrade to do it anyway")
+                }
+                if new == old && current?.sha256 != binarySha && !request.force {
+                    throw .invalidInput("\(name) \(new) is installed with another digest; pass --force to replace it")
+                }
+            } else if present {
+                notes.append("the installed and new versions cannot be compared; no downgrade check")
+            }
+            action = request.upgrade ? "upgraded" : "reinstalled"
+        }
+
+        // 3. Stage, back up, swap.
+        unlink(paths.pendingBackup)  // left by an install that was killed before its swap
+        try HallmarkEngine.Paths.makeDirectory(paths.prefix + "/bin")
+        try FileIO.writeAtomically(binary, to: paths.staged, mode: 0o755)
+        if present {
+            try HallmarkEngine.Paths.makeDirectory((paths.backup as NSString).deletingLastPathComponent)
+            try FileIO.writeAtomically(try FileIO.read(paths.bin, display: paths.bin, limit: Int.max), to: paths.pendingBackup, mode: 0o755)
+        }
+        failpoint("before-swap")
+        guard rename(paths.staged, paths.bin) == 0 else {
+            let code = errno
+            unlink(paths.staged)
+            throw .io("\(paths.bin): cannot move the new binary into place: \(String(cString: strerror(code)))")
+        }
+        failpoint("after-swap")
+        let source = request.index ?? request.from!
+        var entry = State.Entry(version: version, source: source, sha256: binarySha, previous: nil)
+        if present {
+            let previousSha = current?.sha256 ?? (try? FileHasher.hexDigest(ofFileAt: paths.pendingBackup, algorithm: .sha256)) ?? ""
+            entry.previous = State.Previous(version: current?.version, source: current?.source ?? "unknown", sha256: previousSha)
+        }
+
+        // 4. Smoke test; roll back when it fails.
+        if let smoke = request.smoke {
+            var environment = context.environment
+            environment["PATH"] = paths.prefix + "/bin:" + (environment["PATH"] ?? "/usr/bin:/bin")
+            environment["HALLMARK_INSTALLED"] = paths.bin
+            let log = NSTemporaryDirectory() + "hallmark-smoke-\(getpid()).log"
+            let status = try Subprocess.shell(smoke, in: context.workingDirectory, environment: environment, logPath: log)
+            if status != 0 {
+                let tail = Subprocess.tail(log, lines: 5)
+                try restore(paths, hadPrevious: present)
+                throw .verificationFailed("the smoke test `\(smoke)` failed (exit \(status)): \(tail.replacingOccurrences(of: "\n", with: " | ")); rolled back: \(present ? "the previous binary is back in place" : "the new binary was removed")")
+            }
+            notes.append("smoke test passed: \(smoke)")
+        }
+        if present, rename(paths.pendingBackup, paths.backup) != 0 {
+            throw .io("\(paths.backup): cannot keep the previous binary as the backup: \(String(cString: strerror(errno)))")
+        }
+        state.binaries[name] = entry
+        try save(state, paths)
+        return Result(
+            action: action, name: name, path: paths.bin, version: version, previousVersion: entry.previous?.version, sha256: binarySha,
+            source: source, notes: notes)
+    }
+
+    /// Puts the backup back (or removes the binary when there was none).
+    private func restore(_ paths: Paths, hadPrevious: Bool) throws(HallmarkError) {
+        if hadPrevious {
+            guard rename(paths.pendingBackup, paths.bin) == 0 else {
+                throw .io("\(paths.bin): cannot put the previous binary back: \(String(cString: strerror(errno))); it is in \(paths.pendingBackup)")
+            }
+        } else {
+            unlink(paths.bin)
+        }
+    }
+
+    public func rollback(prefix: String, name: String) throws(HallmarkError) -> Result {
+        let paths = Paths(prefix: context.resolve(prefix), name: name)
+        var state = try loadState(paths)
+        guard let current = state.binaries[name], let previous = current.previous, FileIO.isFile(paths.backup) else {
+            throw .invalidInput("\(name): there is no previous version to roll back to in \(prefix)")
+        }
+        let backupSha = try FileHasher.hexDigest(ofFileAt: paths.backup, algorithm: .sha256)
+        guard backupSha == previous.sha256 else {
+            throw .verificationFailed("\(paths.backup): sha256 \(backupSha) is not the recorded \(previous.sha256); the backup was changed")
+        }
+        let currentBytes = try FileIO.read(paths.bin, display: paths.bin, limit: Int.max)
+        try FileIO.writeAtomically(try FileIO.read(paths.backup, display: paths.backup, limit: Int.max), to: paths.bin, mode: 0o755)
+        try FileIO.writeAtomically(currentBytes, to: paths.backup, mode: 0o755)
+        state.binaries[name] = State.Entry(
+            version: previous.version, source: previous.source, sha256: previous.sha256,
+            previous: State.Previous(version: current.version, source: current.source, sha256: current.sha256))
+        try save(state, paths)
+        return Result(action: "rolled back", name: name, path: paths.bin, version: previous.version, previousVersion: current.version,
+                      sha256: previous.sha256, source: previous.source, notes: [])
+    }
+
+    public func installed(prefix: String) throws(HallmarkError) -> State {
+        try loadState(Paths(prefix: context.resolve(prefix), name: "_"))
+    }
+}

@@ -1,0 +1,119 @@
+import Foundation
+import HallmarkTestSupport
+import Testing
+
+/// install / upgrade / rollback / installed against real releases of the example project.
+@Suite("hallmark install, upgrade, rollback", .serialized)
+struct InstallCommandTests {
+    /// The example released as v1.0.0 and v1.1.0, signed.
+    static func releases() throws -> ExampleProject {
+        let project = try ExampleProject()
+        #expect(try project.hallmark(["release", "--version", "v1.0.0", "--key", "../release.key", "-q"]).status == 0)
+        try GitFixture.git(["commit", "-q", "--allow-empty", "-m", "1.1.0"], in: project.root)
+        try GitFixture.git(["tag", "v1.1.0"], in: project.root)
+        #expect(try project.hallmark(["release", "--version", "v1.1.0", "--key", "../release.key", "-q"]).status == 0)
+        return project
+    }
+
+    func snapshot(_ dir: String) -> [String: Data] {
+        var out: [String: Data] = [:]
+        guard let names = FileManager.default.enumerator(atPath: dir) else { return out }
+        while let name = names.nextObject() as? String {
+            if let data = FileManager.default.contents(atPath: dir + "/" + name) { out[name] = data }
+        }
+        return out
+    }
+
+    @Test("Install from a signed index, refuse a reinstall, upgrade, refuse a downgrade, roll back twice")
+    func lifecycle() throws {
+        let project = try Self.releases()
+        let prefix = project.dir.url("prefix")
+        let key = project.dir.url("release.pub")
+        func hallmark(_ args: [String], env: [String: String] = [:]) throws -> ProcessOutput { try ProcessRunner.hallmark(args, environment: env) }
+        func version() throws -> String { try ProcessRunner.run(prefix + "/bin/greet", ["--version"]).stdout }
+
+        let install = try hallmark(["install", "--index", project.root + "/dist/v1.0.0/index.json", "--key", key, "--require-signature", "--prefix", prefix])
+        #expect(install.status == 0, "\(install.stderr)")
+        #expect(try version().contains("greet v1.0.0"))
+        let again = try hallmark(["install", "--index", project.root + "/dist/v1.0.0/index.json", "--key", key, "--prefix", prefix])
+        #expect(again.status == 2 && again.stderr.contains("--force"))
+
+        let upgrade = try hallmark(["upgrade", "--index", project.root + "/dist/v1.1.0/index.json", "--key", key, "--prefix", prefix, "--smoke", "greet --version"])
+        #expect(upgrade.status == 0, "\(upgrade.stderr)")
+        #expect(upgrade.stdout.contains("upgraded greet (v1.0.0 → v1.1.0)"), "\(upgrade.stdout)")
+        #expect(try version().contains("greet v1.1.0"))
+        let down = try hallmark(["upgrade", "--index", project.root + "/dist/v1.0.0/index.json", "--key", key, "--prefix", prefix])
+        #expect(down.status == 2 && down.stderr.contains("refusing to downgrade"), "\(down.stderr)")
+
+        let listed = try hallmark(["installed", "--prefix", prefix, "--format", "json"])
+        #expect(listed.stdout.contains("\"version\": \"v1.1.0\"") && listed.stdout.contains("\"previous\""))
+        #expect(try hallmark(["rollback", "--prefix", prefix, "--name", "greet"]).status == 0)
+        #expect(try version().contains("greet v1.0.0"))
+        #expect(try hallmark(["rollback", "--prefix", prefix, "--name", "greet"]).status == 0)
+        #expect(try version().contains("greet v1.1.0"))
+        #expect(try hallmark(["upgrade", "--index", project.root + "/dist/v1.0.0/index.json", "--key", key, "--prefix", prefix, "--allow-downgrade"]).status == 0)
+        #expect(try version().contains("greet v1.0.0"))
+    }
+
+    @Test("Tampered, swapped, wrongly signed or unsigned sources and a failing smoke test change nothing")
+    func refusals() throws {
+        let project = try Self.releases()
+        let prefix = project.dir.url("prefix")
+        let key = project.dir.url("release.pub")
+        #expect(try ProcessRunner.hallmark(["install", "--index", project.root + "/dist/v1.0.0/index.json", "--key", key, "--prefix", prefix]).status == 0)
+        let before = snapshot(prefix)
+
+        func expectUnchanged(_ args: [String], status: Int32, mentions: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
+            let result = try ProcessRunner.hallmark(args + ["--prefix", prefix])
+            #expect(result.status == status, "exit \(result.status): \(result.stderr)", sourceLocation: sourceLocation)
+            #expect(result.stderr.contains(mentions), "\(result.stderr)", sourceLocation: sourceLocation)
+            #expect(result.stderr.split(separator: "\n").count == 1, "\(result.stderr)", sourceLocation: sourceLocation)
+            #expect(snapshot(prefix) == before, "the prefix changed", sourceLocation: sourceLocation)
+        }
+        let release = project.root + "/dist/v1.1.0"
+        let copy = project.dir.url("copy")
+        try FileManager.default.copyItem(atPath: release, toPath: copy)
+        // Tampered archive.
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: copy + "/greet_1.1.0_linux_amd64.tar.gz"))
+        bytes[bytes.count / 2] ^= 0x40
+        try bytes.write(to: URL(fileURLWithPath: copy + "/greet_1.1.0_linux_amd64.tar.gz"))
+        try expectUnchanged(["upgrade", "--index", copy + "/index.json", "--key", key, "--platform", "linux/amd64"], status: 1, mentions: "tampered or swapped")
+        // Swapped: another target's archive under this name.
+        try FileManager.default.removeItem(atPath: copy + "/greet_1.1.0_linux_amd64.tar.gz")
+        try FileManager.default.copyItem(atPath: copy + "/greet_1.1.0_linux_arm64.tar.gz", toPath: copy + "/greet_1.1.0_linux_amd64.tar.gz")
+        try expectUnchanged(["upgrade", "--index", copy + "/index.json", "--key", key, "--platform", "linux/amd64"], status: 1, mentions: "sha256")
+        // Wrong key; unsigned with --require-signature; a platform the index lacks.
+        #expect(try ProcessRunner.hallmark(["keys", "generate", "--out", project.dir.url("other")]).status == 0)
+        try expectUnchanged(["upgrade", "--index", release + "/index.json", "--key", project.dir.url("other.pub")], status: 1, mentions: "index.json")
+        let unsigned = project.dir.url("unsigned")
+        try FileManager.default.copyItem(atPath: release, toPath: unsigned)
+        try FileManager.default.removeItem(atPath: unsigned + "/index.json.sig")
+        try expectUnchanged(["upgrade", "--index", unsigned + "/index.json", "--key", key, "--require-signature"], status: 1, mentions: "no signature")
+        try expectUnchanged(["upgrade", "--index", release + "/index.json", "--key", key, "--platform", "freebsd/amd64"], status: 2, mentions: "no artifact for freebsd/amd64")
+        // A failing smoke test puts the old binary back.
+        try expectUnchanged(["upgrade", "--index", release + "/index.json", "--key", key, "--smoke", "greet --version | grep -q v9"], status: 1, mentions: "rolled back")
+
+    }
+
+    @Test("A kill before or after the swap leaves a whole binary: the old one, or the new one")
+    func killedMidInstall() throws {
+        let project = try Self.releases()
+        let prefix = project.dir.url("prefix")
+        #expect(try ProcessRunner.hallmark(["install", "--from", project.root + "/dist/v1.0.0/greet_1.0.0_linux_amd64.tar.gz", "--version", "v1.0.0", "--prefix", prefix]).status == 0)
+        let args = ["upgrade", "--from", project.root + "/dist/v1.1.0/greet_1.1.0_linux_amd64.tar.gz", "--version", "v1.1.0", "--prefix", prefix]
+        let before = try ProcessRunner.hallmark(args, environment: ["HALLMARK_FAILPOINT": "before-swap"])
+        #expect(before.status != 0)
+        #expect(try ProcessRunner.run(prefix + "/bin/greet", ["--version"]).stdout.contains("v1.0.0"))
+        let after = try ProcessRunner.hallmark(args, environment: ["HALLMARK_FAILPOINT": "after-swap"])
+        #expect(after.status != 0)
+        #expect(try ProcessRunner.run(prefix + "/bin/greet", ["--version"]).stdout.contains("v1.1.0"))
+        // The next run finishes the job.
+        let again = try ProcessRunner.hallmark(args + ["--force"])
+        #expect(again.status == 0, "\(again.stderr)")
+        let sha = try ProcessRunner.run("sha256sum", [project.root + "/dist/v1.1.0/greet_1.1.0_linux_amd64.tar.gz"]).stdout.prefix(64)
+        let wrong = try ProcessRunner.hallmark(["upgrade", "--from", project.root + "/dist/v1.0.0/greet_1.0.0_linux_amd64.tar.gz", "--sha256", String(sha), "--prefix", prefix, "--allow-downgrade"])
+        #expect(wrong.status == 1 && wrong.stderr.contains("is not the expected"))
+        let fresh = try ProcessRunner.hallmark(["upgrade", "--from", project.root + "/dist/v1.1.0/greet_1.1.0_linux_amd64.tar.gz", "--sha256", String(sha), "--prefix", project.dir.url("fresh")])
+        #expect(fresh.status == 0 && fresh.stdout.contains("fresh install"), "\(fresh.stdout)\(fresh.stderr)")
+    }
+}
