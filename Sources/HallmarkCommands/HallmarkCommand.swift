@@ -28,7 +28,7 @@ public struct HallmarkCommand: ParsableCommand {
             AttestCommand.self, VerifyAttestationCommand.self, SignCommand.self, VerifyCommand.self,
             InitCommand.self, VersionGuardCommand.self, ReleaseCommand.self, RebuildCommand.self, SummaryCommand.self,
             VerifyBundleCommand.self, VerifyProvenanceCommand.self, TrustCommand.self,
-            InstallCommand.self, UpgradeCommand.self, RollbackCommand.self, InstalledCommand.self,
+            InstallCommand.self, UpgradeCommand.self, RollbackCommand.self, InstalledCommand.self, AirGapCommand.self,
         ]
     )
 

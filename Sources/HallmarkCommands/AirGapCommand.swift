@@ -1,0 +1,93 @@
+import ArgumentParser
+import HallmarkCore
+import HallmarkEngine
+
+struct AirGapCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "airgap",
+        abstract: "Carry a release into a restricted network in one zip, and check it there before extracting.",
+        subcommands: [AirGapBundleCommand.self, AirGapVerifyCommand.self])
+}
+
+struct AirGapBundleCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bundle",
+        abstract: "Pack a verified release, its keys, a required-file list and VERIFY.md into one zip.",
+        discussion: """
+            The release must verify with the keys first. The zip holds release/ (every file), trust/keys/KEYID.pub,
+            trust/trusted_root.json (with --trusted-root), VERIFY.md and REQUIRED-FILES.txt (sha256 of all of
+            them). Its bytes depend only on the release.
+
+            Examples:
+              $ hallmark airgap bundle dist/v1.4.0 --key release.pub --out release-v1.4.0.zip
+            """)
+
+    @Argument(help: "The release directory.")
+    var directory: String
+
+    @Option(parsing: .singleValue, help: "The release's public key (repeatable).")
+    var key: [String] = []
+
+    @Option(help: "A Sigstore trusted_root.json to carry along.")
+    var trustedRoot: String?
+
+    @Option(help: "The zip to write.")
+    var out: String
+
+    @OptionGroup var output: OutputOptions
+
+    func run() throws {
+        try Terminal.run { () throws(HallmarkError) in
+            let result = try AirGap(context: .current()).bundle(directory: directory, keys: key, trustedRoot: trustedRoot, output: out)
+            switch output.format {
+            case .json: try Terminal.printJSON(result)
+            case .text: Terminal.print("wrote \(result.output): \(result.files) files, sha256 \(result.sha256)")
+            }
+        }
+    }
+}
+
+struct AirGapVerifyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "verify",
+        abstract: "Check an air-gap bundle before extracting anything; extract only when everything passes.",
+        discussion: """
+            Refuses the zip if any member is unsafe (.., absolute paths, links, duplicate names, more than the caps
+            on entries, sizes or compression ratio). Then every file in REQUIRED-FILES.txt must be present with its
+            sha256 and nothing else may be there; then the release must verify (checksums, signatures, metadata)
+            with --key (or, failing that, with the keys inside the bundle, which is said). Only then is it moved
+            into --extract DIR (a new directory).
+
+            Examples:
+              $ hallmark airgap verify release-v1.4.0.zip --key release.pub --extract /srv/releases/v1.4.0
+            """)
+
+    @Argument(help: "The bundle zip.")
+    var bundle: String
+
+    @Option(parsing: .singleValue, help: "The release's public key, from your own channel (repeatable).")
+    var key: [String] = []
+
+    @Option(help: "Extract the verified bundle into this new directory.")
+    var extract: String?
+
+    @OptionGroup var output: OutputOptions
+
+    func run() throws {
+        try Terminal.run { () throws(HallmarkError) in
+            let result = try AirGap(context: .current()).verify(bundle: bundle, keys: key, extract: extract)
+            switch output.format {
+            case .json: try Terminal.printJSON(result)
+            case .text:
+                for problem in result.problems { Terminal.print("problem: \(problem)") }
+                if result.verified {
+                    Terminal.print("verified \(bundle): \(result.requiredFiles) required files, release signed (keys from \(result.keySource))"
+                        + (result.extractedTo.map { "; extracted to \($0)" } ?? ""))
+                }
+            }
+            if !result.verified {
+                throw .verificationFailed(output.format == .json ? "" : "\(bundle): verification FAILED, nothing extracted: \(result.problems.first ?? "?")")
+            }
+        }
+    }
+}

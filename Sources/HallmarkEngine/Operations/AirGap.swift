@@ -1,0 +1,158 @@
+import Foundation
+import HallmarkArchive
+import HallmarkCore
+import HallmarkCrypto
+
+/// `hallmark airgap bundle` / `verify`: one zip that carries a release, the keys (and trusted root) to check it,
+/// a required-file list and instructions into a restricted network, checked there before anything is extracted.
+public struct AirGap: Sendable {
+    public var context: EngineContext
+
+    public init(context: EngineContext) { self.context = context }
+
+    public static let requiredFiles = "REQUIRED-FILES.txt"
+
+    public struct BundleResult: Codable, Sendable {
+        public var output: String
+        public var files: Int
+        public var sha256: String
+        public var keyIds: [String]
+    }
+
+    public func bundle(directory: String, keys references: [String], trustedRoot: String?, output: String) throws(HallmarkError) -> BundleResult {
+        guard !references.isEmpty else { throw .usage("pass --key with the release's public key (it travels in the bundle for reference)") }
+        let keys = try KeyResolver(context: context).publicKeys(references)
+        let report = try ReleaseVerification(context: context).verify(directory: directory, keys: keys, policy: .required)
+        guard report.verified else {
+            throw .verificationFailed("\(directory) does not verify (\(report.problems.first ?? "?")); an air-gap bundle carries only verified releases")
+        }
+        let root = context.resolve(directory)
+        var entries: [ArchiveEntry] = []
+        var listed: [(String, String)] = []
+        for member in try ReleaseDirectory.members(of: root) {
+            let path = root + "/" + member.name
+            entries.append(.regular("release/" + member.name, from: path))
+            listed.append(("release/" + member.name, try FileHasher.hexDigest(ofFileAt: path, algorithm: .sha256, display: member.name)))
+        }
+        for key in keys {
+            let data = Data(key.pemText.utf8)
+            entries.append(ArchiveEntry(path: "trust/keys/\(key.keyID).pub", content: .data(data), mode: 0o644))
+            listed.append(("trust/keys/\(key.keyID).pub", Hex.encode(SHA256Hasher.hash(data))))
+        }
+        if let trustedRoot {
+            let data = try FileIO.read(context.resolve(trustedRoot), display: trustedRoot, limit: 8 << 20)
+            _ = try TrustedRoot(parsing: data, source: trustedRoot)
+            entries.append(ArchiveEntry(path: "trust/trusted_root.json", content: .data(data), mode: 0o644))
+            listed.append(("trust/trusted_root.json", Hex.encode(SHA256Hasher.hash(data))))
+        }
+        let name = (output as NSString).lastPathComponent
+        let verify = """
+            # Verifying \(name)
+
+            This zip carries a release (`release/`), the public keys it is signed with (`trust/keys/`), and
+            `\(Self.requiredFiles)`, the sha256 of every file in it. Check it before extracting anything:
+
+                hallmark airgap verify \(name) --key YOUR-COPY-OF-THE-KEY.pub --extract DIR
+
+            That refuses unsafe archives (`..`, absolute paths, links, duplicate names, zip bombs), checks every
+            required file, then the release's checksums and signatures, and only then extracts into DIR. Pass the
+            key you obtained through your own channel: the keys inside the zip are for reference only.
+
+            Without Hallmark, after extracting: `sha256sum -c` on `\(Self.requiredFiles)` from the top directory,
+            then `(cd release && sha256sum -c checksums.txt)`.
+            Key ids: \(keys.map(\.keyID).joined(separator: ", ")).
+
+            """
+        let verifyData = Data(verify.utf8)
+        entries.append(ArchiveEntry(path: "VERIFY.md", content: .data(verifyData), mode: 0o644))
+        listed.append(("VERIFY.md", Hex.encode(SHA256Hasher.hash(verifyData))))
+        let list = ChecksumList(entries: listed.map { ChecksumEntry(algorithm: .sha256, digest: $0.1, path: $0.0) }).gnuData
+        entries.append(ArchiveEntry(path: Self.requiredFiles, content: .data(list), mode: 0o644))
+
+        // The zip's times come from the release, so the same release makes the same bundle.
+        var epoch: Int64 = 315_532_800
+        if let data = try? FileIO.read(root + "/" + ReleaseIndex.fileName), let index = try? CanonicalJSON.decode(ReleaseIndex.self, from: data, source: "index.json") {
+            epoch = index.sourceDateEpoch
+        }
+        let target = context.resolve(output)
+        let temporary = (target as NSString).deletingLastPathComponent + "/.\(name).tmp-\(getpid())"
+        try DeterministicArchiver(modificationTime: epoch).write(entries, format: .zip, to: temporary)
+        guard rename(temporary, target) == 0 else {
+            unlink(temporary)
+            throw .io("\(output): cannot write: \(String(cString: strerror(errno)))")
+        }
+        return BundleResult(
+            output: output, files: entries.count, sha256: try FileHasher.hexDigest(ofFileAt: target, algorithm: .sha256), keyIds: keys.map(\.keyID))
+    }
+
+    public struct VerifyResult: Codable, Sendable {
+        public var bundle: String
+        public var verified: Bool
+        public var keySource: String
+        public var requiredFiles: Int
+        public var release: ReleaseVerification.Report?
+        public var extractedTo: String?
+        public var problems: [String]
+    }
+
+    public func verify(bundle: String, keys references: [String], extract: String?) throws(HallmarkError) -> VerifyResult {
+        let path = context.resolve(bundle)
+        guard FileIO.isFile(path) else { throw .io("\(bundle): No such file") }
+        if let extract, FileManager.default.fileExists(atPath: context.resolve(extract)) {
+            throw .usage("\(extract) already exists; --extract needs a new directory")
+        }
+        // 1. The zip itself: refused before anything is written if any member is unsafe.
+        let reader = ArchiveReader()
+        let members = try reader.members(of: path, format: .zip, display: bundle)
+        guard members.contains(where: { $0.path == Self.requiredFiles }) else {
+            throw .verificationFailed("\(bundle): no \(Self.requiredFiles); not a Hallmark air-gap bundle")
+        }
+        let listData = try reader.contents(of: Self.requiredFiles, in: path, format: .zip, display: bundle)
+        let list = ChecksumList(parsing: listData, algorithm: .sha256)
+        var problems: [String] = list.improperLines.map { "\(Self.requiredFiles):\($0): not a sha256 line" }
+        let files = Set(members.filter { $0.kind == .file }.map(\.path))
+        for entry in list.entries where !files.contains(entry.path) { problems.append("\(entry.path): required, but missing from the bundle") }
+        for file in files.subtracting(list.entries.map(\.path)).subtracting([Self.requiredFiles]).sorted() {
+            problems.append("\(file): in the bundle but not in \(Self.requiredFiles)")
+        }
+
+        // 2. Extract into a staging directory beside the target (or a temporary one), check, then move.
+        let staging = (extract.map { (context.resolve($0) as NSString).deletingLastPathComponent } ?? NSTemporaryDirectory())
+            + "/.hallmark-airgap-\(getpid())-\(UUID().uuidString.prefix(8))"
+        try Paths.makeDirectory(staging)
+        defer { try? FileManager.default.removeItem(atPath: staging) }
+        if problems.isEmpty {
+            try reader.extractAll(path, format: .zip, display: bundle, into: staging)
+            for entry in list.entries {
+                let actual = try FileHasher.hexDigest(ofFileAt: staging + "/" + entry.path, algorithm: .sha256, display: entry.path)
+                if actual != entry.digest { problems.append("\(entry.path): sha256 \(actual) is not the listed \(entry.digest)") }
+            }
+        }
+        var keySource = "--key"
+        var report: ReleaseVerification.Report?
+        if problems.isEmpty {
+            var keys = try KeyResolver(context: context).publicKeys(references)
+            if keys.isEmpty {
+                keySource = "the keys inside the bundle (pass --key to trust your own copy)"
+                let keyDir = staging + "/trust/keys"
+                for name in ((try? FileManager.default.contentsOfDirectory(atPath: keyDir)) ?? []).sorted() {
+                    keys.append(try PublicKey(pem: try FileIO.readText(keyDir + "/" + name, display: name), source: "trust/keys/\(name)"))
+                }
+                guard !keys.isEmpty else { throw .usage("the bundle carries no keys; pass --key") }
+            }
+            let checked = try ReleaseVerification(context: context).verify(directory: staging + "/release", keys: keys, policy: .required)
+            report = checked
+            problems += checked.problems.map { "release/\($0)" }
+        }
+        var extractedTo: String?
+        if problems.isEmpty, let extract {
+            guard rename(staging, context.resolve(extract)) == 0 else {
+                throw .io("\(extract): cannot move the verified bundle into place: \(String(cString: strerror(errno)))")
+            }
+            extractedTo = extract
+        }
+        return VerifyResult(
+            bundle: bundle, verified: problems.isEmpty, keySource: keySource, requiredFiles: list.entries.count, release: report,
+            extractedTo: extractedTo, problems: problems)
+    }
+}

@@ -1,0 +1,65 @@
+import Foundation
+import HallmarkTestSupport
+import Testing
+
+@Suite("hallmark airgap bundle and verify", .serialized)
+struct AirGapTests {
+    static let rewrite = """
+        import sys, zipfile
+        src, dst, mode = sys.argv[1], sys.argv[2], sys.argv[3]
+        with zipfile.ZipFile(src) as a, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as b:
+            for info in a.infolist():
+                if mode == "drop" and info.filename == "release/index.json":
+                    continue
+                b.writestr(info, a.read(info.filename))
+            if mode == "extra":
+                b.writestr("release/extra.txt", b"sneaked in")
+            if mode == "traversal":
+                b.writestr("../evil.txt", b"x")
+        """
+
+    @Test func bundleAndVerify() throws {
+        let project = try ExampleProject()
+        #expect(try project.hallmark(["release", "--version", "v1.0.0", "--key", "../release.key", "-q"]).status == 0)
+        let dir = project.dir
+        let key = dir.url("release.pub")
+        let bundle = try ProcessRunner.hallmark(["airgap", "bundle", project.release, "--key", key, "--out", dir.url("a.zip")])
+        #expect(bundle.status == 0, "\(bundle.stderr)")
+        try FileManager.default.createDirectory(atPath: dir.url("again"), withIntermediateDirectories: true)
+        #expect(try ProcessRunner.hallmark(["airgap", "bundle", project.release, "--key", key, "--out", dir.url("again/a.zip")]).status == 0)
+        #expect(try dir.read("a.zip") == (try dir.read("again/a.zip")), "the same release makes the same bundle")
+
+        let verify = try ProcessRunner.hallmark(["airgap", "verify", dir.url("a.zip"), "--key", key, "--extract", dir.url("in")])
+        #expect(verify.status == 0, "\(verify.stdout)\(verify.stderr)")
+        #expect(dir.exists("in/release/index.json") && dir.exists("in/VERIFY.md"))
+        #expect(try ProcessRunner.run("sha256sum", ["-c", "--strict", "REQUIRED-FILES.txt"], in: dir.url("in")).status == 0)
+        #expect(try ProcessRunner.hallmark(["verify", dir.url("in/release"), "--key", key]).status == 0)
+        let own = try ProcessRunner.hallmark(["airgap", "verify", dir.url("a.zip")])
+        #expect(own.status == 0 && own.stdout.contains("the keys inside the bundle"))
+
+        try dir.write("rewrite.py", Self.rewrite)
+        #expect(try ProcessRunner.hallmark(["keys", "generate", "--out", dir.url("other")]).status == 0)
+        var bytes = try dir.read("a.zip")
+        bytes[bytes.count / 3] ^= 0x01
+        try dir.write("flipped.zip", bytes)
+        let cases: [(String, [String], Int32, String)] = [
+            ("flipped.zip", [], 2, "a.zip"),
+            ("drop", [], 1, "release/index.json: required, but missing"),
+            ("extra", [], 1, "release/extra.txt: in the bundle but not in REQUIRED-FILES.txt"),
+            ("traversal", [], 2, "'..'"),
+            ("a.zip", ["--key", dir.url("other.pub")], 1, "not a trusted key"),
+        ]
+        for (name, extra, status, mention) in cases {
+            var file = dir.url(name)
+            if !name.hasSuffix(".zip") {
+                file = dir.url(name + ".zip")
+                #expect(try ProcessRunner.run("python3", [dir.url("rewrite.py"), dir.url("a.zip"), file, name]).status == 0)
+            }
+            let result = try ProcessRunner.hallmark(["airgap", "verify", file, "--extract", dir.url("out-" + name)] + extra)
+            #expect(result.status == status, "\(name): exit \(result.status) \(result.stdout)\(result.stderr)")
+            #expect((result.stdout + result.stderr).contains(mention) || name == "flipped.zip", "\(name): \(result.stdout)\(result.stderr)")
+            #expect(!dir.exists("out-" + name), "\(name): nothing may be extracted")
+        }
+        #expect(!FileManager.default.fileExists(atPath: (dir.path as NSString).deletingLastPathComponent + "/evil.txt"))
+    }
+}
