@@ -63,3 +63,27 @@ struct AirGapTests {
         #expect(!FileManager.default.fileExists(atPath: (dir.path as NSString).deletingLastPathComponent + "/evil.txt"))
     }
 }
+
+@Suite("hallmark publish to a directory")
+struct PublishTests {
+    @Test func publishOnceThenForce() throws {
+        let project = try ExampleProject()
+        #expect(try project.hallmark(["release", "--version", "v1.0.0", "--key", "../release.key", "-q"]).status == 0)
+        let site = project.dir.url("site")
+        let first = try project.hallmark(["publish", "dist/v1.0.0", "--to", "file://" + site])
+        #expect(first.status == 0, "\(first.stderr)")
+        #expect(try ProcessRunner.hallmark(["verify", site + "/v1.0.0", "--key", project.dir.url("release.pub")]).status == 0)
+        let listed = try String(contentsOfFile: project.root + "/dist/release-assets.txt", encoding: .utf8)
+        #expect(listed.contains("file://\(site)/v1.0.0/index.json"))
+        #expect(try project.hallmark(["summary", "dist/v1.0.0", "--remote-assets", "dist/release-assets.txt"]).status == 0)
+        let before = try FileManager.default.contentsOfDirectory(atPath: site + "/v1.0.0").sorted()
+        let again = try project.hallmark(["publish", "dist/v1.0.0", "--to", "file://" + site])
+        #expect(again.status == 2 && again.stderr.contains("already published"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: site + "/v1.0.0").sorted() == before)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: site) == ["v1.0.0"], "no temporaries left behind")
+        let forced = try project.hallmark(["publish", "dist/v1.0.0", "--to", "file://" + site, "--force"])
+        #expect(forced.status == 0 && forced.stdout.contains("republished"))
+        let oci = try project.hallmark(["publish", "dist/v1.0.0", "--to", "oci://127.0.0.1:5000/greet"])
+        #expect(oci.status == 2 && oci.stderr.contains("not supported yet"))
+    }
+}

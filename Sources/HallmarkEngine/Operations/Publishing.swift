@@ -1,0 +1,71 @@
+import Foundation
+import HallmarkCore
+import HallmarkCrypto
+
+/// `hallmark publish DIR --to file:///PATH`: copy a release into a published directory, all or nothing.
+public struct Publishing: Sendable {
+    public var context: EngineContext
+
+    public init(context: EngineContext) { self.context = context }
+
+    public struct Result: Codable, Sendable {
+        public var version: String
+        public var url: String
+        public var assets: [String]
+        public var assetsList: String
+        public var urlFile: String
+        public var replaced: Bool
+    }
+
+    public func publish(directory: String, to destination: String, force: Bool, out: String?) throws(HallmarkError) -> Result {
+        let root = context.resolve(directory)
+        guard FileIO.isDirectory(root), FileIO.isFile(root + "/" + ReleaseDirectory.checksums) else {
+            throw .invalidInput("\(directory) is not a release directory (no \(ReleaseDirectory.checksums))")
+        }
+        guard destination.hasPrefix("file://") else {
+            throw .usage("--to \(destination): this hallmark publishes to file:///PATH directories (OCI registries are not supported yet)")
+        }
+        let base = String(destination.dropFirst("file://".count))
+        guard base.hasPrefix("/") else { throw .usage("--to must be an absolute file:/// URL") }
+        var version = (root as NSString).lastPathComponent
+        if let data = try? FileIO.read(root + "/" + ReleaseIndex.fileName),
+            let index = try? CanonicalJSON.decode(ReleaseIndex.self, from: data, source: ReleaseIndex.fileName)
+        {
+            version = index.version
+        }
+        guard RelativePath.unsafeReason(version) == nil, !version.contains("/") else { throw .invalidInput("\(directory): unusable version name \(version)") }
+        let members = try ReleaseDirectory.members(of: root)
+        if let odd = members.first(where: { !$0.isRegularFile }) { throw .invalidInput("\(directory)/\(odd.name): not a regular file") }
+
+        let target = base + "/" + version
+        let exists = FileManager.default.fileExists(atPath: target)
+        if exists && !force { throw .invalidInput("\(target) is already published; pass --force to replace it") }
+        try Paths.makeDirectory(base)
+        let staging = base + "/.\(version).publishing-\(getpid())"
+        try Paths.removeIfPresent(staging)
+        do {
+            try FileManager.default.copyItem(atPath: root, toPath: staging)
+        } catch {
+            try? FileManager.default.removeItem(atPath: staging)
+            throw .io("\(target): cannot copy the release: \(error.localizedDescription)")
+        }
+        // The copy must be byte for byte what was published.
+        for member in members {
+            let a = try FileHasher.hexDigest(ofFileAt: root + "/" + member.name, algorithm: .sha256)
+            let b = try FileHasher.hexDigest(ofFileAt: staging + "/" + member.name, algorithm: .sha256)
+            guard a == b else {
+                try? FileManager.default.removeItem(atPath: staging)
+                throw .io("\(target)/\(member.name): the copy differs from the release")
+            }
+        }
+        try Paths.replaceDirectory(target, with: staging, scratch: base + "/.\(version).previous-\(getpid())")
+
+        let url = "file://" + target
+        let assets = members.map { url + "/" + $0.name }
+        let outDir = out.map(context.resolve) ?? (root as NSString).deletingLastPathComponent
+        try Paths.makeDirectory(outDir)
+        try FileIO.writeAtomically(Data((assets.joined(separator: "\n") + "\n").utf8), to: outDir + "/release-assets.txt")
+        try FileIO.writeAtomically(Data((url + "\n").utf8), to: outDir + "/release-url.txt")
+        return Result(version: version, url: url, assets: assets, assetsList: outDir + "/release-assets.txt", urlFile: outDir + "/release-url.txt", replaced: exists)
+    }
+}
