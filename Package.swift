@@ -20,6 +20,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-asn1", from: "1.7.4"),
         .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
     ],
     targets: [
@@ -40,9 +41,14 @@ let package = Package(
         .systemLibrary(name: "CSodium", providers: [.apt(["libsodium-dev"])]),
         .target(name: "HallmarkArchive", dependencies: ["HallmarkCore", "CSystemZlib"], swiftSettings: swiftSettings),
         .target(
+            name: "HallmarkRemote",
+            dependencies: ["HallmarkCore", .product(name: "AsyncHTTPClient", package: "async-http-client")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "HallmarkEngine",
             dependencies: [
-                "HallmarkCore", "HallmarkCrypto", "HallmarkArchive", "CHallmarkBuildInfo",
+                "HallmarkCore", "HallmarkCrypto", "HallmarkArchive", "HallmarkRemote", "CHallmarkBuildInfo",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Mustache", package: "swift-mustache"),
             ],

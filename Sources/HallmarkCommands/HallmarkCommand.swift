@@ -29,7 +29,7 @@ public struct HallmarkCommand: ParsableCommand {
             InitCommand.self, VersionGuardCommand.self, ReleaseCommand.self, RebuildCommand.self, SummaryCommand.self,
             VerifyBundleCommand.self, VerifyProvenanceCommand.self, TrustCommand.self,
             InstallCommand.self, UpgradeCommand.self, RollbackCommand.self, InstalledCommand.self, AirGapCommand.self,
-            PublishCommand.self,
+            PublishCommand.self, VerifyRemoteCommand.self,
         ]
     )
 

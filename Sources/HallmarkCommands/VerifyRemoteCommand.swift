@@ -1,0 +1,57 @@
+import ArgumentParser
+import HallmarkCore
+import HallmarkEngine
+
+struct VerifyRemoteCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "verify-remote",
+        abstract: "Download a published release and verify it as `hallmark verify` would.",
+        discussion: """
+            Fetches checksums.txt, signatures.json, index.json and every file they name from URL (http or https),
+            four at a time, hashing each while it downloads, with size caps (an archive may not exceed the size
+            index.json states), a timeout and up to three attempts on timeouts and 5xx answers. Missing (404),
+            truncated, swapped and tampered files are named. Then the downloaded copy gets every check of
+            `hallmark verify` (checksums, signatures, metadata cross-checks). Writes remote-verify.json and
+            remote-verify.md (into --report-dir; default: beside --out, or here).
+
+            Examples:
+              $ hallmark verify-remote https://downloads.example.com/greet/v1.4.0/ --key release.pub
+              $ hallmark verify-remote http://127.0.0.1:8000/v1.4.0 --key release.pub --out mirror/v1.4.0
+            """)
+
+    @Argument(help: "The published release's URL (the directory holding checksums.txt).")
+    var url: String
+
+    @Option(parsing: .singleValue, help: "Trusted public key (repeatable).")
+    var key: [String] = []
+
+    @Flag(help: "Accept a release without signatures (checksums only).")
+    var allowUnsigned = false
+
+    @Option(help: "Keep the downloaded files in this (new or empty) directory.")
+    var out: String?
+
+    @Option(help: "Where to write remote-verify.json and remote-verify.md.")
+    var reportDir: String?
+
+    @Option(help: "Seconds before a request times out.")
+    var timeout: Int64 = 30
+
+    @OptionGroup var output: OutputOptions
+
+    func run() throws {
+        try Terminal.run { () throws(HallmarkError) in
+            let report = try RemoteVerification(context: .current()).verify(
+                url: url, keys: key, allowUnsigned: allowUnsigned, out: out, reportDirectory: reportDir, timeoutSeconds: timeout)
+            switch output.format {
+            case .json: try Terminal.printJSON(report)
+            case .text:
+                for problem in report.problems { Terminal.print("problem: \(problem)") }
+                if report.verified { Terminal.print("verified: \(report.files.count + 1) files from \(url)") }
+            }
+            if !report.verified {
+                throw .verificationFailed(output.format == .json ? "" : "\(url): verification FAILED (\(report.problems.count) problem\(report.problems.count == 1 ? "" : "s"))")
+            }
+        }
+    }
+}

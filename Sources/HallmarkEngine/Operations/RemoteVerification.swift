@@ -1,0 +1,132 @@
+import Foundation
+import HallmarkCore
+import HallmarkCrypto
+import HallmarkRemote
+
+/// `hallmark verify-remote URL`: download a published release (hashing while downloading, with size caps,
+/// timeouts and retries), then run exactly the checks `hallmark verify` runs, and write a report.
+public struct RemoteVerification: Sendable {
+    public var context: EngineContext
+
+    public init(context: EngineContext) { self.context = context }
+
+    public struct FileResult: Codable, Sendable {
+        public var name: String
+        public var url: String
+        public var status: String
+        public var sha256: String?
+        public var expectedSha256: String?
+        public var size: Int64?
+    }
+
+    public struct Report: Codable, Sendable {
+        public var url: String
+        public var verified: Bool
+        public var files: [FileResult]
+        public var problems: [String]
+        public var verification: ReleaseVerification.Report?
+        public var directory: String?
+    }
+
+    static let metadataLimit: Int64 = 64 << 20
+    static let fileLimit: Int64 = 8 << 30
+
+    public func verify(
+        url: String, keys references: [String], allowUnsigned: Bool, out: String?, reportDirectory: String?, timeoutSeconds: Int64 = 30
+    ) throws(HallmarkError) -> Report {
+        guard url.hasPrefix("http://") || url.hasPrefix("https://") else {
+            throw .usage("\(url): verify-remote reads http:// and https:// URLs (OCI registries are not supported yet)")
+        }
+        let base = url.hasSuffix("/") ? url : url + "/"
+        let keys = try KeyResolver(context: context).publicKeys(references)
+        if keys.isEmpty && !allowUnsigned { throw .usage("pass --key with the release's public key, or --allow-unsigned to check checksums only") }
+        let directory = out.map(context.resolve) ?? NSTemporaryDirectory() + "hallmark-remote-\(getpid())-\(UUID().uuidString.prefix(8))"
+        if FileManager.default.fileExists(atPath: directory), let contents = try? FileManager.default.contentsOfDirectory(atPath: directory), !contents.isEmpty {
+            throw .usage("\(out ?? directory) is not empty; --out needs a new or empty directory")
+        }
+        try Paths.makeDirectory(directory)
+        defer { if out == nil { try? FileManager.default.removeItem(atPath: directory) } }
+        var options = Downloader.Options()
+        options.timeoutSeconds = timeoutSeconds
+        let downloader = Downloader(options: options)
+        var problems: [String] = []
+        var files: [FileResult] = []
+
+        // 1. The list, and what names the other files.
+        let listResult = downloader.download([(base + ReleaseDirectory.checksums, directory + "/" + ReleaseDirectory.checksums, Self.metadataLimit)]) { _, _ in }
+        if case .failure(let error) = listResult[0] { throw error.code == .verificationFailed ? error : .io(error.message) }
+        let listData = try FileIO.read(directory + "/" + ReleaseDirectory.checksums, display: ReleaseDirectory.checksums)
+        let list = ChecksumList(parsing: listData, algorithm: .sha256)
+        var names = list.entries.map(\.path).filter { RelativePath.unsafeReason($0) == nil }
+        for bad in list.entries where RelativePath.unsafeReason(bad.path) != nil { problems.append("\(ReleaseDirectory.checksums): refusing \"\(bad.path)\"") }
+        let signatures = downloader.download([(base + ReleaseDirectory.signatures, directory + "/" + ReleaseDirectory.signatures, Self.metadataLimit)]) { _, _ in }
+        if case .failure(let error) = signatures[0] {
+            try? FileManager.default.removeItem(atPath: directory + "/" + ReleaseDirectory.signatures)
+            if error.code != .verificationFailed { throw error }  // 404: an unsigned release; the verification says so
+        } else if let data = try? FileIO.read(directory + "/" + ReleaseDirectory.signatures),
+            let set = try? CanonicalJSON.decode(SignatureSet.self, from: data, source: ReleaseDirectory.signatures)
+        {
+            names += set.files.map(\.signatureFile).filter { RelativePath.unsafeReason($0) == nil && !names.contains($0) }
+        }
+        var sizes: [String: Int64] = [:]
+        if names.contains(ReleaseIndex.fileName) {
+            let indexResult = downloader.download([(base + ReleaseIndex.fileName, directory + "/" + ReleaseIndex.fileName, Self.metadataLimit)]) { _, _ in }
+            if case .success = indexResult[0], let data = try? FileIO.read(directory + "/" + ReleaseIndex.fileName),
+                let index = try? CanonicalJSON.decode(ReleaseIndex.self, from: data, source: ReleaseIndex.fileName)
+            {
+                for artifact in index.artifacts { sizes[artifact.file] = Int64(artifact.size) }
+            }
+            names.removeAll { $0 == ReleaseIndex.fileName }
+        }
+
+        // 2. Everything else, in parallel, hashed as it arrives.
+        for name in names { try Paths.makeDirectory(((directory + "/" + name) as NSString).deletingLastPathComponent) }
+        let hashers = names.map { _ in StreamingSHA256() }
+        let jobs = names.map { name in (url: base + name, path: directory + "/" + name, limit: sizes[name] ?? Self.fileLimit) }
+        let results = downloader.download(jobs, width: 4) { index, bytes in hashers[index].update(bytes) }
+        let expected = Dictionary(list.entries.map { ($0.path, $0.digest) }, uniquingKeysWith: { a, _ in a })
+        for (index, name) in names.enumerated() {
+            switch results[index] {
+            case .success(let size):
+                let digest = hashers[index].finalizeHex()
+                var status = "ok"
+                if let want = expected[name], want != digest {
+                    status = "modified"
+                    problems.append("\(name): the published file's sha256 is \(digest), not the listed \(want) (tampered, swapped or truncated)")
+                }
+                files.append(FileResult(name: name, url: base + name, status: status, sha256: digest, expectedSha256: expected[name], size: size))
+            case .failure(let error):
+                try? FileManager.default.removeItem(atPath: directory + "/" + name)
+                files.append(FileResult(name: name, url: base + name, status: error.message.contains("404") ? "missing" : "failed", sha256: nil, expectedSha256: expected[name], size: nil))
+                problems.append(error.message)
+            }
+        }
+
+        // 3. The same checks as `hallmark verify`, on what was downloaded.
+        var verification: ReleaseVerification.Report?
+        if problems.isEmpty {
+            let report = try ReleaseVerification(context: context).verify(directory: directory, keys: keys, policy: allowUnsigned ? .allowUnsigned : .required)
+            verification = report
+            problems += report.problems
+        }
+        let report = Report(url: url, verified: problems.isEmpty, files: files.sorted { $0.name < $1.name }, problems: problems,
+                            verification: verification, directory: out)
+        let reports = reportDirectory.map(context.resolve) ?? (out.map { (context.resolve($0) as NSString).deletingLastPathComponent } ?? context.workingDirectory)
+        try Paths.makeDirectory(reports)
+        do { try FileIO.writeAtomically(try CanonicalJSON.prettyData(report), to: reports + "/remote-verify.json") } catch let error as HallmarkError { throw error } catch {
+            throw .io("remote-verify.json: \(error)")
+        }
+        try FileIO.writeAtomically(Data(Self.markdown(report).utf8), to: reports + "/remote-verify.md")
+        return report
+    }
+
+    static func markdown(_ report: Report) -> String {
+        var lines = ["# Remote verification: \(report.url)", "", "Result: **\(report.verified ? "verified" : "FAILED")**", "",
+                     "| File | Status | SHA-256 | Size |", "|---|---|---|---|"]
+        for file in report.files { lines.append("| `\(file.name)` | \(file.status) | `\(file.sha256 ?? "-")` | \(file.size.map(String.init) ?? "-") |") }
+        if !report.problems.isEmpty {
+            lines += ["", "## Problems", ""] + report.problems.map { "- \($0)" }
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+}

@@ -1,0 +1,54 @@
+import Foundation
+
+/// A real HTTP server on 127.0.0.1 (Python's http.server) serving a directory, started for one test and stopped
+/// when released. Paths under `/broken/` answer 500 and paths under `/slow/` answer after 5 seconds.
+public final class HTTPServerFixture: @unchecked Sendable {  // the process handle is touched only by init and deinit
+    public let port: Int
+    private let process: Process
+
+    static let script = """
+        import functools, http.server, os, sys, time
+        class Handler(http.server.SimpleHTTPRequestHandler):
+            def log_message(self, *args): pass
+            def do_GET(self):
+                if "/broken/" in self.path:
+                    self.send_error(500, "broken on purpose")
+                    return
+                if "/slow/" in self.path:
+                    time.sleep(5)
+                    self.path = self.path.replace("/slow/", "/", 1)
+                return super().do_GET()
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Handler, directory=sys.argv[1]))
+        print(server.server_address[1], flush=True)
+        server.serve_forever()
+        """
+
+    public init(serving directory: String) throws {
+        process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-c", Self.script, directory]
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        var line = Data()
+        while !line.contains(0x0A) {
+            let chunk = out.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            line.append(chunk)
+        }
+        guard let port = Int(String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) else {
+            kill(process.processIdentifier, SIGKILL)
+            throw FixtureError("the HTTP server did not start")
+        }
+        self.port = port
+    }
+
+    public var base: String { "http://127.0.0.1:\(port)" }
+
+    deinit {
+        // SIGKILL: a child can inherit a blocked SIGTERM from the test runner's threads.
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+}

@@ -1,0 +1,56 @@
+import Foundation
+import HallmarkTestSupport
+import Testing
+
+@Suite("hallmark verify-remote against a real HTTP server", .serialized)
+struct VerifyRemoteTests {
+    @Test func publishedReleaseVerifiesAndDamageIsNamed() throws {
+        let project = try ExampleProject()
+        #expect(try project.hallmark(["release", "--version", "v1.0.0", "--key", "../release.key", "-q"]).status == 0)
+        let site = project.dir.url("site")
+        #expect(try project.hallmark(["publish", "dist/v1.0.0", "--to", "file://" + site]).status == 0)
+        let server = try HTTPServerFixture(serving: site)
+        let key = project.dir.url("release.pub")
+        func remote(_ path: String, _ extra: [String] = []) throws -> ProcessOutput {
+            try ProcessRunner.hallmark(["verify-remote", server.base + path, "--key", key, "--report-dir", project.dir.url("reports")] + extra)
+        }
+        let ok = try remote("/v1.0.0/", ["--out", project.dir.url("mirror")])
+        #expect(ok.status == 0, "\(ok.stdout)\(ok.stderr)")
+        #expect(try ProcessRunner.hallmark(["verify", project.dir.url("mirror"), "--key", key]).status == 0)
+        let json = try JSONSerialization.jsonObject(with: project.dir.read("reports/remote-verify.json")) as? [String: Any]
+        #expect(json?["verified"] as? Bool == true)
+        #expect(project.dir.exists("reports/remote-verify.md"))
+
+        // Damage the published copy in three ways: truncate, swap, remove.
+        func damaged(_ name: String, _ change: (String) throws -> Void) throws -> String {
+            let copy = site + "/" + name
+            try FileManager.default.copyItem(atPath: site + "/v1.0.0", toPath: copy)
+            try change(copy)
+            return "/" + name + "/"
+        }
+        let truncated = try damaged("truncated") { dir in
+            let path = dir + "/greet_1.0.0_linux_amd64.tar.gz"
+            let data = try Data(contentsOf: URL(fileURLWithPath: path))
+            try data.prefix(data.count / 2).write(to: URL(fileURLWithPath: path))
+        }
+        let swapped = try damaged("swapped") { dir in
+            try FileManager.default.removeItem(atPath: dir + "/greet_1.0.0_linux_amd64.tar.gz")
+            try FileManager.default.copyItem(atPath: dir + "/greet_1.0.0_linux_arm64.tar.gz", toPath: dir + "/greet_1.0.0_linux_amd64.tar.gz")
+        }
+        let missing = try damaged("missing") { dir in try FileManager.default.removeItem(atPath: dir + "/sbom.spdx.json") }
+        for (path, mention) in [(truncated, "greet_1.0.0_linux_amd64.tar.gz"), (swapped, "/swapped/greet_1.0.0_linux_amd64.tar.gz"),
+                                (missing, "sbom.spdx.json: HTTP 404")] {
+            let result = try remote(path)
+            #expect(result.status == 1, "\(path): \(result.stdout)\(result.stderr)")
+            #expect(result.stdout.contains(mention), "\(path): \(result.stdout)")
+        }
+        // Server errors and timeouts are retried, then reported.
+        try FileManager.default.createDirectory(atPath: site + "/broken", withIntermediateDirectories: true)
+        let broken = try remote("/broken/v1.0.0/")
+        #expect(broken.status == 2 && broken.stderr.contains("HTTP 500"), "\(broken.stderr)")
+        let slow = try remote("/slow/v1.0.0/", ["--timeout", "1"])
+        #expect(slow.status == 2 && slow.stderr.contains("timed out"), "\(slow.stderr)")
+        let unsigned = try ProcessRunner.hallmark(["verify-remote", server.base + "/v1.0.0/"])
+        #expect(unsigned.status == 2 && unsigned.stderr.contains("--key"))
+    }
+}
