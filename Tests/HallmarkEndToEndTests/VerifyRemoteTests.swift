@@ -54,3 +54,28 @@ struct VerifyRemoteTests {
         #expect(unsigned.status == 2 && unsigned.stderr.contains("--key"))
     }
 }
+
+@Suite("hallmark install and upgrade from URLs", .serialized)
+struct InstallFromURLTests {
+    @Test func installFromPublishedIndex() throws {
+        let project = try InstallCommandTests.releases()
+        let site = project.dir.url("site")
+        for version in ["v1.0.0", "v1.1.0"] {
+            #expect(try project.hallmark(["publish", "dist/\(version)", "--to", "file://" + site]).status == 0)
+        }
+        let server = try HTTPServerFixture(serving: site)
+        let prefix = project.dir.url("prefix")
+        let key = project.dir.url("release.pub")
+        let install = try ProcessRunner.hallmark(["install", "--index", server.base + "/v1.0.0/index.json", "--key", key, "--require-signature", "--prefix", prefix])
+        #expect(install.status == 0, "\(install.stderr)")
+        #expect(try ProcessRunner.run(prefix + "/bin/greet", ["--version"]).stdout.contains("v1.0.0"))
+        let upgrade = try ProcessRunner.hallmark(["upgrade", "--index", server.base + "/v1.1.0/index.json", "--key", key, "--require-signature", "--prefix", prefix])
+        #expect(upgrade.status == 0, "\(upgrade.stderr)")
+        let state = try ProcessRunner.hallmark(["installed", "--prefix", prefix])
+        #expect(state.stdout.contains(server.base + "/v1.1.0/index.json"), "\(state.stdout)")
+        let missing = try ProcessRunner.hallmark(["upgrade", "--index", server.base + "/v9.9.9/index.json", "--key", key, "--prefix", prefix])
+        #expect(missing.status == 1 && missing.stderr.contains("404"))
+        let archive = try ProcessRunner.hallmark(["install", "--from", server.base + "/v1.1.0/greet_1.1.0_linux_amd64.tar.gz", "--key", key, "--require-signature", "--prefix", project.dir.url("other")])
+        #expect(archive.status == 0, "\(archive.stderr)")
+    }
+}

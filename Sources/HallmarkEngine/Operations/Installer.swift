@@ -2,6 +2,7 @@ import Foundation
 import HallmarkArchive
 import HallmarkCore
 import HallmarkCrypto
+import HallmarkRemote
 
 #if canImport(Glibc)
 import Glibc
@@ -29,6 +30,8 @@ public struct Installer: Sendable {
         public var force: Bool
         public var allowDowngrade: Bool
         public var upgrade: Bool
+        /// What to record as the source (the URL, when a download stands in for it).
+        var recordedSource: String?
 
         public init(from: String?, index: String?, platform: Platform?, sha256: String?, keys: [String], requireSignature: Bool, prefix: String,
                     name: String?, version: String?, smoke: String?, force: Bool, allowDowngrade: Bool, upgrade: Bool) {
@@ -128,7 +131,51 @@ public struct Installer: Sendable {
         notes.append("\(display): signature verified")
     }
 
+    static func isURL(_ text: String) -> Bool { text.hasPrefix("http://") || text.hasPrefix("https://") }
+
+    /// Downloads `url` into `directory` (named by its last path component), and its signature when present.
+    func fetch(_ url: String, into directory: String, limit: Int64, withSignatures: Bool) throws(HallmarkError) -> String {
+        let name = URL(string: url)?.lastPathComponent ?? "download"
+        guard !name.isEmpty, RelativePath.unsafeReason(name) == nil else { throw .usage("\(url): no file name in the URL") }
+        let path = directory + "/" + name
+        let downloader = Downloader()
+        if case .failure(let error) = downloader.download([(url, path, limit)], onChunk: { _, _ in })[0] { throw error }
+        if withSignatures {
+            for suffix in [".sig", ".minisig"] {
+                if case .failure = downloader.download([(url + suffix, path + suffix, 64 << 10)], onChunk: { _, _ in })[0] {
+                    try? FileManager.default.removeItem(atPath: path + suffix)
+                }
+            }
+        }
+        return path
+    }
+
     public func install(_ request: Request) throws(HallmarkError) -> Result {
+        var request = request
+        request.recordedSource = request.index ?? request.from
+        // URLs are downloaded (with their signatures) into a temporary directory, then handled as files.
+        let downloads = NSTemporaryDirectory() + "hallmark-install-\(getpid())-\(UUID().uuidString.prefix(8))"
+        defer { try? FileManager.default.removeItem(atPath: downloads) }
+        if let from = request.from, Self.isURL(from) {
+            try HallmarkEngine.Paths.makeDirectory(downloads)
+            request.from = try fetch(from, into: downloads, limit: 4 << 30, withSignatures: true)
+        }
+        if let index = request.index, Self.isURL(index) {
+            try HallmarkEngine.Paths.makeDirectory(downloads)
+            let local = try fetch(index, into: downloads, limit: 16 << 20, withSignatures: true)
+            let parsed = try CanonicalJSON.decode(ReleaseIndex.self, from: try FileIO.read(local, display: index), source: index)
+            try parsed.validate(source: index)
+            let platform = request.platform ?? Platform.host
+            if let artifact = parsed.artifacts.first(where: { $0.platform == platform }) {
+                let base = String(index[..<(index.lastIndex(of: "/") ?? index.endIndex)])
+                _ = try fetch(base + "/" + artifact.file, into: downloads, limit: Int64(artifact.size), withSignatures: true)
+            }
+            request.index = local
+        }
+        return try installLocal(request)
+    }
+
+    func installLocal(_ request: Request) throws(HallmarkError) -> Result {
         var notes: [String] = []
         guard (request.from == nil) != (request.index == nil) else { throw .usage("pass either --from ARCHIVE or --index index.json") }
 
@@ -242,7 +289,7 @@ public struct Installer: Sendable {
             throw .io("\(paths.bin): cannot move the new binary into place: \(String(cString: strerror(code)))")
         }
         failpoint("after-swap")
-        let source = request.index ?? request.from!
+        let source = request.recordedSource ?? request.index ?? request.from!
         var entry = State.Entry(version: version, source: source, sha256: binarySha, previous: nil)
         if present {
             let previousSha = current?.sha256 ?? (try? FileHasher.hexDigest(ofFileAt: paths.pendingBackup, algorithm: .sha256)) ?? ""
