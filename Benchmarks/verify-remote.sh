@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# `hallmark verify-remote` of an 8-platform x 64 MiB release served from 127.0.0.1 (python3 -m http.server)
+# against `curl` of the same files followed by `sha256sum -c`, in one run, best of N. Target: >= 1.0x
+# (Hallmark hashes while downloading, four files at a time).
+#
+# Usage: Benchmarks/verify-remote.sh [runs]   (default 3; uses Benchmarks/work/, about 1.2 GiB of disk)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+runs="${1:-3}"
+root="$PWD"
+swift build -c release --product hallmark >/dev/null
+hallmark="$(swift build -c release --show-bin-path)/hallmark"
+work="$root/Benchmarks/work/verify-remote"
+rm -rf "$work"
+mkdir -p "$work/site/v1.0.0" "$work/keys"
+size=$((64 * 1024 * 1024))
+for t in linux_amd64 linux_arm64 linux_386 linux_riscv64 darwin_amd64 darwin_arm64 freebsd_amd64 windows_amd64; do
+    head -c "$size" /dev/urandom > "$work/site/v1.0.0/tool_$t.tar.gz"
+done
+"$hallmark" keys generate --out "$work/keys/k" >/dev/null 2>&1
+"$hallmark" sign "$work/site/v1.0.0" --key "$work/keys/k.key" >/dev/null
+python3 -m http.server 0 --bind 127.0.0.1 --directory "$work/site" > "$work/server.log" 2>&1 &
+server=$!
+trap 'kill $server 2>/dev/null; rm -rf "$work"' EXIT
+for _ in $(seq 1 50); do grep -q "port" "$work/server.log" 2>/dev/null && break; sleep 0.1; done
+port=$(sed -n 's/.*port \([0-9]*\).*/\1/p' "$work/server.log" | head -1)
+base="http://127.0.0.1:$port/v1.0.0"
+files=$(cd "$work/site/v1.0.0" && ls)
+
+now() { date +%s.%N; }
+min() { if [ -z "$1" ] || [ "$(echo "$2 < $1" | bc -l)" = 1 ]; then echo "$2"; else echo "$1"; fi; }
+best_h=""; best_c=""
+for _ in $(seq 1 "$runs"); do
+    rm -rf "$work/h" "$work/c"; mkdir -p "$work/c"
+    s=$(now); "$hallmark" verify-remote "$base/" --key "$work/keys/k.pub" --out "$work/h" --report-dir "$work" >/dev/null; e=$(now)
+    best_h=$(min "$best_h" "$(echo "$e - $s" | bc -l)")
+    s=$(now)
+    (cd "$work/c" && for f in $files; do curl -sfS -o "$f" "$base/$f"; done && sha256sum -c --quiet checksums.txt)
+    e=$(now)
+    best_c=$(min "$best_c" "$(echo "$e - $s" | bc -l)")
+done
+mib=$((8 * 64))
+echo "cores: $(nproc); 8 x 64 MiB ($mib MiB) plus metadata over 127.0.0.1; best of $runs"
+printf 'hallmark verify-remote (download, hash, verify signatures) %6.2f s (%4.0f MiB/s)\n' "$best_h" "$(echo "$mib / $best_h" | bc -l)"
+printf 'curl each file, then sha256sum -c                        %6.2f s (%4.0f MiB/s)\n' "$best_c" "$(echo "$mib / $best_c" | bc -l)"
+printf 'ratio: %.2fx (target >= 1.0x)\n' "$(echo "$best_c / $best_h" | bc -l)"
