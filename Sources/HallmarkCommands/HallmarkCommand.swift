@@ -19,8 +19,11 @@ public struct HallmarkCommand: ParsableCommand {
 
             Examples:
               $ hallmark keys generate --out release
-              $ hallmark sign dist/v1.0.0 --key release.key
+              $ hallmark init && hallmark release --version v0.1.0 --dry-run
+              $ hallmark release --version v1.0.0 --key release.key
               $ hallmark verify dist/v1.0.0 --key release.pub
+              $ hallmark verify-bundle --bundle app.sigstore.json --certificate-identity ID --certificate-oidc-issuer ISS app.tar.gz
+              $ hallmark install --index https://example.com/greet/v1.0.0/index.json --key release.pub --prefix ~/.local
             """,
         version: VersionInfo.releaseVersion,
         subcommands: [

@@ -6,7 +6,7 @@ import HallmarkEngine
 struct SignBlobCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sign-blob",
-        abstract: "Write detached signatures (FILE.sig, base64 of the raw signature).",
+        abstract: "Write detached signatures: FILE.sig (base64), FILE.minisig (--format minisign) or a Sigstore bundle.",
         discussion: """
             Ed25519 signs the file's bytes; ECDSA signs their SHA-256 (DER), as `openssl dgst -sha256 -sign` does.
             The key is a path or env://VAR; without --key, HALLMARK_SIGNING_KEY holds the PEM. Encrypted keys
