@@ -48,7 +48,7 @@ public enum Minisign {
             }
             keyID = Array(bytes[2..<10])
             raw = Array(bytes[10...])
-            key = try HallmarkCrypto.PublicKey(spki: Minisign.ed25519SPKIPrefix + raw, source: source)
+            key = try HallmarkCrypto.PublicKey(rawEd25519: raw, source: source)
         }
 
         public init(key: HallmarkCrypto.PublicKey, keyID: [UInt8]) throws(HallmarkError) {
@@ -63,8 +63,6 @@ public enum Minisign {
         public var minisignText: String { "untrusted comment: minisign public key \(Minisign.keyIDText(keyID))\n\(encoded)\n" }
         public var signifyText: String { "untrusted comment: signify public key\n\(encoded)\n" }
     }
-
-    static let ed25519SPKIPrefix: [UInt8] = [0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00]
 
     /// Hallmark's key id for an Ed25519 key in these formats: the first 8 bytes of its SPKI's SHA-256.
     public static func keyID(for key: HallmarkCrypto.PublicKey) -> [UInt8] { Array(SHA256.hash(data: key.spkiDER).prefix(8)) }

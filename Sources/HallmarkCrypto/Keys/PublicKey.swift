@@ -67,6 +67,13 @@ public struct PublicKey: Sendable {
     }
 
     /// Parses a SubjectPublicKeyInfo DER.
+    /// An Ed25519 key from its 32 raw bytes (as minisign, signify and TUF carry it).
+    public init(rawEd25519 raw: [UInt8], source: String) throws(HallmarkError) {
+        guard raw.count == 32 else { throw .invalidKey("\(source): an Ed25519 key is 32 bytes, not \(raw.count)") }
+        // SubjectPublicKeyInfo for Ed25519 (RFC 8410): a fixed prefix, then the key.
+        try self.init(spki: [0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00] + raw, source: source)
+    }
+
     public init(spki der: [UInt8], source: String) throws(HallmarkError) {
         let algorithm: String
         let curve: String?

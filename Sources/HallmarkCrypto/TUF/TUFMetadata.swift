@@ -78,9 +78,8 @@ public struct TUFMetadata: Sendable {
         guard let type = object["keytype"]?.stringValue, let value = object["keyval"]?["public"]?.stringValue else { return nil }
         switch type {
         case "ed25519":
-            guard let raw = Hex.decode(value), raw.count == 32 else { return nil }
-            // SubjectPublicKeyInfo for Ed25519: fixed prefix + the 32 raw bytes.
-            return try? PublicKey(spki: [0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00] + raw, source: source)
+            guard let raw = Hex.decode(value) else { return nil }
+            return try? PublicKey(rawEd25519: raw, source: source)
         case "ecdsa", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "rsa":
             return try? PublicKey(pem: value, source: source)
         default:
