@@ -23,7 +23,7 @@ public struct Downloader: Sendable {
         _ jobs: [(url: String, path: String, limit: Int64)], width: Int = 4,
         onChunk: @escaping @Sendable (Int, UnsafeRawBufferPointer) -> Void
     ) -> [Result<Int64, HallmarkError>] {
-        let box = ResultBox(count: jobs.count)
+        let box = ResultSlots<Int64, HallmarkError>(count: jobs.count)
         let semaphore = DispatchSemaphore(value: 0)
         let options = self.options
         Task {
@@ -46,7 +46,7 @@ public struct Downloader: Sendable {
             semaphore.signal()
         }
         semaphore.wait()
-        return box.values
+        return box.values(missing: { .failure(.io("internal error: a download did not run")) })
     }
 
     static func fetch(
@@ -126,25 +126,5 @@ public struct Downloader: Sendable {
             return "\(client)"
         }
         return "\(error)"
-    }
-}
-
-/// Results written by concurrent downloads, each slot by one task.
-final class ResultBox: @unchecked Sendable {  // guarded by `lock`
-    private let lock = NSLock()
-    private var slots: [Result<Int64, HallmarkError>?]
-
-    init(count: Int) { slots = Array(repeating: nil, count: count) }
-
-    func set(_ index: Int, _ value: Result<Int64, HallmarkError>) {
-        lock.lock()
-        slots[index] = value
-        lock.unlock()
-    }
-
-    var values: [Result<Int64, HallmarkError>] {
-        lock.lock()
-        defer { lock.unlock() }
-        return slots.map { $0 ?? .failure(.io("internal error: a download did not run")) }
     }
 }

@@ -1,5 +1,5 @@
 /// A build target: operating system and CPU architecture, in Go's names (`linux/amd64`, `darwin/arm64`).
-public struct Platform: Sendable, Hashable, Comparable, CustomStringConvertible, Codable {
+public struct Platform: Sendable, Hashable, Comparable, TextCodable {
     public var os: String
     public var arch: String
 
@@ -57,16 +57,6 @@ public struct Platform: Sendable, Hashable, Comparable, CustomStringConvertible,
     public var executableSuffix: String { os == "windows" ? ".exe" : "" }
 
     public static func < (lhs: Platform, rhs: Platform) -> Bool { lhs.description < rhs.description }
-
-    public init(from decoder: any Decoder) throws {
-        let text = try decoder.singleValueContainer().decode(String.self)
-        do { try self.init(parsing: text) } catch { throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: error.message)) }
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(description)
-    }
 }
 
 /// "Did you mean" suggestions by edit distance.

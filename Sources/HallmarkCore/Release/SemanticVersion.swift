@@ -1,5 +1,5 @@
 /// A Semantic Versioning 2.0.0 version, optionally written with a leading `v` (as in git tags).
-public struct SemanticVersion: Sendable, Hashable, Comparable, CustomStringConvertible, Codable {
+public struct SemanticVersion: Sendable, Hashable, Comparable, TextCodable {
     public var major: UInt64
     public var minor: UInt64
     public var patch: UInt64
@@ -95,15 +95,5 @@ public struct SemanticVersion: Sendable, Hashable, Comparable, CustomStringConve
 
     public func hash(into hasher: inout Hasher) {
         hasher.combine(major); hasher.combine(minor); hasher.combine(patch); hasher.combine(prerelease)
-    }
-
-    public init(from decoder: any Decoder) throws {
-        let text = try decoder.singleValueContainer().decode(String.self)
-        do { try self.init(parsing: text) } catch { throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: error.message)) }
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(description)
     }
 }

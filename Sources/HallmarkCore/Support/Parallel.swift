@@ -8,7 +8,7 @@ public enum Parallel {
         _ elements: [Element], width: Int = ProcessInfo.processInfo.activeProcessorCount,
         _ body: @Sendable (Element) throws(Failure) -> Value
     ) -> [Result<Value, Failure>] {
-        let slots = Slots<Value, Failure>(count: elements.count)
+        let slots = ResultSlots<Value, Failure>(count: elements.count)
         let workers = max(1, min(width, elements.count))
         DispatchQueue.concurrentPerform(iterations: workers) { _ in
             while let index = slots.take() {
@@ -16,19 +16,20 @@ public enum Parallel {
                 slots.set(index, result)
             }
         }
-        return slots.values
+        return slots.values(missing: { preconditionFailure("Parallel.map processes every element") })
     }
 }
 
-/// The shared work counter and result slots of one `Parallel.map` call.
-private final class Slots<Value: Sendable, Failure: Error>: @unchecked Sendable {  // guarded by `lock`
+/// Results written by concurrent workers, each slot by one worker, read once they are all done.
+public final class ResultSlots<Value: Sendable, Failure: Error>: @unchecked Sendable {  // guarded by `lock`
     private let lock = NSLock()
     private var next = 0
     private var slots: [Result<Value, Failure>?]
 
-    init(count: Int) { slots = Array(repeating: nil, count: count) }
+    public init(count: Int) { slots = Array(repeating: nil, count: count) }
 
-    func take() -> Int? {
+    /// The next index no worker has taken yet, or nil when all are taken.
+    public func take() -> Int? {
         lock.lock()
         defer { lock.unlock() }
         guard next < slots.count else { return nil }
@@ -36,15 +37,16 @@ private final class Slots<Value: Sendable, Failure: Error>: @unchecked Sendable 
         return next
     }
 
-    func set(_ index: Int, _ value: Result<Value, Failure>) {
+    public func set(_ index: Int, _ value: Result<Value, Failure>) {
         lock.lock()
         slots[index] = value
         lock.unlock()
     }
 
-    var values: [Result<Value, Failure>] {
+    /// Every slot, with `missing` standing in for one no worker filled.
+    public func values(missing: () -> Result<Value, Failure>) -> [Result<Value, Failure>] {
         lock.lock()
         defer { lock.unlock() }
-        return slots.map { $0! }
+        return slots.map { $0 ?? missing() }
     }
 }
