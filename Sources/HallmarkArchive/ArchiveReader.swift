@@ -32,7 +32,19 @@ public struct ArchiveReader: Sendable {
 
     /// Every member, after all checks; throws naming the first unsafe one.
     public func members(of path: String, format: ArchiveFormat, display: String) throws(HallmarkError) -> [Member] {
-        try read(path, format: format, display: display, visit: { _, _ in })
+        try members(of: path, format: format, display: display, keeping: { _ in false }).members
+    }
+
+    /// Every member, and the bytes of those `keep` selects, in one pass over the archive; nothing is returned
+    /// unless every member passed its checks.
+    public func members(
+        of path: String, format: ArchiveFormat, display: String, keeping keep: (Member) -> Bool
+    ) throws(HallmarkError) -> (members: [Member], kept: [String: Data]) {
+        var kept: [String: Data] = [:]
+        let members = try read(path, format: format, display: display) { member, data in
+            if member.kind == .file && keep(member) { kept[member.path] = data }
+        }
+        return (members, kept)
     }
 
     /// Extracts every member into `directory` (which must exist), after checking all of them first.
@@ -54,17 +66,6 @@ public struct ArchiveReader: Sendable {
                 chmod(target, member.mode & 0o111 != 0 ? 0o755 : 0o644)
             }
         }
-    }
-
-    /// The bytes of one regular member, after checking the whole archive.
-    public func contents(of member: String, in path: String, format: ArchiveFormat, display: String) throws(HallmarkError) -> Data {
-        _ = try members(of: path, format: format, display: display)
-        var found: Data?
-        _ = try read(path, format: format, display: display) { (entry, data) throws(HallmarkError) in
-            if entry.path == member && entry.kind == .file { found = data }
-        }
-        guard let found else { throw .invalidInput("\(display): has no file \(member)") }
-        return found
     }
 
     // MARK: Reading

@@ -103,11 +103,10 @@ public struct AirGap: Sendable {
         }
         // 1. The zip itself: refused before anything is written if any member is unsafe.
         let reader = ArchiveReader()
-        let members = try reader.members(of: path, format: .zip, display: bundle)
-        guard members.contains(where: { $0.path == Self.requiredFiles }) else {
+        let (members, kept) = try reader.members(of: path, format: .zip, display: bundle, keeping: { $0.path == Self.requiredFiles })
+        guard let listData = kept[Self.requiredFiles] else {
             throw .verificationFailed("\(bundle): no \(Self.requiredFiles); not a Hallmark air-gap bundle")
         }
-        let listData = try reader.contents(of: Self.requiredFiles, in: path, format: .zip, display: bundle)
         let list = ChecksumList(parsing: listData, algorithm: .sha256)
         var problems: [String] = list.improperLines.map { "\(Self.requiredFiles):\($0): not a sha256 line" }
         let files = Set(members.filter { $0.kind == .file }.map(\.path))

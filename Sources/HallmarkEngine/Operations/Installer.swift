@@ -224,7 +224,12 @@ public struct Installer: Sendable {
             try checkSignature(of: archivePath, display: from, keys: request.keys, required: request.requireSignature, notes: &notes)
         }
         let reader = ArchiveReader()
-        let members = try reader.members(of: archivePath, format: format, display: archiveDisplay)
+        // One pass: every member checked, and the candidates for the binary kept.
+        let wanted = member
+        let (members, kept) = try reader.members(of: archivePath, format: format, display: archiveDisplay) { entry in
+            if let wanted { return entry.path == wanted }
+            return !entry.path.contains("/")
+        }
         if member == nil {
             let executables = members.filter { $0.kind == .file && $0.mode & 0o111 != 0 && !$0.path.contains("/") }
             if let name = request.name {
@@ -237,7 +242,7 @@ public struct Installer: Sendable {
                 member = executables[0].path
             }
         }
-        let binary = try reader.contents(of: member!, in: archivePath, format: format, display: archiveDisplay)
+        guard let binary = kept[member!] else { throw .invalidInput("\(archiveDisplay) has no file \(member!)") }
         let binarySha = Hex.encode(SHA256Hasher.hash(binary))
         if let expectedBinary, binarySha != expectedBinary {
             throw .verificationFailed("\(archiveDisplay): \(member!) has sha256 \(binarySha), not the \(expectedBinary) the index lists")

@@ -48,7 +48,11 @@ public struct ReleaseVerification: Sendable {
         public var problems: [String]
     }
 
-    public func verify(directory: String, keys: [PublicKey], policy: SignaturePolicy) throws(HallmarkError) -> Report {
+    /// `knownDigests`: sha256 already computed for some files (by a download that hashed them as they were
+    /// written), which are then not read again for hashing.
+    public func verify(
+        directory: String, keys: [PublicKey], policy: SignaturePolicy, knownDigests: [String: String] = [:]
+    ) throws(HallmarkError) -> Report {
         let root = context.resolve(directory)
         guard FileIO.isDirectory(root) else { throw .io("\(directory): No such directory") }
         let checksumsPath = root + "/" + ReleaseDirectory.checksums
@@ -83,9 +87,11 @@ public struct ReleaseVerification: Sendable {
 
         let members = try ReleaseDirectory.members(of: root)
         let memberByName = Dictionary(members.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
-        let hashable = order.filter { memberByName[$0]?.isRegularFile == true }
+        let present = order.filter { memberByName[$0]?.isRegularFile == true }
+        let hashable = present.filter { knownDigests[$0] == nil }
         let hashes = FileHasher.hexDigests(ofFilesAt: hashable.map { root + "/" + $0 }, algorithm: .sha256)
         var actual: [String: String] = [:]
+        for name in present { if let known = knownDigests[name] { actual[name] = known } }
         var unreadable: Set<String> = []
         for (name, result) in zip(hashable, hashes) {
             switch result {

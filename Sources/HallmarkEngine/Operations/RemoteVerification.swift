@@ -85,10 +85,12 @@ public struct RemoteVerification: Sendable {
         let jobs = names.map { name in (url: base + name, path: directory + "/" + name, limit: sizes[name] ?? Self.fileLimit) }
         let results = downloader.download(jobs, width: 4) { index, bytes in hashers[index].update(bytes) }
         let expected = Dictionary(list.entries.map { ($0.path, $0.digest) }, uniquingKeysWith: { a, _ in a })
+        var streamed: [String: String] = [:]
         for (index, name) in names.enumerated() {
             switch results[index] {
             case .success(let size):
                 let digest = hashers[index].finalizeHex()
+                streamed[name] = digest
                 var status = "ok"
                 if let want = expected[name], want != digest {
                     status = "modified"
@@ -105,7 +107,9 @@ public struct RemoteVerification: Sendable {
         // 3. The same checks as `hallmark verify`, on what was downloaded.
         var verification: ReleaseVerification.Report?
         if problems.isEmpty {
-            let report = try ReleaseVerification(context: context).verify(directory: directory, keys: keys, policy: allowUnsigned ? .allowUnsigned : .required)
+            // The files were hashed as they were written; verification does not read them again for that.
+            let report = try ReleaseVerification(context: context).verify(
+                directory: directory, keys: keys, policy: allowUnsigned ? .allowUnsigned : .required, knownDigests: streamed)
             verification = report
             problems += report.problems
         }
