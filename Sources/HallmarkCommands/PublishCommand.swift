@@ -1,43 +1,75 @@
 import ArgumentParser
+import Foundation
 import HallmarkCore
 import HallmarkEngine
 
 struct PublishCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "publish",
-        abstract: "Publish a release directory to file:///PATH/VERSION, all or nothing.",
+        abstract: "Publish a release directory to a directory (file://) or an OCI registry (oci://), all or nothing.",
         discussion: """
-            Copies the release into a temporary directory beside the destination, checks every file's sha256
-            against the original, then renames it into place as PATH/VERSION (the version from index.json, else
-            the directory's name). A published version is never replaced without --force. Writes
-            release-assets.txt (one URL per file; `hallmark summary --remote-assets` reads it) and
-            release-url.txt into --out (default: the release directory's parent).
+            file:///PATH: copies the release into a temporary directory beside the destination, checks every
+            file's sha256 against the original, then renames it into place as PATH/VERSION (the version from
+            index.json, else the directory's name). A published version is never replaced without --force.
+
+            oci://HOST[:PORT]/REPOSITORY[:TAG]: pushes every file as a blob into one OCI 1.1 manifest (artifactType
+            application/vnd.hallmark.release.v1, the empty config, each file's name in
+            org.opencontainers.image.title, nothing from the clock: the same release always has the same
+            digest), then tags it with TAG (default: the version, `+` written `_`). Blobs the registry has are
+            not sent again. The tag moves last, in one request, and only with --force when it names another
+            manifest; a refused or broken push leaves it where it was. Credentials: --username with
+            --password-stdin, else the Docker config file (`docker login`, `oras login` and
+            `skopeo login --authfile` write it; credential helpers are asked too), else anonymous.
+
+            Both write release-assets.txt (one line per file; `hallmark summary --remote-assets` reads it) and
+            release-url.txt (the OCI one pinned to the manifest digest: oci://HOST/REPO:TAG@sha256:...) into
+            --out (default: the release directory's parent).
 
             Examples:
               $ hallmark publish dist/v1.4.0 --to file:///srv/www/releases
+              $ hallmark publish dist/v1.4.0 --to oci://registry.example.com/acme/greet
+              $ hallmark publish dist/v1.4.0 --to oci://127.0.0.1:5000/greet --plain-http
+              $ echo "$TOKEN" | hallmark publish dist/v1.4.0 --to oci://ghcr.io/acme/greet --username acme --password-stdin
               $ hallmark summary dist/v1.4.0 --remote-assets dist/release-assets.txt
             """)
 
     @Argument(help: "The release directory.")
     var directory: String
 
-    @Option(help: "Where to publish: file:///PATH.")
+    @Option(help: "Where to publish: file:///PATH or oci://HOST[:PORT]/REPOSITORY[:TAG].")
     var to: String
 
-    @Flag(help: "Replace an already published version.")
+    @Flag(help: "Replace an already published version (move an existing OCI tag).")
     var force = false
 
     @Option(help: "Where to write release-assets.txt and release-url.txt.")
     var out: String?
 
+    @Option(help: "Seconds before a registry request times out.")
+    var timeout: Int64 = 30
+
+    @Flag(name: .shortAndLong, help: "No progress on stderr.")
+    var quiet = false
+
+    @OptionGroup var registry: RegistryOptions
+
     @OptionGroup var output: OutputOptions
 
     func run() throws {
         try Terminal.run { () throws(HallmarkError) in
-            let result = try Publishing(context: .current()).publish(directory: directory, to: to, force: force, out: out)
+            let quiet = self.quiet
+            let result = try Publishing(context: .current()).publish(
+                directory: directory, to: to, force: force, out: out, registry: try registry.access(timeout: timeout),
+                progress: { line in if !quiet { Terminal.warning(line) } })
             switch output.format {
             case .json: try Terminal.printJSON(result)
-            case .text: Terminal.print("\(result.replaced ? "republished" : "published") \(result.version) at \(result.url) (\(result.assets.count) files); listed in \(result.assetsList)")
+            case .text:
+                let verb = result.unchanged == true ? "already published" : result.replaced ? "republished" : "published"
+                var line = "\(verb) \(result.version) at \(result.url) (\(result.assets.count) files"
+                if let uploaded = result.uploaded, let reused = result.reused, result.unchanged != true {
+                    line += "; \(uploaded) blobs sent, \(reused) already there"
+                }
+                Terminal.print(line + "); listed in \(result.assetsList)")
             }
         }
     }

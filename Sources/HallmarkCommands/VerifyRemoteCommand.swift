@@ -14,12 +14,20 @@ struct VerifyRemoteCommand: ParsableCommand {
             `hallmark verify` (checksums, signatures, metadata cross-checks). Writes remote-verify.json and
             remote-verify.md (into --report-dir; default: beside --out, or here).
 
+            oci://HOST[:PORT]/REPOSITORY:TAG (or @sha256:DIGEST): reads the release's manifest (one pinned by
+            digest must hash to it), then fetches every layer as the file named by its
+            org.opencontainers.image.title, checking each blob's size and sha256 against its descriptor while it
+            downloads; then the same checks. Releases pushed by `hallmark publish` and by `oras push` both work.
+            The report names the manifest digest. Credentials as for `hallmark publish`.
+
             Examples:
               $ hallmark verify-remote https://downloads.example.com/greet/v1.4.0/ --key release.pub
               $ hallmark verify-remote http://127.0.0.1:8000/v1.4.0 --key release.pub --out mirror/v1.4.0
+              $ hallmark verify-remote oci://registry.example.com/acme/greet:v1.4.0 --key release.pub
+              $ hallmark verify-remote "$(cat dist/release-url.txt)" --key release.pub
             """)
 
-    @Argument(help: "The published release's URL (the directory holding checksums.txt).")
+    @Argument(help: "The published release: an http(s) URL of the directory holding checksums.txt, or oci://HOST/REPO:TAG|@DIGEST.")
     var url: String
 
     @Option(parsing: .singleValue, help: "Trusted public key (repeatable).")
@@ -37,17 +45,23 @@ struct VerifyRemoteCommand: ParsableCommand {
     @Option(help: "Seconds before a request times out.")
     var timeout: Int64 = 30
 
+    @OptionGroup var registry: RegistryOptions
+
     @OptionGroup var output: OutputOptions
 
     func run() throws {
         try Terminal.run { () throws(HallmarkError) in
             let report = try RemoteVerification(context: .current()).verify(
-                url: url, keys: key, allowUnsigned: allowUnsigned, out: out, reportDirectory: reportDir, timeoutSeconds: timeout)
+                url: url, keys: key, allowUnsigned: allowUnsigned, out: out, reportDirectory: reportDir, timeoutSeconds: timeout,
+                registry: try registry.access(timeout: timeout))
             switch output.format {
             case .json: try Terminal.printJSON(report)
             case .text:
                 for problem in report.problems { Terminal.print("problem: \(problem)") }
-                if report.verified { Terminal.print("verified: \(report.files.count + 1) files from \(url)") }
+                if report.verified {
+                    let count = report.manifestDigest == nil ? report.files.count + 1 : report.files.count
+                    Terminal.print("verified: \(count) files from \(url)" + (report.manifestDigest.map { " (manifest \($0))" } ?? ""))
+                }
             }
             if !report.verified {
                 throw .verificationFailed(output.format == .json ? "" : "\(url): verification FAILED (\(report.problems.count) problem\(report.problems.count == 1 ? "" : "s"))")

@@ -125,6 +125,11 @@ public struct Downloader: Sendable {
             if client == .deadlineExceeded || client == .readTimeout || client == .connectTimeout { return "timed out" }
             return "\(client)"
         }
-        return "\(error)"
+        let text = "\(error)"
+        if text.contains("WRONG_VERSION_NUMBER") { return "the TLS handshake failed: the server answers plain HTTP (use an http:// URL, or --plain-http for a registry)" }
+        if text.contains("handshakeFailed") || text.contains("CERTIFICATE_VERIFY_FAILED") { return "the TLS handshake failed: \(text)" }
+        if text.contains("connectTimeout") { return "timed out" }
+        if text.contains("Connection refused") || text.contains("connectionRefused") { return "connection refused (is the server running?)" }
+        return text
     }
 }

@@ -2,7 +2,8 @@ import Foundation
 import HallmarkCore
 import HallmarkCrypto
 
-/// `hallmark publish DIR --to file:///PATH`: copy a release into a published directory, all or nothing.
+/// `hallmark publish DIR --to file:///PATH | oci://HOST/REPO[:TAG]`: copy a release into a published
+/// directory, or push it to an OCI registry as one manifest, all or nothing.
 public struct Publishing: Sendable {
     public var context: EngineContext
 
@@ -15,18 +16,25 @@ public struct Publishing: Sendable {
         public var assetsList: String
         public var urlFile: String
         public var replaced: Bool
+        /// OCI only: the manifest's digest, and how many blobs were sent or already there.
+        public var manifestDigest: String?
+        public var uploaded: Int?
+        public var reused: Int?
+        /// OCI only: the tag already named this very manifest, so nothing changed.
+        public var unchanged: Bool?
     }
 
-    public func publish(directory: String, to destination: String, force: Bool, out: String?) throws(HallmarkError) -> Result {
+    public func publish(
+        directory: String, to destination: String, force: Bool, out: String?, registry: RegistryAccess = RegistryAccess(),
+        progress: @escaping @Sendable (String) -> Void = { _ in }
+    ) throws(HallmarkError) -> Result {
         let root = context.resolve(directory)
         guard FileIO.isDirectory(root), FileIO.isFile(root + "/" + ReleaseDirectory.checksums) else {
             throw .invalidInput("\(directory) is not a release directory (no \(ReleaseDirectory.checksums))")
         }
-        guard destination.hasPrefix("file://") else {
-            throw .usage("--to \(destination): this hallmark publishes to file:///PATH directories (OCI registries are not supported yet)")
+        guard destination.hasPrefix("file://") || destination.hasPrefix(OCIReference.scheme) else {
+            throw .usage("--to \(destination): publish to file:///PATH or oci://HOST[:PORT]/REPOSITORY[:TAG]")
         }
-        let base = String(destination.dropFirst("file://".count))
-        guard base.hasPrefix("/") else { throw .usage("--to must be an absolute file:/// URL") }
         var version = (root as NSString).lastPathComponent
         if let data = try? FileIO.read(root + "/" + ReleaseIndex.fileName),
             let index = try? CanonicalJSON.decode(ReleaseIndex.self, from: data, source: ReleaseIndex.fileName)
@@ -36,6 +44,14 @@ public struct Publishing: Sendable {
         guard RelativePath.unsafeReason(version) == nil, !version.contains("/") else { throw .invalidInput("\(directory): unusable version name \(version)") }
         let members = try ReleaseDirectory.members(of: root)
         if let odd = members.first(where: { !$0.isRegularFile }) { throw .invalidInput("\(directory)/\(odd.name): not a regular file") }
+        let outDir = out.map(context.resolve) ?? (root as NSString).deletingLastPathComponent
+        if destination.hasPrefix(OCIReference.scheme) {
+            return try OCIPublishing(context: context, access: registry, progress: progress).publish(
+                root: root, display: directory, members: members.map(\.name), version: version,
+                destination: try OCIReference(parsing: destination), force: force, outDirectory: outDir)
+        }
+        let base = String(destination.dropFirst("file://".count))
+        guard base.hasPrefix("/") else { throw .usage("--to must be an absolute file:/// URL") }
 
         let target = base + "/" + version
         let exists = FileManager.default.fileExists(atPath: target)
@@ -62,10 +78,10 @@ public struct Publishing: Sendable {
 
         let url = "file://" + target
         let assets = members.map { url + "/" + $0.name }
-        let outDir = out.map(context.resolve) ?? (root as NSString).deletingLastPathComponent
         try Paths.makeDirectory(outDir)
         try FileIO.writeAtomically(Data((assets.joined(separator: "\n") + "\n").utf8), to: outDir + "/release-assets.txt")
         try FileIO.writeAtomically(Data((url + "\n").utf8), to: outDir + "/release-url.txt")
-        return Result(version: version, url: url, assets: assets, assetsList: outDir + "/release-assets.txt", urlFile: outDir + "/release-url.txt", replaced: exists)
+        return Result(version: version, url: url, assets: assets, assetsList: outDir + "/release-assets.txt", urlFile: outDir + "/release-url.txt", replaced: exists,
+                      manifestDigest: nil, uploaded: nil, reused: nil, unchanged: nil)
     }
 }

@@ -26,18 +26,25 @@ public struct RemoteVerification: Sendable {
         public var problems: [String]
         public var verification: ReleaseVerification.Report?
         public var directory: String?
+        /// OCI only: the digest of the manifest that was verified (pin to it: oci://HOST/REPO@DIGEST).
+        public var manifestDigest: String?
     }
 
     static let metadataLimit: Int64 = 64 << 20
     static let fileLimit: Int64 = 8 << 30
 
     public func verify(
-        url: String, keys references: [String], allowUnsigned: Bool, out: String?, reportDirectory: String?, timeoutSeconds: Int64 = 30
+        url: String, keys references: [String], allowUnsigned: Bool, out: String?, reportDirectory: String?, timeoutSeconds: Int64 = 30,
+        registry: RegistryAccess = RegistryAccess()
     ) throws(HallmarkError) -> Report {
-        guard url.hasPrefix("http://") || url.hasPrefix("https://") else {
-            throw .usage("\(url): verify-remote reads http:// and https:// URLs (OCI registries are not supported yet)")
+        let oci = url.hasPrefix(OCIReference.scheme)
+        guard url.hasPrefix("http://") || url.hasPrefix("https://") || oci else {
+            throw .usage("\(url): verify-remote reads http://, https:// and oci:// URLs")
         }
-        let base = url.hasSuffix("/") ? url : url + "/"
+        let reference = oci ? try OCIReference(parsing: url) : nil
+        if let reference, reference.reference == nil {
+            throw .usage("\(url): name the release's tag or digest (oci://HOST/REPO:TAG or @sha256:...)")
+        }
         let keys = try KeyResolver(context: context).publicKeys(references)
         if keys.isEmpty && !allowUnsigned { throw .usage("pass --key with the release's public key, or --allow-unsigned to check checksums only") }
         let directory = out.map(context.resolve) ?? NSTemporaryDirectory() + "hallmark-remote-\(getpid())-\(UUID().uuidString.prefix(8))"
@@ -46,6 +53,14 @@ public struct RemoteVerification: Sendable {
         }
         try Paths.makeDirectory(directory)
         defer { if out == nil { try? FileManager.default.removeItem(atPath: directory) } }
+        if let reference {
+            var access = registry
+            access.timeoutSeconds = timeoutSeconds
+            let fetched = try fetchOCI(reference, into: directory, access: access)
+            return try finish(url: url, directory: directory, files: fetched.files, problems: fetched.problems, streamed: fetched.streamed,
+                              keys: keys, allowUnsigned: allowUnsigned, out: out, reportDirectory: reportDirectory, manifestDigest: fetched.manifestDigest)
+        }
+        let base = url.hasSuffix("/") ? url : url + "/"
         var options = Downloader.Options()
         options.timeoutSeconds = timeoutSeconds
         let downloader = Downloader(options: options)
@@ -104,7 +119,16 @@ public struct RemoteVerification: Sendable {
             }
         }
 
-        // 3. The same checks as `hallmark verify`, on what was downloaded.
+        return try finish(url: url, directory: directory, files: files, problems: problems, streamed: streamed,
+                          keys: keys, allowUnsigned: allowUnsigned, out: out, reportDirectory: reportDirectory, manifestDigest: nil)
+    }
+
+    /// The same checks as `hallmark verify`, on what was downloaded, and the report.
+    func finish(
+        url: String, directory: String, files: [FileResult], problems: [String], streamed: [String: String], keys: [PublicKey],
+        allowUnsigned: Bool, out: String?, reportDirectory: String?, manifestDigest: String?
+    ) throws(HallmarkError) -> Report {
+        var problems = problems
         var verification: ReleaseVerification.Report?
         if problems.isEmpty {
             // The files were hashed as they were written; verification does not read them again for that.
@@ -114,7 +138,7 @@ public struct RemoteVerification: Sendable {
             problems += report.problems
         }
         let report = Report(url: url, verified: problems.isEmpty, files: files.sorted { $0.name < $1.name }, problems: problems,
-                            verification: verification, directory: out)
+                            verification: verification, directory: out, manifestDigest: manifestDigest)
         let reports = reportDirectory.map(context.resolve) ?? (out.map { (context.resolve($0) as NSString).deletingLastPathComponent } ?? context.workingDirectory)
         try Paths.makeDirectory(reports)
         do { try FileIO.writeAtomically(try CanonicalJSON.prettyData(report), to: reports + "/remote-verify.json") } catch let error as HallmarkError { throw error } catch {
@@ -125,8 +149,9 @@ public struct RemoteVerification: Sendable {
     }
 
     static func markdown(_ report: Report) -> String {
-        var lines = ["# Remote verification: \(report.url)", "", "Result: **\(report.verified ? "verified" : "FAILED")**", "",
-                     "| File | Status | SHA-256 | Size |", "|---|---|---|---|"]
+        var lines = ["# Remote verification: \(report.url)", "", "Result: **\(report.verified ? "verified" : "FAILED")**", ""]
+        if let digest = report.manifestDigest { lines += ["Manifest: `\(digest)`", ""] }
+        lines += ["| File | Status | SHA-256 | Size |", "|---|---|---|---|"]
         for file in report.files { lines.append("| `\(file.name)` | \(file.status) | `\(file.sha256 ?? "-")` | \(file.size.map(String.init) ?? "-") |") }
         if !report.problems.isEmpty {
             lines += ["", "## Problems", ""] + report.problems.map { "- \($0)" }

@@ -103,6 +103,12 @@ public enum FileIO {
     private static let counter = LockedCounter()
     private static func nextCounter() -> Int { counter.next() }
 
+    /// The size of the file at `path` in bytes; errors name it as `display`.
+    public static func size(_ path: String, display: String? = nil) throws(HallmarkError) -> UInt64 {
+        var info = stat()
+        guard stat(path, &info) == 0 else { throw .io("\(display ?? path): \(String(cString: strerror(errno)))") }
+        return UInt64(info.st_size)
+    }
 
     /// Whether a regular file (not a directory) exists at `path`.
     public static func isFile(_ path: String) -> Bool {

@@ -9,9 +9,9 @@ public enum Subprocess {
         public var stderr: String
     }
 
-    /// Runs `arguments[0]` looked up on PATH, capturing both streams.
+    /// Runs `arguments[0]` looked up on PATH, capturing both streams; `input` (if any) is its standard input.
     public static func run(
-        _ arguments: [String], in directory: String, environment: [String: String]
+        _ arguments: [String], in directory: String, environment: [String: String], input: Data? = nil
     ) throws(HallmarkError) -> Output {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
@@ -22,9 +22,14 @@ public enum Subprocess {
         let err = Pipe()
         process.standardOutput = out
         process.standardError = err
-        process.standardInput = FileHandle.nullDevice
+        let inputPipe = input.map { _ in Pipe() }
+        process.standardInput = inputPipe ?? FileHandle.nullDevice
         do { try process.run() } catch {
             throw .io("cannot run \(arguments.first ?? "?"): \(error.localizedDescription)")
+        }
+        if let inputPipe, let input {
+            try? inputPipe.fileHandleForWriting.write(contentsOf: input)
+            try? inputPipe.fileHandleForWriting.close()
         }
         let errBox = Box()
         let group = DispatchGroup()

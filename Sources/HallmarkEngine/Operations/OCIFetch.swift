@@ -1,0 +1,99 @@
+import Foundation
+import HallmarkCore
+import HallmarkCrypto
+import HallmarkRemote
+
+extension RemoteVerification {
+    struct Fetched: Sendable {
+        var files: [FileResult]
+        var problems: [String]
+        var streamed: [String: String]
+        var manifestDigest: String
+    }
+
+    /// Downloads a release stored as one OCI manifest (Hallmark's, or any whose layers carry file names in
+    /// `org.opencontainers.image.title`, as oras writes them) into `directory`, hashing every blob as it
+    /// arrives. A blob must be exactly the size and sha256 its descriptor says; a manifest fetched by digest
+    /// must hash to it.
+    func fetchOCI(_ reference: OCIReference, into directory: String, access: RegistryAccess) throws(HallmarkError) -> Fetched {
+        let client = try access.client(for: reference, context: context)
+        guard let wanted = reference.reference else { throw .usage("\(reference): name a tag or digest") }
+        let display = reference.description
+        let (manifestData, manifestDigest) = try client.run { session -> (Data, String) in
+            guard let data = try await session.manifest(wanted) else {
+                throw HallmarkError.verificationFailed("\(display): the registry has no such manifest (HTTP 404)")
+            }
+            return (data, OCIPublishing.digest(of: data))
+        }
+        if let pinned = reference.digest, pinned != manifestDigest {
+            throw .verificationFailed("\(display): the registry served a manifest whose sha256 is \(manifestDigest)")
+        }
+        let manifest = try OCIManifest(parsing: manifestData, source: display)
+        if let type = manifest.artifactType, type != OCIManifest.releaseArtifactType {
+            throw .invalidInput("\(display): an artifact of type \(type), not a release (\(OCIManifest.releaseArtifactType))")
+        }
+        let (layers, layerProblems) = manifest.files()
+        var problems = layerProblems.map { "\(display): \($0)" }
+        guard layers.contains(where: { $0.name == ReleaseDirectory.checksums }) else {
+            throw .verificationFailed("\(display): the manifest has no layer titled \(ReleaseDirectory.checksums), so it is not a release")
+        }
+
+        for (name, _) in layers { try Paths.makeDirectory(((directory + "/" + name) as NSString).deletingLastPathComponent) }
+        let hashers = layers.map { _ in StreamingSHA256() }
+        let blobBase = OCIReference.scheme + reference.registry + "/" + reference.repository + "@"
+        let jobs = layers.map { (name: $0.name, digest: $0.layer.digest, size: $0.layer.size, path: directory + "/" + $0.name) }
+        let results = try client.run { session -> [Result<Int64, HallmarkError>] in
+            let slots = ResultSlots<Int64, HallmarkError>(count: jobs.count)
+            await withTaskGroup(of: Void.self) { group in
+                var next = 0
+                func start() {
+                    guard next < jobs.count else { return }
+                    let index = next
+                    next += 1
+                    group.addTask {
+                        let job = jobs[index]
+                        do {
+                            let size = try await session.fetchBlob(job.digest, to: job.path, limit: job.size) { hashers[index].update($0) }
+                            slots.set(index, .success(size))
+                        } catch let error as HallmarkError {
+                            slots.set(index, .failure(error))
+                        } catch {
+                            slots.set(index, .failure(.io("\(job.name): \(error)")))
+                        }
+                    }
+                }
+                for _ in 0..<4 { start() }
+                while await group.next() != nil { start() }
+            }
+            return slots.values(missing: { .failure(.io("internal error: a blob was not fetched")) })
+        }
+
+        var files: [FileResult] = []
+        var streamed: [String: String] = [:]
+        for (index, job) in jobs.enumerated() {
+            let url = blobBase + job.digest
+            switch results[index] {
+            case .success(let size):
+                let digest = hashers[index].finalizeHex()
+                streamed[job.name] = digest
+                var status = "ok"
+                if "sha256:" + digest != job.digest || size != job.size {
+                    status = "modified"
+                    problems.append("\(job.name): the registry served \(size) bytes with sha256 \(digest) for the layer \(job.digest) (\(job.size) bytes)")
+                }
+                files.append(FileResult(name: job.name, url: url, status: status, sha256: digest, expectedSha256: nil, size: size))
+            case .failure(let error):
+                try? FileManager.default.removeItem(atPath: job.path)
+                files.append(FileResult(name: job.name, url: url, status: error.message.contains("404") ? "missing" : "failed",
+                                        sha256: nil, expectedSha256: nil, size: nil))
+                problems.append("\(job.name): \(error.message)")
+            }
+        }
+        // What the list promises, for the report (the verification proper compares them again).
+        if let data = try? FileIO.read(directory + "/" + ReleaseDirectory.checksums) {
+            let expected = Dictionary(ChecksumList(parsing: data, algorithm: .sha256).entries.map { ($0.path, $0.digest) }, uniquingKeysWith: { a, _ in a })
+            for index in files.indices { files[index].expectedSha256 = expected[files[index].name] }
+        }
+        return Fetched(files: files.sorted { $0.name < $1.name }, problems: problems, streamed: streamed, manifestDigest: manifestDigest)
+    }
+}

@@ -1,0 +1,79 @@
+import Foundation
+import HallmarkCore
+import HallmarkRemote
+
+/// How a command reaches a registry: plain HTTP or HTTPS, and whose credentials.
+public struct RegistryAccess: Sendable {
+    /// Talk HTTP, not HTTPS (`--plain-http`).
+    public var plainHTTP = false
+    /// `--username`; with `password` (read from standard input by the command).
+    public var username: String?
+    public var password: String?
+    /// `--registry-config`: a Docker config file other than the default.
+    public var configFile: String?
+    public var timeoutSeconds: Int64 = 30
+
+    public init() {}
+
+    /// Docker's config file: `--registry-config`, else `$DOCKER_CONFIG/config.json`, else `~/.docker/config.json`.
+    func configPath(_ context: EngineContext) -> String? {
+        if let configFile { return context.resolve(configFile) }
+        if let directory = context.environment["DOCKER_CONFIG"], !directory.isEmpty { return directory + "/config.json" }
+        if let home = context.environment["HOME"], !home.isEmpty { return home + "/.docker/config.json" }
+        return nil
+    }
+
+    /// The credentials for `registry`: the flags, else the Docker config file's entry, else its credential
+    /// helper; nil means anonymous.
+    func credentials(for registry: String, context: EngineContext) throws(HallmarkError) -> RegistryClient.Credentials? {
+        if let username {
+            guard let password, !password.isEmpty else { throw .usage("--username needs a password on standard input (--password-stdin)") }
+            return .init(username: username, password: password)
+        }
+        guard let path = configPath(context) else { return nil }
+        guard FileIO.isFile(path) else {
+            if configFile != nil { throw .invalidInput("\(path): no such registry config file") }
+            return nil
+        }
+        let config = try DockerConfig(parsing: FileIO.read(path, display: path, limit: 4 << 20), source: path)
+        if let entry = config.entry(for: registry), let user = entry.username, let password = entry.password {
+            return .init(username: user, password: password)
+        }
+        if let helper = config.helper(for: registry) {
+            return try fromHelper(helper, registry: registry, context: context, config: path)
+        }
+        return nil
+    }
+
+    /// Asks `docker-credential-NAME get` (the credential-helper protocol: the server on stdin, JSON with
+    /// Username and Secret on stdout). "Not found" from the helper means anonymous.
+    func fromHelper(_ helper: String, registry: String, context: EngineContext, config: String) throws(HallmarkError) -> RegistryClient.Credentials? {
+        guard helper.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == "." }) else {
+            throw .invalidInput("\(config): credential helper name \"\(helper)\" is not a plain name")
+        }
+        let program = "docker-credential-" + helper
+        let output = try Subprocess.run([program, "get"], in: context.workingDirectory, environment: context.environment, input: Data(registry.utf8))
+        if output.status != 0 {
+            if output.stdout.lowercased().contains("not found") || output.stderr.lowercased().contains("not found") { return nil }
+            if output.status == 127 { throw .invalidInput("\(config): names the credential helper \(program), which is not on PATH") }
+            throw .io("\(program) get \(registry) failed (exit \(output.status)): \(output.stderr.trimmingCharacters(in: .whitespacesAndNewlines))")
+        }
+        guard case .object(let object)? = try? JSONValue(parsing: Data(output.stdout.utf8)),
+            case .string(let user)? = object["Username"], case .string(let secret)? = object["Secret"]
+        else {
+            throw .invalidInput("\(program) get \(registry): the answer is not JSON with Username and Secret")
+        }
+        // "<token>" is an identity token for the OAuth2 refresh flow, which Hallmark does not speak.
+        if user == "<token>" { throw .invalidInput("\(program) holds an identity token for \(registry); Hallmark needs a username and password or token (--username, --password-stdin)") }
+        return .init(username: user, password: secret)
+    }
+
+    func client(for reference: OCIReference, context: EngineContext) throws(HallmarkError) -> RegistryClient {
+        var options = RegistryClient.Options()
+        options.plainHTTP = plainHTTP
+        options.timeoutSeconds = timeoutSeconds
+        return RegistryClient(
+            registry: reference.registry, repository: reference.repository,
+            credentials: try credentials(for: reference.registry, context: context), options: options)
+    }
+}

@@ -1,0 +1,431 @@
+import AsyncHTTPClient
+import Foundation
+import HallmarkCore
+import NIOCore
+import NIOHTTP1
+
+/// A client for one repository of an OCI registry (the distribution spec's pull and push endpoints), with
+/// the two authentication schemes registries use: HTTP Basic, and Bearer tokens from the realm named in a
+/// `WWW-Authenticate` challenge (Docker's token protocol), fetched with the same credentials.
+public struct RegistryClient: Sendable {
+    public struct Credentials: Sendable, Equatable {
+        public var username: String
+        public var password: String
+        public init(username: String, password: String) {
+            self.username = username
+            self.password = password
+        }
+    }
+
+    public struct Options: Sendable {
+        /// Talk HTTP instead of HTTPS (a registry on localhost or inside a test network).
+        public var plainHTTP = false
+        public var timeoutSeconds: Int64 = 30
+        public var attempts = 3
+        public init() {}
+    }
+
+    public var registry: String
+    public var repository: String
+    public var credentials: Credentials?
+    public var options: Options
+
+    public init(registry: String, repository: String, credentials: Credentials?, options: Options = Options()) {
+        self.registry = registry
+        self.repository = repository
+        self.credentials = credentials
+        self.options = options
+    }
+
+    /// Runs `body` with a session (one HTTP client and its authentication), waiting for it to finish.
+    public func run<T: Sendable>(
+        _ body: @escaping @Sendable (RegistrySession) async throws -> T
+    ) throws(HallmarkError) -> T {
+        let slot = ResultSlots<T, HallmarkError>(count: 1)
+        let semaphore = DispatchSemaphore(value: 0)
+        let client = self
+        Task {
+            let http = HTTPClient(eventLoopGroupProvider: .singleton)
+            let session = RegistrySession(client: client, http: http)
+            do {
+                slot.set(0, .success(try await body(session)))
+            } catch let error as HallmarkError {
+                slot.set(0, .failure(error))
+            } catch {
+                slot.set(0, .failure(.io("\(client.registry): \(error)")))
+            }
+            try? await http.shutdown()
+            semaphore.signal()
+        }
+        semaphore.wait()
+        return try slot.values(missing: { .failure(.io("internal error: the registry session did not run")) })[0].get()
+    }
+}
+
+/// One conversation with a registry. Safe to use from concurrent tasks; the authorization it earns is shared.
+public final class RegistrySession: @unchecked Sendable {  // `authorization` is guarded by `lock`
+    let client: RegistryClient
+    let http: HTTPClient
+    private let lock = NSLock()
+    private var authorization: String?
+
+    init(client: RegistryClient, http: HTTPClient) {
+        self.client = client
+        self.http = http
+    }
+
+    var base: String { (client.options.plainHTTP ? "http://" : "https://") + client.registry + "/v2/" + client.repository }
+    var display: String { client.registry + "/" + client.repository }
+
+    static let manifestAccept = [
+        OCIManifest.mediaType, "application/vnd.docker.distribution.manifest.v2+json", "application/vnd.oci.image.index.v1+json",
+    ].joined(separator: ", ")
+
+    // MARK: - Manifests
+
+    /// The bytes of the manifest stored under `reference` (a tag or digest), or nil when the registry has
+    /// none. The caller hashes them: a registry's word for a digest is not taken.
+    public func manifest(_ reference: String) async throws -> Data? {
+        let response = try await send(.GET, base + "/manifests/" + reference, headers: [("Accept", Self.manifestAccept)], push: false)
+        if response.status == .notFound { return nil }
+        guard response.status == .ok else { throw try await failure(response, "reading the manifest \(reference)") }
+        var data = Data()
+        for try await buffer in response.body {
+            data.append(contentsOf: buffer.readableBytesView)
+            guard data.count <= OCIManifest.sizeLimit else {
+                throw HallmarkError.verificationFailed("\(display): the manifest \(reference) is over \(OCIManifest.sizeLimit) bytes")
+            }
+        }
+        return data
+    }
+
+    /// Stores a manifest under `tag`; returns the digest the registry reports, if it reports one.
+    @discardableResult
+    public func putManifest(_ data: Data, tag: String, mediaType: String = OCIManifest.mediaType) async throws -> String? {
+        var request = HTTPClientRequest(url: base + "/manifests/" + tag)
+        request.method = .PUT
+        request.headers.add(name: "Content-Type", value: mediaType)
+        request.headers.add(name: "Content-Length", value: String(data.count))
+        let body = data
+        let response = try await send(request, push: true, body: { .bytes(ByteBuffer(bytes: body)) })
+        guard response.status == .created || response.status == .ok else {
+            throw try await failure(response, "storing the manifest as \(tag)")
+        }
+        _ = try? await response.body.collect(upTo: 1 << 20)
+        return response.headers.first(name: "Docker-Content-Digest")
+    }
+
+    // MARK: - Blobs
+
+    public func blobExists(_ digest: String) async throws -> Bool {
+        let response = try await send(.HEAD, base + "/blobs/" + digest, headers: [], push: false)
+        switch response.status {
+        case .ok: return true
+        case .notFound: return false
+        default: throw try await failure(response, "checking blob \(digest)")
+        }
+    }
+
+    /// Where a blob's bytes come from.
+    public enum BlobSource: Sendable {
+        case data(Data)
+        case file(String)
+    }
+
+    /// Uploads a blob unless the repository has it already (a monolithic upload: POST, then PUT with the
+    /// bytes and the digest). Returns whether bytes were sent.
+    @discardableResult
+    public func pushBlob(digest: String, size: Int64, from source: BlobSource) async throws -> Bool {
+        if try await blobExists(digest) { return false }
+        var lastError: any Error = HallmarkError.io("\(display): blob \(digest) was not uploaded")
+        for attempt in 1...max(1, client.options.attempts) {
+            do {
+                try await uploadOnce(digest: digest, size: size, from: source)
+                return true
+            } catch let error as RegistryTransient {
+                lastError = error.error
+                if attempt < client.options.attempts { try? await Task.sleep(nanoseconds: UInt64(200_000_000 * attempt)) }
+            }
+        }
+        throw lastError
+    }
+
+    private func uploadOnce(digest: String, size: Int64, from source: BlobSource) async throws {
+        var start = HTTPClientRequest(url: base + "/blobs/uploads/")
+        start.method = .POST
+        start.headers.add(name: "Content-Length", value: "0")
+        let started = try await send(start, push: true, body: nil)
+        guard started.status == .accepted, let location = started.headers.first(name: "Location") else {
+            throw try await failure(started, "starting the upload of \(digest)")
+        }
+        _ = try? await started.body.collect(upTo: 1 << 20)
+        var url = absolute(location)
+        url += (url.contains("?") ? "&" : "?") + "digest=" + digest.replacingOccurrences(of: ":", with: "%3A")
+        var put = HTTPClientRequest(url: url)
+        put.method = .PUT
+        put.headers.add(name: "Content-Type", value: "application/octet-stream")
+        put.headers.add(name: "Content-Length", value: String(size))
+        let response = try await send(put, push: true, body: {
+            switch source {
+            case .data(let data): return .bytes(ByteBuffer(bytes: data))
+            case .file(let path): return .stream(FileChunks(path: path), length: .known(size))
+            }
+        })
+        guard response.status == .created else { throw try await failure(response, "uploading blob \(digest)") }
+        _ = try? await response.body.collect(upTo: 1 << 20)
+    }
+
+    /// Downloads a blob into `path`, handing every chunk to `onChunk` as it arrives; refuses more than
+    /// `limit` bytes. Timeouts, broken transfers and 5xx answers are retried. Returns the byte count.
+    public func fetchBlob(
+        _ digest: String, to path: String, limit: Int64, onChunk: @escaping @Sendable (UnsafeRawBufferPointer) -> Void
+    ) async throws -> Int64 {
+        var lastError: any Error = HallmarkError.io("\(display): blob \(digest) was not fetched")
+        for attempt in 1...max(1, client.options.attempts) {
+            do {
+                return try await fetchOnce(digest, to: path, limit: limit, onChunk: onChunk)
+            } catch let error as RegistryTransient {
+                lastError = error.error
+                if attempt < client.options.attempts { try? await Task.sleep(nanoseconds: UInt64(200_000_000 * attempt)) }
+            }
+        }
+        throw lastError
+    }
+
+    private func fetchOnce(
+        _ digest: String, to path: String, limit: Int64, onChunk: @escaping @Sendable (UnsafeRawBufferPointer) -> Void
+    ) async throws -> Int64 {
+        let response = try await send(.GET, base + "/blobs/" + digest, headers: [], push: false)
+        if response.status == .notFound {
+            throw HallmarkError.verificationFailed("\(display): blob \(digest) is missing from the registry (HTTP 404)")
+        }
+        guard response.status == .ok else { throw try await failure(response, "fetching blob \(digest)") }
+        if let length = response.headers.first(name: "content-length").flatMap(Int64.init), length > limit {
+            throw HallmarkError.verificationFailed("\(display): blob \(digest) is \(length) bytes, over its \(limit)-byte limit")
+        }
+        guard FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path) else {
+            throw HallmarkError.io("\(path): cannot create")
+        }
+        defer { try? handle.close() }
+        var received: Int64 = 0
+        do {
+            for try await buffer in response.body {
+                received += Int64(buffer.readableBytes)
+                guard received <= limit else {
+                    throw HallmarkError.verificationFailed("\(display): blob \(digest) is more than its \(limit)-byte limit")
+                }
+                buffer.withUnsafeReadableBytes { raw in
+                    onChunk(raw)
+                    handle.write(Data(raw))
+                }
+            }
+        } catch let error as HallmarkError {
+            throw error
+        } catch {
+            throw RegistryTransient(error: .io("\(display): the download of \(digest) broke off: \(Downloader.describe(error)) (after retries)"))
+        }
+        return received
+    }
+
+    // MARK: - Requests and authentication
+
+    private func send(_ method: HTTPMethod, _ url: String, headers: [(String, String)], push: Bool) async throws -> HTTPClientResponse {
+        var request = HTTPClientRequest(url: url)
+        request.method = method
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        // GET and HEAD are safe to repeat: retry timeouts and 5xx answers.
+        var lastError: any Error = HallmarkError.io("\(url): not attempted")
+        for attempt in 1...max(1, client.options.attempts) {
+            do {
+                let response = try await send(request, push: push, body: nil)
+                if (500...599).contains(response.status.code), attempt < client.options.attempts {
+                    _ = try? await response.body.collect(upTo: 1 << 20)
+                    lastError = HallmarkError.io("\(display): HTTP \(response.status.code) \(response.status.reasonPhrase) (after retries)")
+                    try? await Task.sleep(nanoseconds: UInt64(200_000_000 * attempt))
+                    continue
+                }
+                return response
+            } catch let error as RegistryTransient {
+                lastError = error.error
+                if attempt < client.options.attempts { try? await Task.sleep(nanoseconds: UInt64(200_000_000 * attempt)) }
+            }
+        }
+        throw lastError
+    }
+
+    /// Sends a request with the session's authorization; on a 401 challenge, earns authorization once (Basic
+    /// or a Bearer token) and sends it again. `body` makes a fresh body for each send.
+    private func send(
+        _ request: HTTPClientRequest, push: Bool, body: (@Sendable () -> HTTPClientRequest.Body)?
+    ) async throws -> HTTPClientResponse {
+        var challenged = false
+        while true {
+            var attempt = request
+            if let authorization = currentAuthorization() { attempt.headers.replaceOrAdd(name: "Authorization", value: authorization) }
+            if let body { attempt.body = body() }
+            let response: HTTPClientResponse
+            do {
+                response = try await http.execute(attempt, timeout: .seconds(client.options.timeoutSeconds))
+            } catch {
+                throw RegistryTransient(error: .io("\(display): \(Downloader.describe(error)) (after retries)"))
+            }
+            guard response.status == .unauthorized, !challenged else { return response }
+            challenged = true
+            let challenge = response.headers.first(name: "WWW-Authenticate") ?? ""
+            _ = try? await response.body.collect(upTo: 1 << 20)
+            try await authenticate(challenge: challenge, push: push)
+        }
+    }
+
+    private func currentAuthorization() -> String? {
+        lock.lock()
+        defer { lock.unlock() }
+        return authorization
+    }
+
+    private func setAuthorization(_ value: String) {
+        lock.lock()
+        authorization = value
+        lock.unlock()
+    }
+
+    private func authenticate(challenge: String, push: Bool) async throws {
+        let parsed = AuthChallenge(parsing: challenge)
+        let credentials = client.credentials
+        switch parsed.scheme.lowercased() {
+        case "basic":
+            guard let credentials else {
+                throw HallmarkError.io(
+                    "\(display): the registry asks for credentials (HTTP 401); log in with `docker login \(client.registry)` or pass --username and --password-stdin")
+            }
+            setAuthorization("Basic " + Data("\(credentials.username):\(credentials.password)".utf8).base64EncodedString())
+        case "bearer":
+            guard let realm = parsed.parameters["realm"], realm.hasPrefix("https://") || realm.hasPrefix("http://") else {
+                throw HallmarkError.io("\(display): the registry's Bearer challenge names no usable realm: \(challenge)")
+            }
+            var query: [String] = []
+            if let service = parsed.parameters["service"] { query.append("service=" + Self.escape(service)) }
+            let scope = parsed.parameters["scope"] ?? "repository:\(client.repository):\(push ? "pull,push" : "pull")"
+            query.append("scope=" + Self.escape(scope))
+            var request = HTTPClientRequest(url: realm + (realm.contains("?") ? "&" : "?") + query.joined(separator: "&"))
+            if let credentials {
+                request.headers.add(name: "Authorization", value: "Basic " + Data("\(credentials.username):\(credentials.password)".utf8).base64EncodedString())
+            }
+            let response: HTTPClientResponse
+            do {
+                response = try await http.execute(request, timeout: .seconds(client.options.timeoutSeconds))
+            } catch {
+                throw HallmarkError.io("\(realm): \(Downloader.describe(error)) while fetching a registry token")
+            }
+            let data = Data(try await response.body.collect(upTo: 1 << 20).readableBytesView)
+            guard response.status == .ok else {
+                throw HallmarkError.io("\(display): the token service \(realm) refused \(credentials == nil ? "an anonymous request" : "the credentials") (HTTP \(response.status.code))")
+            }
+            guard case .object(let object)? = try? JSONValue(parsing: data),
+                case .string(let token)? = object["token"] ?? object["access_token"], !token.isEmpty
+            else {
+                throw HallmarkError.io("\(realm): the token service's answer has no token")
+            }
+            setAuthorization("Bearer " + token)
+        default:
+            throw HallmarkError.io("\(display): HTTP 401 with no usable challenge (\(challenge.isEmpty ? "none" : challenge))")
+        }
+    }
+
+    static func escape(_ text: String) -> String {
+        var allowed = CharacterSet.alphanumerics
+        allowed.insert(charactersIn: "-._~")
+        return text.addingPercentEncoding(withAllowedCharacters: allowed) ?? text
+    }
+
+    /// Resolves a `Location` header, which may be a path, against the registry.
+    private func absolute(_ location: String) -> String {
+        if location.hasPrefix("http://") || location.hasPrefix("https://") { return location }
+        return (client.options.plainHTTP ? "http://" : "https://") + client.registry + (location.hasPrefix("/") ? "" : "/") + location
+    }
+
+    /// An error for an unexpected answer, with the registry's own error code and message when it sent them.
+    private func failure(_ response: HTTPClientResponse, _ doing: String) async throws -> any Error {
+        let data = Data(((try? await response.body.collect(upTo: 1 << 20)) ?? ByteBuffer()).readableBytesView)
+        var detail = ""
+        if case .object(let object)? = try? JSONValue(parsing: data), case .array(let errors)? = object["errors"],
+            case .object(let first)? = errors.first
+        {
+            let code: String = if case .string(let text)? = first["code"] { text } else { "" }
+            let message: String = if case .string(let text)? = first["message"] { text } else { "" }
+            detail = ": " + [code, message].filter { !$0.isEmpty }.joined(separator: " ")
+        }
+        let status = "HTTP \(response.status.code) \(response.status.reasonPhrase)"
+        let text = "\(display): \(doing): \(status)\(detail)"
+        switch response.status.code {
+        case 401, 403: return HallmarkError.io(text + " (the registry refused: check the credentials and the account's rights)")
+        case 500...599: return RegistryTransient(error: .io(text + " (after retries)"))
+        default: return HallmarkError.io(text)
+        }
+    }
+}
+
+/// A failure worth trying again: a timeout, a broken connection, a 5xx answer.
+struct RegistryTransient: Error { var error: HallmarkError }
+
+/// A `WWW-Authenticate` challenge: `Bearer realm="…",service="…",scope="…"` or `Basic realm="…"`.
+struct AuthChallenge: Equatable {
+    var scheme: String
+    var parameters: [String: String]
+
+    init(parsing text: String) {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        guard let space = trimmed.firstIndex(of: " ") else {
+            scheme = trimmed
+            parameters = [:]
+            return
+        }
+        scheme = String(trimmed[..<space])
+        var parameters: [String: String] = [:]
+        var rest = trimmed[trimmed.index(after: space)...]
+        while !rest.isEmpty {
+            rest = rest.drop { $0 == " " || $0 == "," }
+            guard let equals = rest.firstIndex(of: "=") else { break }
+            let key = rest[..<equals].trimmingCharacters(in: .whitespaces).lowercased()
+            rest = rest[rest.index(after: equals)...]
+            var value = ""
+            if rest.first == "\"" {
+                rest = rest.dropFirst()
+                var escaped = false
+                while let character = rest.first {
+                    rest = rest.dropFirst()
+                    if escaped { value.append(character); escaped = false; continue }
+                    if character == "\\" { escaped = true; continue }
+                    if character == "\"" { break }
+                    value.append(character)
+                }
+            } else {
+                let end = rest.firstIndex(of: ",") ?? rest.endIndex
+                value = rest[..<end].trimmingCharacters(in: .whitespaces)
+                rest = rest[end...]
+            }
+            parameters[key] = value
+        }
+        self.parameters = parameters
+    }
+}
+
+/// A file's bytes as an async sequence of 1 MiB buffers, read as the upload asks for them.
+struct FileChunks: AsyncSequence, Sendable {
+    typealias Element = ByteBuffer
+    let path: String
+
+    struct AsyncIterator: AsyncIteratorProtocol {
+        let handle: FileHandle?
+        mutating func next() async throws -> ByteBuffer? {
+            guard let handle else { throw HallmarkError.io("cannot open the file to upload") }
+            guard let data = try handle.read(upToCount: 1 << 20), !data.isEmpty else {
+                try? handle.close()
+                return nil
+            }
+            return ByteBuffer(bytes: data)
+        }
+    }
+
+    func makeAsyncIterator() -> AsyncIterator { AsyncIterator(handle: FileHandle(forReadingAtPath: path)) }
+}
