@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs the third-party tools Hallmark's tests run: openssl, GNU coreutils, tar, gzip, unzip, make, a C
-# compiler and cargo (the release tests build real projects), minisign and signify-openbsd, the C libraries
-# Hallmark links (zlib, libsodium), and Python's securesystemslib, spdx-tools
-# (pyspdxtools), ntia-conformance-checker and jsonschema. Safe to run again; it installs only what is missing.
+# compiler and cargo (the release tests build real projects), minisign and signify-openbsd, an OCI registry
+# (docker-registry), skopeo and Apache's htpasswd (registry passwords), the C libraries Hallmark links (zlib,
+# libsodium), and Python's securesystemslib, spdx-tools (pyspdxtools), ntia-conformance-checker, jsonschema
+# and oras (the OCI client oras-py). Safe to run again; it installs only what is missing.
 set -euo pipefail
 "$(dirname "$0")/build-deps.sh"
 
@@ -22,6 +23,9 @@ command -v cc >/dev/null || need_apt+=(gcc)
 command -v cargo >/dev/null || [ -x "$HOME/.cargo/bin/cargo" ] || need_apt+=(cargo)
 command -v minisign >/dev/null || need_apt+=(minisign)
 command -v signify-openbsd >/dev/null || need_apt+=(signify-openbsd)
+command -v docker-registry >/dev/null || need_apt+=(docker-registry)
+command -v skopeo >/dev/null || need_apt+=(skopeo)
+command -v htpasswd >/dev/null || need_apt+=(apache2-utils)
 if [ ${#need_apt[@]} -gt 0 ]; then
     echo "==> apt-get install ${need_apt[*]}"
     $SUDO apt-get update -qq
@@ -41,4 +45,8 @@ pip_install() {
 if ! command -v pyspdxtools >/dev/null || ! command -v ntia-checker >/dev/null || ! python3 -c 'import jsonschema' 2>/dev/null; then
     echo "==> pip install spdx-tools ntia-conformance-checker jsonschema"
     pip_install 'spdx-tools==0.8.5' 'ntia-conformance-checker==6.0.0' 'jsonschema>=4'
+fi
+if ! python3 -c 'import oras.client' 2>/dev/null; then
+    echo "==> pip install oras"
+    pip_install 'oras==0.2.43'
 fi

@@ -27,7 +27,7 @@ public struct Downloader: Sendable {
         let semaphore = DispatchSemaphore(value: 0)
         let options = self.options
         Task {
-            let client = HTTPClient(eventLoopGroupProvider: .singleton)
+            let client = HTTPClient.hallmark(timeoutSeconds: options.timeoutSeconds)
             await withTaskGroup(of: Void.self) { group in
                 var next = 0
                 func start() {
@@ -131,5 +131,16 @@ public struct Downloader: Sendable {
         if text.contains("connectTimeout") { return "timed out" }
         if text.contains("Connection refused") || text.contains("connectionRefused") { return "connection refused (is the server running?)" }
         return text
+    }
+}
+
+extension HTTPClient {
+    /// The client every Hallmark request uses: connection failures come back at once (Hallmark retries them
+    /// itself, a few times with a short backoff) instead of being retried silently until the deadline.
+    static func hallmark(timeoutSeconds: Int64) -> HTTPClient {
+        var configuration = HTTPClient.Configuration()
+        configuration.connectionPool.retryConnectionEstablishment = false
+        configuration.timeout = .init(connect: .seconds(max(1, min(timeoutSeconds, 15))), read: .seconds(max(1, timeoutSeconds)))
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }
 }

@@ -45,7 +45,7 @@ public struct RegistryClient: Sendable {
         let semaphore = DispatchSemaphore(value: 0)
         let client = self
         Task {
-            let http = HTTPClient(eventLoopGroupProvider: .singleton)
+            let http = HTTPClient.hallmark(timeoutSeconds: client.options.timeoutSeconds)
             let session = RegistrySession(client: client, http: http)
             do {
                 slot.set(0, .success(try await body(session)))
@@ -290,7 +290,7 @@ public final class RegistrySession: @unchecked Sendable {  // `authorization` is
     }
 
     private func authenticate(challenge: String, push: Bool) async throws {
-        let parsed = AuthChallenge(parsing: challenge)
+        let parsed = AuthenticationChallenge(parsing: challenge)
         let credentials = client.credentials
         switch parsed.scheme.lowercased() {
         case "basic":
@@ -359,6 +359,7 @@ public final class RegistrySession: @unchecked Sendable {  // `authorization` is
         let text = "\(display): \(doing): \(status)\(detail)"
         switch response.status.code {
         case 401, 403: return HallmarkError.io(text + " (the registry refused: check the credentials and the account's rights)")
+        case 405: return HallmarkError.io(text + " (the registry does not accept this here: read-only, or pushes disabled)")
         case 500...599: return RegistryTransient(error: .io(text + " (after retries)"))
         default: return HallmarkError.io(text)
         }
@@ -367,48 +368,6 @@ public final class RegistrySession: @unchecked Sendable {  // `authorization` is
 
 /// A failure worth trying again: a timeout, a broken connection, a 5xx answer.
 struct RegistryTransient: Error { var error: HallmarkError }
-
-/// A `WWW-Authenticate` challenge: `Bearer realm="…",service="…",scope="…"` or `Basic realm="…"`.
-struct AuthChallenge: Equatable {
-    var scheme: String
-    var parameters: [String: String]
-
-    init(parsing text: String) {
-        let trimmed = text.trimmingCharacters(in: .whitespaces)
-        guard let space = trimmed.firstIndex(of: " ") else {
-            scheme = trimmed
-            parameters = [:]
-            return
-        }
-        scheme = String(trimmed[..<space])
-        var parameters: [String: String] = [:]
-        var rest = trimmed[trimmed.index(after: space)...]
-        while !rest.isEmpty {
-            rest = rest.drop { $0 == " " || $0 == "," }
-            guard let equals = rest.firstIndex(of: "=") else { break }
-            let key = rest[..<equals].trimmingCharacters(in: .whitespaces).lowercased()
-            rest = rest[rest.index(after: equals)...]
-            var value = ""
-            if rest.first == "\"" {
-                rest = rest.dropFirst()
-                var escaped = false
-                while let character = rest.first {
-                    rest = rest.dropFirst()
-                    if escaped { value.append(character); escaped = false; continue }
-                    if character == "\\" { escaped = true; continue }
-                    if character == "\"" { break }
-                    value.append(character)
-                }
-            } else {
-                let end = rest.firstIndex(of: ",") ?? rest.endIndex
-                value = rest[..<end].trimmingCharacters(in: .whitespaces)
-                rest = rest[end...]
-            }
-            parameters[key] = value
-        }
-        self.parameters = parameters
-    }
-}
 
 /// A file's bytes as an async sequence of 1 MiB buffers, read as the upload asks for them.
 struct FileChunks: AsyncSequence, Sendable {

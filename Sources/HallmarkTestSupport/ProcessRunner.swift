@@ -57,9 +57,9 @@ public enum ProcessRunner {
     /// Runs the built `hallmark` binary.
     @discardableResult
     public static func hallmark(
-        _ arguments: [String], in directory: String? = nil, environment: [String: String] = [:]
+        _ arguments: [String], in directory: String? = nil, environment: [String: String] = [:], stdin: Data? = nil
     ) throws -> ProcessOutput {
-        try run(TestPaths.binary, arguments, in: directory, environment: environment)
+        try run(TestPaths.binary, arguments, in: directory, environment: environment, stdin: stdin)
     }
 }
 

@@ -83,7 +83,9 @@ struct PublishTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: site) == ["v1.0.0"], "no temporaries left behind")
         let forced = try project.hallmark(["publish", "dist/v1.0.0", "--to", "file://" + site, "--force"])
         #expect(forced.status == 0 && forced.stdout.contains("republished"))
-        let oci = try project.hallmark(["publish", "dist/v1.0.0", "--to", "oci://127.0.0.1:5000/greet"])
-        #expect(oci.status == 2 && oci.stderr.contains("not supported yet"))
+        let other = try project.hallmark(["publish", "dist/v1.0.0", "--to", "s3://bucket/greet"])
+        #expect(other.status == 2 && other.stderr.contains("file:///PATH or oci://"))
+        let badTag = try project.hallmark(["publish", "dist/v1.0.0", "--to", "oci://127.0.0.1:5000/Greet"])
+        #expect(badTag.status == 2 && badTag.stderr.contains("not a valid repository name"))
     }
 }

@@ -1,0 +1,228 @@
+import Foundation
+import HallmarkTestSupport
+import Testing
+
+/// The `oras` Python client (oras-py), driven from tests: log in (writing a Docker config file), push files,
+/// pull a manifest's files into a directory by their titles.
+enum Oras {
+    static let script = """
+        import json, os, sys, oras.client
+        action, host, target, config = sys.argv[1:5]
+        rest = sys.argv[5:]
+        client = oras.client.OrasClient(hostname=host, insecure=True, auth_backend="basic")
+        if action == "login":
+            client.login(username=rest[0], password=rest[1], hostname=host, tls_verify=False, config_path=config)
+        elif action == "pull":
+            client.login(username=rest[1], password=rest[2], hostname=host, tls_verify=False, config_path=config)
+            print(len(client.pull(target=target, outdir=rest[0])))
+        elif action == "push":
+            client.login(username=rest[1], password=rest[2], hostname=host, tls_verify=False, config_path=config)
+            os.chdir(rest[0])
+            response = client.push(target=target, files=sorted(os.listdir(".")))
+            print(response.status_code)
+        """
+
+    @discardableResult
+    static func run(_ action: String, registry: RegistryFixture, target: String, config: String, _ rest: [String]) throws -> ProcessOutput {
+        let credentials = registry.credentials.map { [$0.user, $0.password] } ?? ["", ""]
+        let extra = action == "login" ? credentials : rest + credentials
+        return try ProcessRunner.run("python3", ["-c", script, action, registry.host, target, config] + extra)
+    }
+}
+
+@Suite("publish to and verify from a real OCI registry (docker-registry, skopeo, oras)", .serialized)
+struct OCIRegistryTests {
+    static let user = (user: "release-bot", password: "correct horse battery staple")
+
+    /// The sha256 of the manifest a tag names, as skopeo (a tool we did not write) reads it.
+    static func skopeoDigest(_ registry: RegistryFixture, _ reference: String) throws -> String? {
+        var arguments = ["inspect", "--raw", "--tls-verify=false"]
+        if let credentials = registry.credentials { arguments += ["--creds", "\(credentials.user):\(credentials.password)"] }
+        let raw = try ProcessRunner.run("skopeo", arguments + ["docker://\(registry.host)/\(reference)"])
+        guard raw.status == 0 else { return nil }
+        let sum = try ProcessRunner.run("sha256sum", [], stdin: raw.stdoutData)
+        return "sha256:" + (sum.stdout.split(separator: " ").first.map(String.init) ?? "")
+    }
+
+    @Test func publishedReleaseIsOneReproducibleManifestThatOtherToolsRead() throws {
+        let project = try ExampleProject()
+        #expect(try project.hallmark(["release", "--version", "v1.0.0", "--key", "../release.key", "-q"]).status == 0)
+        let registry = try RegistryFixture(credentials: Self.user)
+        // Credentials come from a Docker config file that oras's login wrote.
+        let config = project.dir.url("docker/config.json")
+        try FileManager.default.createDirectory(atPath: project.dir.url("docker"), withIntermediateDirectories: true)
+        let login = try Oras.run("login", registry: registry, target: "", config: config, [])
+        #expect(login.status == 0, "\(login.stderr)")
+        let env = ["DOCKER_CONFIG": project.dir.url("docker")]
+
+        let publish = try project.hallmark(["publish", "dist/v1.0.0", "--to", "oci://\(registry.host)/acme/greet", "--plain-http", "--format", "json"], environment: env)
+        #expect(publish.status == 0, "\(publish.stderr)")
+        let result = try JSONSerialization.jsonObject(with: publish.stdoutData) as? [String: Any] ?? [:]
+        let digest = try #require(result["manifestDigest"] as? String)
+        #expect(result["uploaded"] as? Int == 28)  // 27 files and the empty config
+        let url = String(decoding: try project.dir.read("greet/dist/release-url.txt"), as: UTF8.self)
+        #expect(url == "oci://\(registry.host)/acme/greet:v1.0.0@\(digest)\n")
+
+        // skopeo reads the same bytes under the version tag; the manifest is the documented shape.
+        #expect(try Self.skopeoDigest(registry, "acme/greet:v1.0.0") == digest)
+        let raw = try ProcessRunner.run("skopeo", ["inspect", "--raw", "--tls-verify=false", "--creds", "\(Self.user.user):\(Self.user.password)",
+                                                   "docker://\(registry.host)/acme/greet:v1.0.0"])
+        let manifest = try JSONSerialization.jsonObject(with: raw.stdoutData) as? [String: Any] ?? [:]
+        #expect(manifest["mediaType"] as? String == "application/vnd.oci.image.manifest.v1+json")
+        #expect(manifest["artifactType"] as? String == "application/vnd.hallmark.release.v1")
+        let configDescriptor = manifest["config"] as? [String: Any] ?? [:]
+        #expect(configDescriptor["mediaType"] as? String == "application/vnd.oci.empty.v1+json")
+        #expect(configDescriptor["digest"] as? String == "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a")
+        let layers = manifest["layers"] as? [[String: Any]] ?? []
+        let titles = layers.compactMap { ($0["annotations"] as? [String: String])?["org.opencontainers.image.title"] }
+        let files = try FileManager.default.contentsOfDirectory(atPath: project.release).sorted()
+        #expect(titles == files)
+        let types = Dictionary(uniqueKeysWithValues: layers.map { (($0["annotations"] as? [String: String])?["org.opencontainers.image.title"] ?? "", $0["mediaType"] as? String ?? "") })
+        #expect(types["sbom.spdx.json"] == "application/spdx+json")
+        #expect(types["greet_1.0.0_windows_amd64.zip"] == "application/zip")
+        #expect(types["greet_1.0.0_linux_amd64.tar.gz"] == "application/gzip")
+        // Release time, never the clock: the annotation is the release's source date.
+        let annotations = manifest["annotations"] as? [String: String] ?? [:]
+        let index = try project.json("index.json")
+        #expect(annotations["org.opencontainers.image.created"] == index["sourceDate"] as? String)
+
+        // Reproducible: the same release pushed again elsewhere has the same digest; pushing it again is a no-op.
+        let again = try project.hallmark(["publish", "dist/v1.0.0", "--to", "oci://\(registry.host)/mirror/greet:stable", "--plain-http", "--out", project.dir.url("again")], environment: env)
+        #expect(again.status == 0 && again.stdout.contains(digest), "\(again.stderr)")
+        let same = try project.hallmark(["publish", "dist/v1.0.0", "--to", "oci://\(registry.host)/acme/greet", "--plain-http", "--out", project.dir.url("again")], environment: env)
+        #expect(same.status == 0 && same.stdout.contains("already published"), "\(same.stdout)")
+
+        // skopeo copies it; oras pulls each file by its title, and sha256sum -c and hallmark verify accept them.
+        let copy = try ProcessRunner.run("skopeo", ["copy", "-q", "--src-tls-verify=false", "--src-creds", "\(Self.user.user):\(Self.user.password)",
+                                                    "docker://\(registry.host)/acme/greet:v1.0.0", "dir:" + project.dir.url("skopeo")])
+        #expect(copy.status == 0, "\(copy.stderr)")
+        for layer in layers {
+            let blob = ((layer["digest"] as? String) ?? "").replacingOccurrences(of: "sha256:", with: "")
+            #expect(project.dir.exists("skopeo/" + blob))
+        }
+        let pulled = try Oras.run("pull", registry: registry, target: "\(registry.host)/acme/greet:v1.0.0", config: config, [project.dir.url("oras")])
+        #expect(pulled.status == 0 && pulled.stdout.contains("27"), "\(pulled.stderr)")
+        let check = try ProcessRunner.run("sha256sum", ["-c", "--strict", "checksums.txt"], in: project.dir.url("oras"))
+        #expect(check.status == 0, "\(check.stdout)\(check.stderr)")
+        #expect(try ProcessRunner.hallmark(["verify", project.dir.url("oras"), "--key", project.dir.url("release.pub")]).status == 0)
+
+        // verify-remote by tag and by digest; the report names the manifest digest.
+        let key = project.dir.url("release.pub")
+        for reference in ["oci://\(registry.host)/acme/greet:v1.0.0", "oci://\(registry.host)/acme/greet@\(digest)"] {
+            let remote = try ProcessRunner.hallmark(["verify-remote", reference, "--plain-http", "--key", key, "--report-dir", project.dir.url("reports")], environment: env)
+            #expect(remote.status == 0, "\(reference): \(remote.stdout)\(remote.stderr)")
+            let report = try JSONSerialization.jsonObject(with: project.dir.read("reports/remote-verify.json")) as? [String: Any]
+            #expect(report?["manifestDigest"] as? String == digest)
+        }
+        // The published listing covers the release.
+        let summary = try project.hallmark(["summary", "dist/v1.0.0", "--remote-assets", "dist/release-assets.txt", "--out", project.dir.url("summary")])
+        #expect(summary.status == 0, "\(summary.stderr)")
+        // A digest the registry does not hold, and no credentials at all, are refused with one line.
+        let absent = try ProcessRunner.hallmark(["verify-remote", "oci://\(registry.host)/acme/greet@sha256:" + String(repeating: "0", count: 64), "--plain-http", "--key", key], environment: env)
+        #expect(absent.status == 1 && absent.stderr.contains("no such manifest"), "\(absent.stderr)")
+        let anonymous = try ProcessRunner.hallmark(["verify-remote", "oci://\(registry.host)/acme/greet:v1.0.0", "--plain-http", "--key", key],
+                                                   environment: ["DOCKER_CONFIG": project.dir.url("nowhere")])
+        #expect(anonymous.status == 2 && anonymous.stderr.contains("asks for credentials"), "\(anonymous.stderr)")
+    }
+
+    @Test func tagsMoveOnlyWithForceAndRefusedPushesChangeNothing() throws {
+        let project = try ExampleProject()
+        #expect(try project.hallmark(["release", "--version", "v1.0.0", "--key", "../release.key", "-q"]).status == 0)
+        let registry = try RegistryFixture(credentials: Self.user)
+        let config = project.dir.url("docker/config.json")
+        try FileManager.default.createDirectory(atPath: project.dir.url("docker"), withIntermediateDirectories: true)
+        #expect(try Oras.run("login", registry: registry, target: "", config: config, []).status == 0)
+        let env = ["DOCKER_CONFIG": project.dir.url("docker")]
+        let target = "oci://\(registry.host)/acme/greet"
+        #expect(try project.hallmark(["publish", "dist/v1.0.0", "--to", target, "--plain-http", "-q"], environment: env).status == 0)
+        let original = try #require(try Self.skopeoDigest(registry, "acme/greet:v1.0.0"))
+
+        // A changed copy of the release (its notes edited after signing) under the same version.
+        let changed = project.dir.url("changed/v1.0.0")
+        try FileManager.default.createDirectory(atPath: project.dir.url("changed"), withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: project.release, toPath: changed)
+        let notes = changed + "/release-notes.md"
+        try (String(contentsOfFile: notes, encoding: .utf8) + "\nInstall from http://evil.example/\n").write(toFile: notes, atomically: true, encoding: .utf8)
+
+        let refused = try project.hallmark(["publish", changed, "--to", target, "--plain-http", "-q"], environment: env)
+        #expect(refused.status == 2 && refused.stderr.contains("pass --force"), "\(refused.stderr)")
+        #expect(try Self.skopeoDigest(registry, "acme/greet:v1.0.0") == original)
+
+        // Wrong credentials: refused, with the registry's words, and the tag stays.
+        let wrong = try ProcessRunner.hallmark(["publish", changed, "--to", target, "--plain-http", "--force", "-q", "--username", Self.user.user, "--password-stdin"],
+                                               in: project.root, environment: env, stdin: Data("wrong\n".utf8))
+        #expect(wrong.status == 2 && wrong.stderr.contains("401"), "\(wrong.stderr)")
+        #expect(wrong.stderr.split(separator: "\n").filter { $0.hasPrefix("hallmark: error:") }.count == 1)
+        #expect(try Self.skopeoDigest(registry, "acme/greet:v1.0.0") == original)
+
+        // A registry that refuses writes (read-only maintenance mode): the push fails, the tag stays.
+        try registry.restart(readOnly: true)
+        let readOnly = try project.hallmark(["publish", changed, "--to", target, "--plain-http", "--force", "-q"], environment: env)
+        #expect(readOnly.status == 2 && readOnly.stderr.contains("405"), "\(readOnly.stderr)")
+        #expect(try Self.skopeoDigest(registry, "acme/greet:v1.0.0") == original)
+        try registry.restart(readOnly: false)
+
+        // With --force the tag moves, and verify-remote catches what changed.
+        let forced = try project.hallmark(["publish", changed, "--to", target, "--plain-http", "--force", "-q", "--out", project.dir.url("forced")], environment: env)
+        #expect(forced.status == 0 && forced.stdout.contains("republished"), "\(forced.stderr)")
+        #expect(try Self.skopeoDigest(registry, "acme/greet:v1.0.0") != original)
+        let remote = try ProcessRunner.hallmark(["verify-remote", target + ":v1.0.0", "--plain-http", "--key", project.dir.url("release.pub"),
+                                                 "--report-dir", project.dir.url("reports")], environment: env)
+        #expect(remote.status == 1 && remote.stdout.contains("release-notes.md"), "\(remote.stdout)\(remote.stderr)")
+        // The original is still there by digest.
+        let pinned = try ProcessRunner.hallmark(["verify-remote", "oci://\(registry.host)/acme/greet@\(original)", "--plain-http", "--key", project.dir.url("release.pub"),
+                                                 "--report-dir", project.dir.url("reports")], environment: env)
+        #expect(pinned.status == 0, "\(pinned.stdout)\(pinned.stderr)")
+    }
+
+    @Test func releasesPushedByOrasVerifyAndSwapsAreNamed() throws {
+        let project = try ExampleProject()
+        #expect(try project.hallmark(["release", "--version", "v1.0.0", "--key", "../release.key", "-q"]).status == 0)
+        let registry = try RegistryFixture(credentials: Self.user)
+        let config = project.dir.url("oras.json")
+        let key = project.dir.url("release.pub")
+        let pushed = try Oras.run("push", registry: registry, target: "\(registry.host)/greet:v1.0.0", config: config, [project.release])
+        #expect(pushed.status == 0, "\(pushed.stderr)")
+        // Credentials from the file oras's login wrote, named with --registry-config.
+        let ok = try ProcessRunner.hallmark(["verify-remote", "oci://\(registry.host)/greet:v1.0.0", "--plain-http", "--registry-config", config,
+                                             "--key", key, "--report-dir", project.dir.url("reports")])
+        #expect(ok.status == 0, "\(ok.stdout)\(ok.stderr)")
+
+        // The same files with one archive swapped for another target's.
+        let swapped = project.dir.url("swapped")
+        try FileManager.default.copyItem(atPath: project.release, toPath: swapped)
+        try FileManager.default.removeItem(atPath: swapped + "/greet_1.0.0_linux_amd64.tar.gz")
+        try FileManager.default.copyItem(atPath: swapped + "/greet_1.0.0_linux_arm64.tar.gz", toPath: swapped + "/greet_1.0.0_linux_amd64.tar.gz")
+        #expect(try Oras.run("push", registry: registry, target: "\(registry.host)/greet:swapped", config: config, [swapped]).status == 0)
+        let bad = try ProcessRunner.hallmark(["verify-remote", "oci://\(registry.host)/greet:swapped", "--plain-http", "--registry-config", config,
+                                              "--key", key, "--report-dir", project.dir.url("reports")])
+        #expect(bad.status == 1 && bad.stdout.contains("greet_1.0.0_linux_amd64.tar.gz"), "\(bad.stdout)\(bad.stderr)")
+    }
+
+    @Test func credentialHelpersAreAsked() throws {
+        let project = try ExampleProject()
+        #expect(try project.hallmark(["release", "--version", "v1.0.0", "--key", "../release.key", "-q"]).status == 0)
+        let registry = try RegistryFixture(credentials: Self.user)
+        // A credential helper speaks the docker-credential-helpers protocol: the server on stdin, JSON out.
+        let helper = try project.dir.write("bin/docker-credential-hallmark-test", """
+            #!/bin/sh
+            read server
+            [ "$1" = get ] || exit 1
+            if [ "$server" = "\(registry.host)" ]; then
+              printf '{"ServerURL":"%s","Username":"\(Self.user.user)","Secret":"\(Self.user.password)"}' "$server"
+            else
+              echo "credentials not found in native keychain"; exit 1
+            fi
+            """)
+        chmod(helper, 0o755)
+        _ = try project.dir.write("docker/config.json", #"{"credsStore": "hallmark-test"}"#)
+        let env = ["DOCKER_CONFIG": project.dir.url("docker"), "PATH": project.dir.url("bin") + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")]
+        let publish = try project.hallmark(["publish", "dist/v1.0.0", "--to", "oci://\(registry.host)/greet", "--plain-http", "-q"], environment: env)
+        #expect(publish.status == 0, "\(publish.stderr)")
+        #expect(try Self.skopeoDigest(registry, "greet:v1.0.0") != nil)
+        // A config naming a helper that is not installed says so.
+        _ = try project.dir.write("docker/config.json", #"{"credHelpers": {"\#(registry.host)": "absent"}}"#)
+        let missing = try project.hallmark(["publish", "dist/v1.0.0", "--to", "oci://\(registry.host)/greet", "--plain-http", "-q"], environment: env)
+        #expect(missing.status == 2 && missing.stderr.contains("docker-credential-absent"), "\(missing.stderr)")
+    }
+}
