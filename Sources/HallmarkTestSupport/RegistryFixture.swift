@@ -6,19 +6,23 @@ import Glibc
 
 /// A real OCI registry (Debian's `docker-registry`, the CNCF distribution server) on 127.0.0.1, with its
 /// config and storage in a temporary directory, started for one test and stopped when released. It can
-/// require a user name and password (htpasswd, bcrypt from Apache's `htpasswd`), and can be restarted
+/// require a user name and password (htpasswd, bcrypt from Apache's `htpasswd`) or Bearer tokens from a
+/// token service (Docker's token protocol, as Docker Hub, GHCR and Harbor use), and can be restarted
 /// read-only on the same storage to stand for a registry that refuses pushes.
 public final class RegistryFixture: @unchecked Sendable {  // the process handle is touched only by init, restart and deinit
     public let directory: TemporaryDirectory
     public private(set) var port: Int
     public let credentials: (user: String, password: String)?
+    private let tokenService: TokenServiceFixture?
     private var process: Process?
 
-    public init(credentials: (user: String, password: String)? = nil) throws {
+    /// With `tokens`, the registry accepts only Bearer tokens issued by that token service.
+    public init(credentials: (user: String, password: String)? = nil, tokens: TokenServiceFixture? = nil) throws {
         directory = try TemporaryDirectory("hallmark-registry")
-        self.credentials = credentials
+        self.credentials = credentials ?? tokens?.credentials
+        tokenService = tokens
         port = 0
-        if let credentials {
+        if let credentials, tokens == nil {
             let hash = try ProcessRunner.run("htpasswd", ["-Bbn", credentials.user, credentials.password])
             guard hash.status == 0 else { throw FixtureError("htpasswd: \(hash.stderr)") }
             try directory.write("htpasswd", hash.stdout)
@@ -53,7 +57,17 @@ public final class RegistryFixture: @unchecked Sendable {  // the process handle
               addr: 127.0.0.1:\(port)
 
             """
-        if credentials != nil {
+        if let tokenService {
+            config += """
+                auth:
+                  token:
+                    realm: \(tokenService.realm)
+                    service: \(TokenServiceFixture.service)
+                    issuer: \(TokenServiceFixture.issuer)
+                    rootcertbundle: \(tokenService.certificate)
+
+                """
+        } else if credentials != nil {
             config += """
                 auth:
                   htpasswd:

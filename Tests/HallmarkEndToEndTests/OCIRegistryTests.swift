@@ -225,4 +225,26 @@ struct OCIRegistryTests {
         let missing = try project.hallmark(["publish", "dist/v1.0.0", "--to", "oci://\(registry.host)/greet", "--plain-http", "-q"], environment: env)
         #expect(missing.status == 2 && missing.stderr.contains("docker-credential-absent"), "\(missing.stderr)")
     }
+
+    @Test func bearerTokensFromATokenService() throws {
+        let project = try ExampleProject()
+        #expect(try project.hallmark(["release", "--version", "v1.0.0", "--key", "../release.key", "-q"]).status == 0)
+        let tokens = try TokenServiceFixture(credentials: Self.user)
+        let registry = try RegistryFixture(tokens: tokens)
+        let env = ["DOCKER_CONFIG": project.dir.url("docker")]
+        let password = Data((Self.user.password + "\n").utf8)
+        let target = "oci://\(registry.host)/acme/greet"
+        let publish = try ProcessRunner.hallmark(["publish", "dist/v1.0.0", "--to", target, "--plain-http", "-q", "--username", Self.user.user, "--password-stdin"],
+                                                 in: project.root, environment: env, stdin: password)
+        #expect(publish.status == 0, "\(publish.stderr)")
+        // skopeo, logging in through the same token service, reads the tag.
+        #expect(try Self.skopeoDigest(registry, "acme/greet:v1.0.0") != nil)
+        let verify = try ProcessRunner.hallmark(["verify-remote", target + ":v1.0.0", "--plain-http", "--key", project.dir.url("release.pub"),
+                                                 "--report-dir", project.dir.url("reports"), "--username", Self.user.user, "--password-stdin"],
+                                                environment: env, stdin: password)
+        #expect(verify.status == 0, "\(verify.stdout)\(verify.stderr)")
+        let refused = try ProcessRunner.hallmark(["verify-remote", target + ":v1.0.0", "--plain-http", "--key", project.dir.url("release.pub"),
+                                                  "--username", Self.user.user, "--password-stdin"], environment: env, stdin: Data("guess\n".utf8))
+        #expect(refused.status == 2 && refused.stderr.contains("token service") && refused.stderr.contains("refused"), "\(refused.stderr)")
+    }
 }

@@ -19,30 +19,35 @@ extension RemoteVerification {
         let client = try access.client(for: reference, context: context)
         guard let wanted = reference.reference else { throw .usage("\(reference): name a tag or digest") }
         let display = reference.description
-        let (manifestData, manifestDigest) = try client.run { session -> (Data, String) in
-            guard let data = try await session.manifest(wanted) else {
+        let blobBase = OCIReference.scheme + reference.registry + "/" + reference.repository + "@"
+        struct Job: Sendable { var name: String; var digest: String; var size: Int64; var path: String }
+        struct Pulled: Sendable {
+            var manifestDigest: String
+            var problems: [String]
+            var jobs: [Job]
+            var hashers: [StreamingSHA256]
+            var results: [Result<Int64, HallmarkError>]
+        }
+        // One session: the authorization the manifest earns serves the blobs too.
+        let pulled = try client.run { session -> Pulled in
+            guard let manifestData = try await session.manifest(wanted) else {
                 throw HallmarkError.verificationFailed("\(display): the registry has no such manifest (HTTP 404)")
             }
-            return (data, OCIPublishing.digest(of: data))
-        }
-        if let pinned = reference.digest, pinned != manifestDigest {
-            throw .verificationFailed("\(display): the registry served a manifest whose sha256 is \(manifestDigest)")
-        }
-        let manifest = try OCIManifest(parsing: manifestData, source: display)
-        if let type = manifest.artifactType, type != OCIManifest.releaseArtifactType {
-            throw .invalidInput("\(display): an artifact of type \(type), not a release (\(OCIManifest.releaseArtifactType))")
-        }
-        let (layers, layerProblems) = manifest.files()
-        var problems = layerProblems.map { "\(display): \($0)" }
-        guard layers.contains(where: { $0.name == ReleaseDirectory.checksums }) else {
-            throw .verificationFailed("\(display): the manifest has no layer titled \(ReleaseDirectory.checksums), so it is not a release")
-        }
-
-        for (name, _) in layers { try Paths.makeDirectory(((directory + "/" + name) as NSString).deletingLastPathComponent) }
-        let hashers = layers.map { _ in StreamingSHA256() }
-        let blobBase = OCIReference.scheme + reference.registry + "/" + reference.repository + "@"
-        let jobs = layers.map { (name: $0.name, digest: $0.layer.digest, size: $0.layer.size, path: directory + "/" + $0.name) }
-        let results = try client.run { session -> [Result<Int64, HallmarkError>] in
+            let manifestDigest = OCIPublishing.digest(of: manifestData)
+            if let pinned = reference.digest, pinned != manifestDigest {
+                throw HallmarkError.verificationFailed("\(display): the registry served a manifest whose sha256 is \(manifestDigest)")
+            }
+            let manifest = try OCIManifest(parsing: manifestData, source: display)
+            if let type = manifest.artifactType, type != OCIManifest.releaseArtifactType {
+                throw HallmarkError.invalidInput("\(display): an artifact of type \(type), not a release (\(OCIManifest.releaseArtifactType))")
+            }
+            let (layers, layerProblems) = manifest.files()
+            guard layers.contains(where: { $0.name == ReleaseDirectory.checksums }) else {
+                throw HallmarkError.verificationFailed("\(display): the manifest has no layer titled \(ReleaseDirectory.checksums), so it is not a release")
+            }
+            for (name, _) in layers { try Paths.makeDirectory(((directory + "/" + name) as NSString).deletingLastPathComponent) }
+            let jobs = layers.map { Job(name: $0.name, digest: $0.layer.digest, size: $0.layer.size, path: directory + "/" + $0.name) }
+            let hashers = jobs.map { _ in StreamingSHA256() }
             let slots = ResultSlots<Int64, HallmarkError>(count: jobs.count)
             await withTaskGroup(of: Void.self) { group in
                 var next = 0
@@ -65,8 +70,15 @@ extension RemoteVerification {
                 for _ in 0..<4 { start() }
                 while await group.next() != nil { start() }
             }
-            return slots.values(missing: { .failure(.io("internal error: a blob was not fetched")) })
+            return Pulled(
+                manifestDigest: manifestDigest, problems: layerProblems.map { "\(display): \($0)" }, jobs: jobs, hashers: hashers,
+                results: slots.values(missing: { .failure(.io("internal error: a blob was not fetched")) }))
         }
+        let manifestDigest = pulled.manifestDigest
+        var problems = pulled.problems
+        let jobs = pulled.jobs
+        let hashers = pulled.hashers
+        let results = pulled.results
 
         var files: [FileResult] = []
         var streamed: [String: String] = [:]
