@@ -9,17 +9,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 runs="${1:-3}"
 root="$PWD"
-swift build -c release --product hallmark >/dev/null
-hallmark="$(swift build -c release --show-bin-path)/hallmark"
+. Benchmarks/common.sh
+build_hallmark
 work="$root/Benchmarks/work/oci"
 rm -rf "$work"
-mkdir -p "$work/release" "$work/keys"
-size=$((64 * 1024 * 1024))
-for t in linux_amd64 linux_arm64 linux_386 linux_riscv64 darwin_amd64 darwin_arm64 freebsd_amd64 windows_amd64; do
-    head -c "$size" /dev/urandom > "$work/release/tool_$t.tar.gz"
-done
-"$hallmark" keys generate --out "$work/keys/k" >/dev/null 2>&1
-"$hallmark" sign "$work/release" --key "$work/keys/k.key" >/dev/null
+make_signed_release "$work/release" "$work/keys"
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 cat > "$work/registry.yml" <<YAML
 version: 0.1
@@ -46,8 +40,6 @@ else:
 PY
 }
 
-now() { date +%s.%N; }
-min() { if [ -z "$1" ] || [ "$(echo "$2 < $1" | bc -l)" = 1 ]; then echo "$2"; else echo "$1"; fi; }
 best_hp=""; best_op=""; best_hv=""; best_ov=""
 for run in $(seq 1 "$runs"); do
     s=$(now); "$hallmark" publish "$work/release" --to "oci://$host/h$run:v1" --plain-http -q --out "$work" >/dev/null; e=$(now)

@@ -12,6 +12,7 @@
 # Usage: Benchmarks/release.sh [runs]   (default 3; uses Benchmarks/work/, about 1.5 GiB of disk)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. Benchmarks/common.sh
 runs="${1:-3}"
 root="$PWD"
 
@@ -59,8 +60,6 @@ YAML
     && GIT_AUTHOR_DATE=@1700000000 GIT_COMMITTER_DATE=@1700000000 git -c user.name=b -c user.email=b@e commit -qm bench)
 cat "$work"/bins/* > /dev/null   # warm the page cache
 
-now() { date +%s.%N; }
-min() { if [ -z "$1" ] || [ "$(echo "$2 < $1" | bc -l)" = 1 ]; then echo "$2"; else echo "$1"; fi; }
 
 best_total=""; best_archive=""
 for _ in $(seq 1 "$runs"); do

@@ -8,17 +8,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 runs="${1:-3}"
 root="$PWD"
-swift build -c release --product hallmark >/dev/null
-hallmark="$(swift build -c release --show-bin-path)/hallmark"
+. Benchmarks/common.sh
+build_hallmark
 work="$root/Benchmarks/work/verify-remote"
 rm -rf "$work"
-mkdir -p "$work/site/v1.0.0" "$work/keys"
-size=$((64 * 1024 * 1024))
-for t in linux_amd64 linux_arm64 linux_386 linux_riscv64 darwin_amd64 darwin_arm64 freebsd_amd64 windows_amd64; do
-    head -c "$size" /dev/urandom > "$work/site/v1.0.0/tool_$t.tar.gz"
-done
-"$hallmark" keys generate --out "$work/keys/k" >/dev/null 2>&1
-"$hallmark" sign "$work/site/v1.0.0" --key "$work/keys/k.key" >/dev/null
+make_signed_release "$work/site/v1.0.0" "$work/keys"
 python3 -m http.server 0 --bind 127.0.0.1 --directory "$work/site" > "$work/server.log" 2>&1 &
 server=$!
 trap 'kill $server 2>/dev/null; rm -rf "$work"' EXIT
@@ -27,8 +21,6 @@ port=$(sed -n 's/.*port \([0-9]*\).*/\1/p' "$work/server.log" | head -1)
 base="http://127.0.0.1:$port/v1.0.0"
 files=$(cd "$work/site/v1.0.0" && ls)
 
-now() { date +%s.%N; }
-min() { if [ -z "$1" ] || [ "$(echo "$2 < $1" | bc -l)" = 1 ]; then echo "$2"; else echo "$1"; fi; }
 best_h=""; best_c=""
 for _ in $(seq 1 "$runs"); do
     rm -rf "$work/h" "$work/c"; mkdir -p "$work/c"

@@ -18,60 +18,39 @@ public struct Downloader: Sendable {
     public init(options: Options = Options()) { self.options = options }
 
     /// Downloads each `(url, path, limit)` job, up to `width` at once, calling `onChunk(jobIndex, bytes)` for
-    /// every chunk. Results keep the jobs' order: the byte count, or the error for that URL.
+    /// every chunk, and `onRestart(jobIndex)` before a retry sends the file's bytes again from the start (so a
+    /// running hash can start over). Results keep the jobs' order: the byte count, or the error for that URL.
     public func download(
         _ jobs: [(url: String, path: String, limit: Int64)], width: Int = 4,
+        onRestart: @escaping @Sendable (Int) -> Void = { _ in },
         onChunk: @escaping @Sendable (Int, UnsafeRawBufferPointer) -> Void
     ) -> [Result<Int64, HallmarkError>] {
-        let box = ResultSlots<Int64, HallmarkError>(count: jobs.count)
-        let semaphore = DispatchSemaphore(value: 0)
         let options = self.options
-        Task {
+        return waitFor {
             let client = HTTPClient.hallmark(timeoutSeconds: options.timeoutSeconds)
-            await withTaskGroup(of: Void.self) { group in
-                var next = 0
-                func start() {
-                    guard next < jobs.count else { return }
-                    let index = next
-                    next += 1
-                    group.addTask {
-                        let result = await Self.fetch(client: client, job: jobs[index], options: options) { onChunk(index, $0) }
-                        box.set(index, result)
-                    }
-                }
-                for _ in 0..<max(1, width) { start() }
-                while await group.next() != nil { start() }
+            let results = await Parallel.map(count: jobs.count, width: width) { index in
+                await Self.fetch(client: client, job: jobs[index], options: options, onRestart: { onRestart(index) }) { onChunk(index, $0) }
             }
             try? await client.shutdown()
-            semaphore.signal()
+            return results
         }
-        semaphore.wait()
-        return box.values(missing: { .failure(.io("internal error: a download did not run")) })
     }
 
     static func fetch(
         client: HTTPClient, job: (url: String, path: String, limit: Int64), options: Options,
-        onChunk: @escaping @Sendable (UnsafeRawBufferPointer) -> Void
+        onRestart: @escaping @Sendable () -> Void, onChunk: @escaping @Sendable (UnsafeRawBufferPointer) -> Void
     ) async -> Result<Int64, HallmarkError> {
-        var lastError = HallmarkError.io("\(job.url): not attempted")
-        for attempt in 1...max(1, options.attempts) {
-            do {
-                return .success(try await once(client: client, job: job, options: options, onChunk: onChunk))
-            } catch let error as Transient {
-                lastError = error.error
-                if attempt < options.attempts { try? await Task.sleep(nanoseconds: UInt64(200_000_000 * attempt)) }
-            } catch let error as HallmarkError {
-                return .failure(error)
-            } catch {
-                lastError = .io("\(job.url): \(error)")
-                if attempt < options.attempts { try? await Task.sleep(nanoseconds: UInt64(200_000_000 * attempt)) }
-            }
+        do {
+            return .success(try await retrying(options.attempts, onRetry: onRestart) {
+                try await once(client: client, job: job, options: options, onChunk: onChunk)
+            })
+        } catch let error as HallmarkError {
+            return .failure(error)
+        } catch {
+            return .failure(.io("\(job.url): \(error)"))
         }
-        return .failure(lastError)
     }
 
-    /// A failure worth retrying (a timeout, a reset, a 5xx).
-    struct Transient: Error { var error: HallmarkError }
 
     static func once(
         client: HTTPClient, job: (url: String, path: String, limit: Int64), options: Options,
@@ -82,38 +61,18 @@ public struct Downloader: Sendable {
         do {
             response = try await client.execute(request, timeout: .seconds(options.timeoutSeconds))
         } catch {
-            throw Transient(error: .io("\(job.url): \(Self.describe(error)) (after retries)"))
+            throw TransientFailure(error: .io("\(job.url): \(Self.describe(error)) (after retries)"))
         }
         switch response.status.code {
         case 200: break
-        case 500...599: throw Transient(error: .io("\(job.url): HTTP \(response.status.code) \(response.status.reasonPhrase) (after retries)"))
+        case 500...599: throw TransientFailure(error: .io("\(job.url): HTTP \(response.status.code) \(response.status.reasonPhrase) (after retries)"))
         case 404: throw HallmarkError.verificationFailed("\(job.url): HTTP 404 Not Found (the file is missing)")
         default: throw HallmarkError.io("\(job.url): HTTP \(response.status.code) \(response.status.reasonPhrase)")
         }
         if let length = response.headers.first(name: "content-length").flatMap(Int64.init), length > job.limit {
             throw HallmarkError.verificationFailed("\(job.url): \(length) bytes is over the \(job.limit)-byte limit for this file")
         }
-        guard FileManager.default.createFile(atPath: job.path, contents: nil), let handle = FileHandle(forWritingAtPath: job.path) else {
-            throw HallmarkError.io("\(job.path): cannot create")
-        }
-        defer { try? handle.close() }
-        var received: Int64 = 0
-        do {
-            for try await buffer in response.body {
-                received += Int64(buffer.readableBytes)
-                guard received <= job.limit else {
-                    throw HallmarkError.verificationFailed("\(job.url): more than the \(job.limit)-byte limit for this file")
-                }
-                buffer.withUnsafeReadableBytes { raw in
-                    onChunk(raw)
-                    handle.write(Data(raw))
-                }
-            }
-        } catch let error as HallmarkError {
-            throw error
-        } catch {
-            throw Transient(error: .io("\(job.url): the download broke off: \(Self.describe(error))"))
-        }
+        let received = try await response.save(to: job.path, limit: job.limit, naming: job.url, onChunk: onChunk)
         if let length = response.headers.first(name: "content-length").flatMap(Int64.init), length != received {
             throw HallmarkError.verificationFailed("\(job.url): truncated: \(received) of \(length) bytes")
         }
@@ -142,5 +101,57 @@ extension HTTPClient {
         configuration.connectionPool.retryConnectionEstablishment = false
         configuration.timeout = .init(connect: .seconds(max(1, min(timeoutSeconds, 15))), read: .seconds(max(1, timeoutSeconds)))
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }
+}
+
+/// A failure worth trying again: a timeout, a broken connection, a 5xx answer.
+struct TransientFailure: Error { var error: HallmarkError }
+
+/// Runs `body` up to `attempts` times while it fails with a ``TransientFailure``, waiting a little longer after
+/// each (0.2 s, 0.4 s, …); any other error ends it at once. The last transient failure's error is thrown.
+/// `onRetry` runs before every attempt but the first.
+func retrying<T>(_ attempts: Int, onRetry: () -> Void = {}, _ body: () async throws -> T) async throws -> T {
+    var lastError = HallmarkError.io("not attempted")
+    for attempt in 1...max(1, attempts) {
+        if attempt > 1 { onRetry() }
+        do {
+            return try await body()
+        } catch let error as TransientFailure {
+            lastError = error.error
+            if attempt < attempts { try? await Task.sleep(nanoseconds: UInt64(200_000_000 * attempt)) }
+        }
+    }
+    throw lastError
+}
+
+extension HTTPClientResponse {
+    /// Streams the body into a new file at `path`, handing every chunk to `onChunk` first (to hash it as it
+    /// arrives); more than `limit` bytes is refused. A transfer that breaks off is a ``TransientFailure``.
+    /// `naming` is what messages call the download.
+    func save(
+        to path: String, limit: Int64, naming: String, onChunk: @escaping @Sendable (UnsafeRawBufferPointer) -> Void
+    ) async throws -> Int64 {
+        guard FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path) else {
+            throw HallmarkError.io("\(path): cannot create")
+        }
+        defer { try? handle.close() }
+        var received: Int64 = 0
+        do {
+            for try await buffer in body {
+                received += Int64(buffer.readableBytes)
+                guard received <= limit else {
+                    throw HallmarkError.verificationFailed("\(naming): more than the \(limit)-byte limit for this file")
+                }
+                buffer.withUnsafeReadableBytes { raw in
+                    onChunk(raw)
+                    handle.write(Data(raw))
+                }
+            }
+        } catch let error as HallmarkError {
+            throw error
+        } catch {
+            throw TransientFailure(error: .io("\(naming): the download broke off: \(Downloader.describe(error)) (after retries)"))
+        }
+        return received
     }
 }

@@ -41,24 +41,22 @@ public struct RegistryClient: Sendable {
     public func run<T: Sendable>(
         _ body: @escaping @Sendable (RegistrySession) async throws -> T
     ) throws(HallmarkError) -> T {
-        let slot = ResultSlots<T, HallmarkError>(count: 1)
-        let semaphore = DispatchSemaphore(value: 0)
         let client = self
-        Task {
+        return try waitFor { () async -> Result<T, HallmarkError> in
             let http = HTTPClient.hallmark(timeoutSeconds: client.options.timeoutSeconds)
-            let session = RegistrySession(client: client, http: http)
+            let result: Result<T, HallmarkError>
             do {
-                slot.set(0, .success(try await body(session)))
+                result = .success(try await body(RegistrySession(client: client, http: http)))
             } catch let error as HallmarkError {
-                slot.set(0, .failure(error))
+                result = .failure(error)
+            } catch let error as TransientFailure {
+                result = .failure(error.error)
             } catch {
-                slot.set(0, .failure(.io("\(client.registry): \(error)")))
+                result = .failure(.io("\(client.registry): \(error)"))
             }
             try? await http.shutdown()
-            semaphore.signal()
-        }
-        semaphore.wait()
-        return try slot.values(missing: { .failure(.io("internal error: the registry session did not run")) })[0].get()
+            return result
+        }.get()
     }
 }
 
@@ -137,17 +135,8 @@ public final class RegistrySession: @unchecked Sendable {  // `authorization` is
     @discardableResult
     public func pushBlob(digest: String, size: Int64, from source: BlobSource) async throws -> Bool {
         if try await blobExists(digest) { return false }
-        var lastError: any Error = HallmarkError.io("\(display): blob \(digest) was not uploaded")
-        for attempt in 1...max(1, client.options.attempts) {
-            do {
-                try await uploadOnce(digest: digest, size: size, from: source)
-                return true
-            } catch let error as RegistryTransient {
-                lastError = error.error
-                if attempt < client.options.attempts { try? await Task.sleep(nanoseconds: UInt64(200_000_000 * attempt)) }
-            }
-        }
-        throw lastError
+        try await retrying(client.options.attempts) { try await self.uploadOnce(digest: digest, size: size, from: source) }
+        return true
     }
 
     private func uploadOnce(digest: String, size: Int64, from source: BlobSource) async throws {
@@ -176,20 +165,13 @@ public final class RegistrySession: @unchecked Sendable {  // `authorization` is
     }
 
     /// Downloads a blob into `path`, handing every chunk to `onChunk` as it arrives; refuses more than
-    /// `limit` bytes. Timeouts, broken transfers and 5xx answers are retried. Returns the byte count.
+    /// `limit` bytes. Timeouts, broken transfers and 5xx answers are retried, each retry announced by
+    /// `onRestart` (the bytes come again from the start). Returns the byte count.
     public func fetchBlob(
-        _ digest: String, to path: String, limit: Int64, onChunk: @escaping @Sendable (UnsafeRawBufferPointer) -> Void
+        _ digest: String, to path: String, limit: Int64, onRestart: @escaping @Sendable () -> Void = {},
+        onChunk: @escaping @Sendable (UnsafeRawBufferPointer) -> Void
     ) async throws -> Int64 {
-        var lastError: any Error = HallmarkError.io("\(display): blob \(digest) was not fetched")
-        for attempt in 1...max(1, client.options.attempts) {
-            do {
-                return try await fetchOnce(digest, to: path, limit: limit, onChunk: onChunk)
-            } catch let error as RegistryTransient {
-                lastError = error.error
-                if attempt < client.options.attempts { try? await Task.sleep(nanoseconds: UInt64(200_000_000 * attempt)) }
-            }
-        }
-        throw lastError
+        try await retrying(client.options.attempts, onRetry: onRestart) { try await self.fetchOnce(digest, to: path, limit: limit, onChunk: onChunk) }
     }
 
     private func fetchOnce(
@@ -203,27 +185,7 @@ public final class RegistrySession: @unchecked Sendable {  // `authorization` is
         if let length = response.headers.first(name: "content-length").flatMap(Int64.init), length > limit {
             throw HallmarkError.verificationFailed("\(display): blob \(digest) is \(length) bytes, over its \(limit)-byte limit")
         }
-        guard FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path) else {
-            throw HallmarkError.io("\(path): cannot create")
-        }
-        defer { try? handle.close() }
-        var received: Int64 = 0
-        do {
-            for try await buffer in response.body {
-                received += Int64(buffer.readableBytes)
-                guard received <= limit else {
-                    throw HallmarkError.verificationFailed("\(display): blob \(digest) is more than its \(limit)-byte limit")
-                }
-                buffer.withUnsafeReadableBytes { raw in
-                    onChunk(raw)
-                    handle.write(Data(raw))
-                }
-            }
-        } catch let error as HallmarkError {
-            throw error
-        } catch {
-            throw RegistryTransient(error: .io("\(display): the download of \(digest) broke off: \(Downloader.describe(error)) (after retries)"))
-        }
+        let received = try await response.save(to: path, limit: limit, naming: "\(display): blob \(digest)", onChunk: onChunk)
         return received
     }
 
@@ -233,24 +195,18 @@ public final class RegistrySession: @unchecked Sendable {  // `authorization` is
         var request = HTTPClientRequest(url: url)
         request.method = method
         for (name, value) in headers { request.headers.add(name: name, value: value) }
-        // GET and HEAD are safe to repeat: retry timeouts and 5xx answers.
-        var lastError: any Error = HallmarkError.io("\(url): not attempted")
-        for attempt in 1...max(1, client.options.attempts) {
-            do {
-                let response = try await send(request, push: push, body: nil)
-                if (500...599).contains(response.status.code), attempt < client.options.attempts {
-                    _ = try? await response.body.collect(upTo: 1 << 20)
-                    lastError = HallmarkError.io("\(display): HTTP \(response.status.code) \(response.status.reasonPhrase) (after retries)")
-                    try? await Task.sleep(nanoseconds: UInt64(200_000_000 * attempt))
-                    continue
-                }
-                return response
-            } catch let error as RegistryTransient {
-                lastError = error.error
-                if attempt < client.options.attempts { try? await Task.sleep(nanoseconds: UInt64(200_000_000 * attempt)) }
+        // GET and HEAD are safe to repeat: retry timeouts and 5xx answers (the last 5xx is returned as it is).
+        let attempts = client.options.attempts
+        var attempt = 0
+        return try await retrying(attempts) {
+            attempt += 1
+            let response = try await self.send(request, push: push, body: nil)
+            if (500...599).contains(response.status.code), attempt < attempts {
+                _ = try? await response.body.collect(upTo: 1 << 20)
+                throw TransientFailure(error: .io("\(self.display): HTTP \(response.status.code) \(response.status.reasonPhrase) (after retries)"))
             }
+            return response
         }
-        throw lastError
     }
 
     /// Sends a request with the session's authorization; on a 401 challenge, earns authorization once (Basic
@@ -267,7 +223,7 @@ public final class RegistrySession: @unchecked Sendable {  // `authorization` is
             do {
                 response = try await http.execute(attempt, timeout: .seconds(client.options.timeoutSeconds))
             } catch {
-                throw RegistryTransient(error: .io("\(display): \(Downloader.describe(error)) (after retries)"))
+                throw TransientFailure(error: .io("\(display): \(Downloader.describe(error)) (after retries)"))
             }
             guard response.status == .unauthorized, !challenged else { return response }
             challenged = true
@@ -360,14 +316,12 @@ public final class RegistrySession: @unchecked Sendable {  // `authorization` is
         switch response.status.code {
         case 401, 403: return HallmarkError.io(text + " (the registry refused: check the credentials and the account's rights)")
         case 405: return HallmarkError.io(text + " (the registry does not accept this here: read-only, or pushes disabled)")
-        case 500...599: return RegistryTransient(error: .io(text + " (after retries)"))
+        case 500...599: return TransientFailure(error: .io(text + " (after retries)"))
         default: return HallmarkError.io(text)
         }
     }
 }
 
-/// A failure worth trying again: a timeout, a broken connection, a 5xx answer.
-struct RegistryTransient: Error { var error: HallmarkError }
 
 /// A file's bytes as an async sequence of 1 MiB buffers, read as the upload asks for them.
 struct FileChunks: AsyncSequence, Sendable {

@@ -1,19 +1,37 @@
 import Foundation
 
 /// A real HTTP server on 127.0.0.1 (Python's http.server) serving a directory, started for one test and stopped
-/// when released. Paths under `/broken/` answer 500 and paths under `/slow/` answer after 5 seconds.
+/// when released. Paths under `/broken/` answer 500, paths under `/slow/` answer after 5 seconds, and paths
+/// under `/flaky/` break off halfway through the body the first time each is asked for.
 public final class HTTPServerFixture: @unchecked Sendable {  // the process handle is touched only by init and deinit
     public let port: Int
     private let process: Process
 
     static let script = """
-        import functools, http.server, os, sys, time
+        import functools, http.server, os, sys, threading, time
+        seen = set()
+        lock = threading.Lock()
         class Handler(http.server.SimpleHTTPRequestHandler):
             def log_message(self, *args): pass
             def do_GET(self):
                 if "/broken/" in self.path:
                     self.send_error(500, "broken on purpose")
                     return
+                if "/flaky/" in self.path:
+                    self.path = self.path.replace("/flaky/", "/", 1)
+                    with lock:
+                        first = self.path not in seen
+                        seen.add(self.path)
+                    local = self.translate_path(self.path)
+                    if first and os.path.isfile(local):
+                        data = open(local, "rb").read()
+                        self.send_response(200)
+                        self.send_header("Content-Length", str(len(data)))
+                        self.end_headers()
+                        self.wfile.write(data[: len(data) // 2])
+                        self.wfile.flush()
+                        self.close_connection = True
+                        return
                 if "/slow/" in self.path:
                     time.sleep(5)
                     self.path = self.path.replace("/slow/", "/", 1)
@@ -24,9 +42,24 @@ public final class HTTPServerFixture: @unchecked Sendable {  // the process hand
         """
 
     public init(serving directory: String) throws {
-        process = Process()
+        (process, port) = try Self.startPython(Self.script, [directory], name: "the HTTP server")
+    }
+
+    public var base: String { "http://127.0.0.1:\(port)" }
+
+    deinit {
+        // SIGKILL: a child can inherit a blocked SIGTERM from the test runner's threads.
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+}
+
+extension HTTPServerFixture {
+    /// Starts `python3 -c SCRIPT ARGUMENTS…`, a server that prints the port it listens on as its first line.
+    static func startPython(_ script: String, _ arguments: [String], name: String) throws -> (Process, Int) {
+        let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", Self.script, directory]
+        process.arguments = ["python3", "-c", script] + arguments
         let out = Pipe()
         process.standardOutput = out
         process.standardError = FileHandle.nullDevice
@@ -39,16 +72,9 @@ public final class HTTPServerFixture: @unchecked Sendable {  // the process hand
         }
         guard let port = Int(String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) else {
             kill(process.processIdentifier, SIGKILL)
-            throw FixtureError("the HTTP server did not start")
+            process.waitUntilExit()
+            throw FixtureError("\(name) did not start")
         }
-        self.port = port
-    }
-
-    public var base: String { "http://127.0.0.1:\(port)" }
-
-    deinit {
-        // SIGKILL: a child can inherit a blocked SIGTERM from the test runner's threads.
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
+        return (process, port)
     }
 }

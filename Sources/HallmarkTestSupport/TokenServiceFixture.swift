@@ -68,24 +68,8 @@ public final class TokenServiceFixture: @unchecked Sendable {  // the process ha
             "-days", "2", "-keyout", key, "-out", certificate,
         ])
         guard made.status == 0 else { throw FixtureError("openssl req: \(made.stderr)") }
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", Self.script, key, certificate, credentials.user, credentials.password, Self.issuer]
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        var line = Data()
-        while !line.contains(0x0A) {
-            let chunk = out.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            line.append(chunk)
-        }
-        guard let port = Int(String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) else {
-            kill(process.processIdentifier, SIGKILL)
-            throw FixtureError("the token service did not start")
-        }
-        self.port = port
+        (process, port) = try HTTPServerFixture.startPython(
+            Self.script, [key, certificate, credentials.user, credentials.password, Self.issuer], name: "the token service")
     }
 
     public var realm: String { "http://127.0.0.1:\(port)/token" }

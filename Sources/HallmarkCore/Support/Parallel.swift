@@ -18,6 +18,39 @@ public enum Parallel {
         }
         return slots.values(missing: { preconditionFailure("Parallel.map processes every element") })
     }
+
+    /// The async form, for network work: `body(index)` for every index in `0..<count`, at most `width` tasks at
+    /// once, each started as another finishes; results keep index order.
+    public static func map<Value: Sendable>(
+        count: Int, width: Int, _ body: @escaping @Sendable (Int) async -> Value
+    ) async -> [Value] {
+        let slots = ResultSlots<Value, Never>(count: count)
+        await withTaskGroup(of: Void.self) { group in
+            var next = 0
+            func start() {
+                guard next < count else { return }
+                let index = next
+                next += 1
+                group.addTask { slots.set(index, .success(await body(index))) }
+            }
+            for _ in 0..<max(1, width) { start() }
+            while await group.next() != nil { start() }
+        }
+        return slots.values(missing: { preconditionFailure("Parallel.map processes every index") }).map { $0.get() }
+    }
+}
+
+/// Runs async work from synchronous code and waits for its result (the engine's operations are synchronous;
+/// the network clients are async).
+public func waitFor<Value: Sendable>(_ body: @escaping @Sendable () async -> Value) -> Value {
+    let slot = ResultSlots<Value, Never>(count: 1)
+    let semaphore = DispatchSemaphore(value: 0)
+    Task {
+        slot.set(0, .success(await body()))
+        semaphore.signal()
+    }
+    semaphore.wait()
+    return slot.values(missing: { preconditionFailure("waitFor runs its body") })[0].get()
 }
 
 /// Results written by concurrent workers, each slot by one worker, read once they are all done.

@@ -17,5 +17,7 @@ public final class StreamingSHA256: @unchecked Sendable {  // each instance is f
     private var hasher = SHA256()
     public init() {}
     public func update(_ bytes: UnsafeRawBufferPointer) { hasher.update(bufferPointer: bytes) }
+    /// Forgets everything fed so far (a download that starts over).
+    public func reset() { hasher = SHA256() }
     public func finalizeHex() -> String { Hex.encode(hasher.finalize()) }
 }

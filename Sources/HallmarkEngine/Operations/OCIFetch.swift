@@ -48,31 +48,20 @@ extension RemoteVerification {
             for (name, _) in layers { try Paths.makeDirectory(((directory + "/" + name) as NSString).deletingLastPathComponent) }
             let jobs = layers.map { Job(name: $0.name, digest: $0.layer.digest, size: $0.layer.size, path: directory + "/" + $0.name) }
             let hashers = jobs.map { _ in StreamingSHA256() }
-            let slots = ResultSlots<Int64, HallmarkError>(count: jobs.count)
-            await withTaskGroup(of: Void.self) { group in
-                var next = 0
-                func start() {
-                    guard next < jobs.count else { return }
-                    let index = next
-                    next += 1
-                    group.addTask {
-                        let job = jobs[index]
-                        do {
-                            let size = try await session.fetchBlob(job.digest, to: job.path, limit: job.size) { hashers[index].update($0) }
-                            slots.set(index, .success(size))
-                        } catch let error as HallmarkError {
-                            slots.set(index, .failure(error))
-                        } catch {
-                            slots.set(index, .failure(.io("\(job.name): \(error)")))
-                        }
-                    }
+            let results = await Parallel.map(count: jobs.count, width: 4) { index -> Result<Int64, HallmarkError> in
+                let job = jobs[index]
+                do {
+                    return .success(try await session.fetchBlob(
+                        job.digest, to: job.path, limit: job.size, onRestart: { hashers[index].reset() }) { hashers[index].update($0) })
+                } catch let error as HallmarkError {
+                    return .failure(error)
+                } catch {
+                    return .failure(.io("\(job.name): \(error)"))
                 }
-                for _ in 0..<4 { start() }
-                while await group.next() != nil { start() }
             }
             return Pulled(
                 manifestDigest: manifestDigest, problems: layerProblems.map { "\(display): \($0)" }, jobs: jobs, hashers: hashers,
-                results: slots.values(missing: { .failure(.io("internal error: a blob was not fetched")) }))
+                results: results)
         }
         let manifestDigest = pulled.manifestDigest
         var problems = pulled.problems

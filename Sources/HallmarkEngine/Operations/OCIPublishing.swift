@@ -81,24 +81,18 @@ struct OCIPublishing: Sendable {
             } else {
                 reused += 1
             }
-            try await withThrowingTaskGroup(of: (String, Bool).self) { group in
-                var next = 0
-                func start() {
-                    guard next < manifest.layers.count else { return }
-                    let layer = manifest.layers[next]
-                    let name = members[next]
-                    next += 1
-                    group.addTask {
-                        let sent = try await session.pushBlob(digest: layer.digest, size: layer.size, from: .file(root + "/" + name))
-                        return (name, sent)
-                    }
+            let sent = await Parallel.map(count: manifest.layers.count, width: 4) { index -> Result<Bool, any Error> in
+                let layer = manifest.layers[index]
+                do {
+                    let pushed = try await session.pushBlob(digest: layer.digest, size: layer.size, from: .file(root + "/" + members[index]))
+                    progress("\(pushed ? "pushed" : "present") \(members[index]) (\(layer.size) bytes)")
+                    return .success(pushed)
+                } catch {
+                    return .failure(error)
                 }
-                for _ in 0..<4 { start() }
-                while let (name, sent) = try await group.next() {
-                    if sent { uploaded += 1 } else { reused += 1 }
-                    progress("\(sent ? "pushed" : "present") \(name)")
-                    start()
-                }
+            }
+            for result in sent {
+                if try result.get() { uploaded += 1 } else { reused += 1 }
             }
             // 3. The manifest, under the tag: the one request that changes what the tag names.
             let reported = try await session.putManifest(data, tag: tag)

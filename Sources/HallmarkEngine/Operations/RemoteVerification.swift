@@ -98,7 +98,7 @@ public struct RemoteVerification: Sendable {
         for name in names { try Paths.makeDirectory(((directory + "/" + name) as NSString).deletingLastPathComponent) }
         let hashers = names.map { _ in StreamingSHA256() }
         let jobs = names.map { name in (url: base + name, path: directory + "/" + name, limit: sizes[name] ?? Self.fileLimit) }
-        let results = downloader.download(jobs, width: 4) { index, bytes in hashers[index].update(bytes) }
+        let results = downloader.download(jobs, width: 4, onRestart: { hashers[$0].reset() }) { index, bytes in hashers[index].update(bytes) }
         let expected = Dictionary(list.entries.map { ($0.path, $0.digest) }, uniquingKeysWith: { a, _ in a })
         var streamed: [String: String] = [:]
         for (index, name) in names.enumerated() {

@@ -1,0 +1,22 @@
+# Shared by the benchmark scripts: source it after `cd` to the repository root.
+
+# Builds the release binary and sets $hallmark.
+build_hallmark() {
+    swift build -c release --product hallmark >/dev/null
+    hallmark="$(swift build -c release --show-bin-path)/hallmark"
+}
+
+# Writes an 8-platform x 64 MiB release (random "archives") into $1, signed with a new key in $2/k.key.
+make_signed_release() {
+    local dir="$1" keys="$2" size=$((64 * 1024 * 1024))
+    mkdir -p "$dir" "$keys"
+    for t in linux_amd64 linux_arm64 linux_386 linux_riscv64 darwin_amd64 darwin_arm64 freebsd_amd64 windows_amd64; do
+        head -c "$size" /dev/urandom > "$dir/tool_$t.tar.gz"
+    done
+    "$hallmark" keys generate --out "$keys/k" >/dev/null 2>&1
+    "$hallmark" sign "$dir" --key "$keys/k.key" >/dev/null
+}
+
+now() { date +%s.%N; }
+# The smaller of $1 (may be empty) and $2.
+min() { if [ -z "$1" ] || [ "$(echo "$2 < $1" | bc -l)" = 1 ]; then echo "$2"; else echo "$1"; fi; }
