@@ -23,6 +23,8 @@ public struct HallmarkCommand: ParsableCommand {
               $ hallmark release --version v1.0.0 --key release.key
               $ hallmark verify dist/v1.0.0 --key release.pub
               $ hallmark verify-bundle --bundle app.sigstore.json --certificate-identity ID --certificate-oidc-issuer ISS app.tar.gz
+              $ hallmark publish dist/v1.0.0 --to oci://registry.example.com/acme/greet
+              $ hallmark verify-remote oci://registry.example.com/acme/greet:v1.0.0 --key release.pub
               $ hallmark install --index https://example.com/greet/v1.0.0/index.json --key release.pub --prefix ~/.local
             """,
         version: VersionInfo.releaseVersion,
