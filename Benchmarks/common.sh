@@ -20,3 +20,9 @@ make_signed_release() {
 now() { date +%s.%N; }
 # The smaller of $1 (may be empty) and $2.
 min() { if [ -z "$1" ] || [ "$(echo "$2 < $1" | bc -l)" = 1 ]; then echo "$2"; else echo "$1"; fi; }
+# Seconds since $1 (a `now` value).
+since() { echo "$(now) - $1" | bc -l; }
+# One result line: label, seconds, MiB processed.
+result() { printf '%-58s %6.2f s (%4.0f MiB/s)\n' "$1" "$2" "$(echo "$3 / $2" | bc -l)"; }
+# A ratio line: label, the reference's seconds, Hallmark's seconds, anything to append.
+ratio() { printf '%s: %.2fx%s\n' "$1" "$(echo "$2 / $3" | bc -l)" "${4:-}"; }

@@ -42,21 +42,21 @@ PY
 
 best_hp=""; best_op=""; best_hv=""; best_ov=""
 for run in $(seq 1 "$runs"); do
-    s=$(now); "$hallmark" publish "$work/release" --to "oci://$host/h$run:v1" --plain-http -q --out "$work" >/dev/null; e=$(now)
-    best_hp=$(min "$best_hp" "$(echo "$e - $s" | bc -l)")
-    s=$(now); oras push "$work/release" "$host/o$run:v1" >/dev/null; e=$(now)
-    best_op=$(min "$best_op" "$(echo "$e - $s" | bc -l)")
+    s=$(now); "$hallmark" publish "$work/release" --to "oci://$host/h$run:v1" --plain-http -q --out "$work" >/dev/null
+    best_hp=$(min "$best_hp" "$(since "$s")")
+    s=$(now); oras push "$work/release" "$host/o$run:v1" >/dev/null
+    best_op=$(min "$best_op" "$(since "$s")")
     rm -rf "$work/h" "$work/o"; mkdir -p "$work/o"
-    s=$(now); "$hallmark" verify-remote "oci://$host/h$run:v1" --plain-http --key "$work/keys/k.pub" --out "$work/h" --report-dir "$work" >/dev/null; e=$(now)
-    best_hv=$(min "$best_hv" "$(echo "$e - $s" | bc -l)")
-    s=$(now); oras pull "$host/h$run:v1" "$work/o" >/dev/null && (cd "$work/o" && sha256sum -c --quiet checksums.txt); e=$(now)
-    best_ov=$(min "$best_ov" "$(echo "$e - $s" | bc -l)")
+    s=$(now); "$hallmark" verify-remote "oci://$host/h$run:v1" --plain-http --key "$work/keys/k.pub" --out "$work/h" --report-dir "$work" >/dev/null
+    best_hv=$(min "$best_hv" "$(since "$s")")
+    s=$(now); oras pull "$host/h$run:v1" "$work/o" >/dev/null && (cd "$work/o" && sha256sum -c --quiet checksums.txt)
+    best_ov=$(min "$best_ov" "$(since "$s")")
 done
 mib=$((8 * 64))
 echo "cores: $(nproc); 8 x 64 MiB ($mib MiB) plus metadata, docker-registry $(docker-registry --version 2>/dev/null | awk '{print $3}') on 127.0.0.1; best of $runs"
-printf 'hallmark publish --to oci://                %6.2f s (%4.0f MiB/s)\n' "$best_hp" "$(echo "$mib / $best_hp" | bc -l)"
-printf 'oras push (oras-py)                         %6.2f s (%4.0f MiB/s)\n' "$best_op" "$(echo "$mib / $best_op" | bc -l)"
-printf 'publish ratio: %.2fx\n' "$(echo "$best_op / $best_hp" | bc -l)"
-printf 'hallmark verify-remote oci://               %6.2f s (%4.0f MiB/s)\n' "$best_hv" "$(echo "$mib / $best_hv" | bc -l)"
-printf 'oras pull, then sha256sum -c                %6.2f s (%4.0f MiB/s)\n' "$best_ov" "$(echo "$mib / $best_ov" | bc -l)"
-printf 'verify ratio: %.2fx\n' "$(echo "$best_ov / $best_hv" | bc -l)"
+result 'hallmark publish --to oci://' "$best_hp" "$mib"
+result 'oras push (oras-py)' "$best_op" "$mib"
+ratio 'publish ratio' "$best_op" "$best_hp"
+result 'hallmark verify-remote oci://' "$best_hv" "$mib"
+result 'oras pull, then sha256sum -c' "$best_ov" "$mib"
+ratio 'verify ratio' "$best_ov" "$best_hv"

@@ -24,15 +24,14 @@ files=$(cd "$work/site/v1.0.0" && ls)
 best_h=""; best_c=""
 for _ in $(seq 1 "$runs"); do
     rm -rf "$work/h" "$work/c"; mkdir -p "$work/c"
-    s=$(now); "$hallmark" verify-remote "$base/" --key "$work/keys/k.pub" --out "$work/h" --report-dir "$work" >/dev/null; e=$(now)
-    best_h=$(min "$best_h" "$(echo "$e - $s" | bc -l)")
+    s=$(now); "$hallmark" verify-remote "$base/" --key "$work/keys/k.pub" --out "$work/h" --report-dir "$work" >/dev/null
+    best_h=$(min "$best_h" "$(since "$s")")
     s=$(now)
     (cd "$work/c" && for f in $files; do curl -sfS -o "$f" "$base/$f"; done && sha256sum -c --quiet checksums.txt)
-    e=$(now)
-    best_c=$(min "$best_c" "$(echo "$e - $s" | bc -l)")
+    best_c=$(min "$best_c" "$(since "$s")")
 done
 mib=$((8 * 64))
 echo "cores: $(nproc); 8 x 64 MiB ($mib MiB) plus metadata over 127.0.0.1; best of $runs"
-printf 'hallmark verify-remote (download, hash, verify signatures) %6.2f s (%4.0f MiB/s)\n' "$best_h" "$(echo "$mib / $best_h" | bc -l)"
-printf 'curl each file, then sha256sum -c                        %6.2f s (%4.0f MiB/s)\n' "$best_c" "$(echo "$mib / $best_c" | bc -l)"
-printf 'ratio: %.2fx (target >= 1.0x)\n' "$(echo "$best_c / $best_h" | bc -l)"
+result 'hallmark verify-remote (download, hash, verify signatures)' "$best_h" "$mib"
+result 'curl each file, then sha256sum -c' "$best_c" "$mib"
+ratio 'ratio' "$best_c" "$best_h" ' (target >= 1.0x)'
