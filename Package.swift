@@ -21,6 +21,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
     ],
     targets: [
@@ -42,7 +43,11 @@ let package = Package(
         .target(name: "HallmarkArchive", dependencies: ["HallmarkCore", "CSystemZlib"], swiftSettings: swiftSettings),
         .target(
             name: "HallmarkRemote",
-            dependencies: ["HallmarkCore", .product(name: "AsyncHTTPClient", package: "async-http-client")],
+            dependencies: [
+                "HallmarkCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
             swiftSettings: swiftSettings
         ),
         .target(

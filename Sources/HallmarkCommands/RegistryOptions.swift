@@ -17,8 +17,12 @@ struct RegistryOptions: ParsableArguments {
     @Option(help: "Docker config file with registry credentials (default: $DOCKER_CONFIG/config.json, else ~/.docker/config.json).")
     var registryConfig: String?
 
+    @Option(help: "PEM file of CA certificates to trust for HTTPS besides the system's (a server with a private CA).")
+    var caFile: String?
+
     func access(timeout: Int64 = 30) throws(HallmarkError) -> RegistryAccess {
         var access = RegistryAccess()
+        access.caFile = caFile
         access.plainHTTP = plainHTTP
         access.configFile = registryConfig
         access.timeoutSeconds = timeout

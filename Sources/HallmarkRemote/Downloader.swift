@@ -3,6 +3,7 @@ import Foundation
 import HallmarkCore
 import NIOCore
 import NIOHTTP1
+import NIOSSL
 
 /// HTTP(S) downloads with a size cap, a timeout, retries on transient failures, and every chunk handed to the
 /// caller as it arrives (so it can be hashed while downloading). The only importer of async-http-client.
@@ -10,6 +11,8 @@ public struct Downloader: Sendable {
     public struct Options: Sendable {
         public var timeoutSeconds: Int64 = 30
         public var attempts = 3
+        /// CA certificates (PEM) trusted for HTTPS besides the system's.
+        public var caCertificates: TrustedCertificates?
         public init() {}
     }
 
@@ -27,7 +30,7 @@ public struct Downloader: Sendable {
     ) -> [Result<Int64, HallmarkError>] {
         let options = self.options
         return waitFor {
-            let client = HTTPClient.hallmark(timeoutSeconds: options.timeoutSeconds)
+            let client = HTTPClient.hallmark(timeoutSeconds: options.timeoutSeconds, trusting: options.caCertificates)
             let results = await Parallel.map(count: jobs.count, width: width) { index in
                 await Self.fetch(client: client, job: jobs[index], options: options, onRestart: { onRestart(index) }) { onChunk(index, $0) }
             }
@@ -61,7 +64,7 @@ public struct Downloader: Sendable {
         do {
             response = try await client.execute(request, timeout: .seconds(options.timeoutSeconds))
         } catch {
-            throw TransientFailure(error: .io("\(job.url): \(Self.describe(error)) (after retries)"))
+            throw Self.connectionFailure(error, naming: job.url)
         }
         switch response.status.code {
         case 200: break
@@ -79,6 +82,14 @@ public struct Downloader: Sendable {
         return received
     }
 
+    /// A failed request as Hallmark reports it: an untrusted certificate or a TLS mismatch will not get better
+    /// by trying again; anything else (a timeout, a refused or reset connection) is worth another attempt.
+    static func connectionFailure(_ error: any Error, naming: String) -> any Error {
+        let text = describe(error)
+        if text.contains("TLS") { return HallmarkError.io("\(naming): \(text)") }
+        return TransientFailure(error: .io("\(naming): \(text) (after retries)"))
+    }
+
     static func describe(_ error: any Error) -> String {
         if let client = error as? HTTPClientError {
             if client == .deadlineExceeded || client == .readTimeout || client == .connectTimeout { return "timed out" }
@@ -86,18 +97,44 @@ public struct Downloader: Sendable {
         }
         let text = "\(error)"
         if text.contains("WRONG_VERSION_NUMBER") { return "the TLS handshake failed: the server answers plain HTTP (use an http:// URL, or --plain-http for a registry)" }
-        if text.contains("handshakeFailed") || text.contains("CERTIFICATE_VERIFY_FAILED") { return "the TLS handshake failed: \(text)" }
+        if text.contains("CERTIFICATE_VERIFY_FAILED") || text.contains("certificate verify failed") || text.contains("unable to get local issuer") {
+            return "the server's TLS certificate is not trusted (for a private CA, pass --ca-file)"
+        }
+        if text.contains("handshakeFailed") { return "the TLS handshake failed: \(text)" }
         if text.contains("connectTimeout") { return "timed out" }
         if text.contains("Connection refused") || text.contains("connectionRefused") { return "connection refused (is the server running?)" }
         return text
     }
 }
 
+/// CA certificates trusted for HTTPS in addition to the system's (a private registry's or mirror's CA),
+/// loaded and checked before any connection is made.
+public struct TrustedCertificates: Sendable {
+    let certificates: [NIOSSLCertificate]
+
+    /// Reads every certificate of a PEM file; the error names the file.
+    public init(pemFile path: String) throws(HallmarkError) {
+        guard let data = FileManager.default.contents(atPath: path) else { throw .io("\(path): cannot read the CA file") }
+        let certificates: [NIOSSLCertificate]
+        do { certificates = try NIOSSLCertificate.fromPEMBytes(Array(data)) } catch {
+            throw .invalidInput("\(path): not PEM certificates (\(error))")
+        }
+        guard !certificates.isEmpty else { throw .invalidInput("\(path): no CERTIFICATE blocks in the CA file") }
+        self.certificates = certificates
+    }
+}
+
 extension HTTPClient {
     /// The client every Hallmark request uses: connection failures come back at once (Hallmark retries them
-    /// itself, a few times with a short backoff) instead of being retried silently until the deadline.
-    static func hallmark(timeoutSeconds: Int64) -> HTTPClient {
+    /// itself, a few times with a short backoff) instead of being retried silently until the deadline; HTTPS
+    /// trusts the system's roots and `trusting`.
+    static func hallmark(timeoutSeconds: Int64, trusting extra: TrustedCertificates? = nil) -> HTTPClient {
         var configuration = HTTPClient.Configuration()
+        if let extra {
+            var tls = TLSConfiguration.makeClientConfiguration()
+            tls.additionalTrustRoots = [.certificates(extra.certificates)]
+            configuration.tlsConfiguration = tls
+        }
         configuration.connectionPool.retryConnectionEstablishment = false
         configuration.timeout = .init(connect: .seconds(max(1, min(timeoutSeconds, 15))), read: .seconds(max(1, timeoutSeconds)))
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)

@@ -22,6 +22,8 @@ public struct RegistryClient: Sendable {
         public var plainHTTP = false
         public var timeoutSeconds: Int64 = 30
         public var attempts = 3
+        /// CA certificates (PEM) trusted for HTTPS besides the system's.
+        public var caCertificates: TrustedCertificates?
         public init() {}
     }
 
@@ -43,7 +45,7 @@ public struct RegistryClient: Sendable {
     ) throws(HallmarkError) -> T {
         let client = self
         return try waitFor { () async -> Result<T, HallmarkError> in
-            let http = HTTPClient.hallmark(timeoutSeconds: client.options.timeoutSeconds)
+            let http = HTTPClient.hallmark(timeoutSeconds: client.options.timeoutSeconds, trusting: client.options.caCertificates)
             let result: Result<T, HallmarkError>
             do {
                 result = .success(try await body(RegistrySession(client: client, http: http)))
@@ -223,7 +225,7 @@ public final class RegistrySession: @unchecked Sendable {  // `authorization` is
             do {
                 response = try await http.execute(attempt, timeout: .seconds(client.options.timeoutSeconds))
             } catch {
-                throw TransientFailure(error: .io("\(display): \(Downloader.describe(error)) (after retries)"))
+                throw Downloader.connectionFailure(error, naming: display)
             }
             guard response.status == .unauthorized, !challenged else { return response }
             challenged = true
@@ -312,7 +314,10 @@ public final class RegistrySession: @unchecked Sendable {  // `authorization` is
             detail = ": " + [code, message].filter { !$0.isEmpty }.joined(separator: " ")
         }
         let status = "HTTP \(response.status.code) \(response.status.reasonPhrase)"
-        let text = "\(display): \(doing): \(status)\(detail)"
+        var text = "\(display): \(doing): \(status)\(detail)"
+        if response.status == .badRequest, client.options.plainHTTP, detail.isEmpty {
+            text += " (a registry that speaks HTTPS answers plain HTTP so: drop --plain-http)"
+        }
         switch response.status.code {
         case 401, 403: return HallmarkError.io(text + " (the registry refused: check the credentials and the account's rights)")
         case 405: return HallmarkError.io(text + " (the registry does not accept this here: read-only, or pushes disabled)")

@@ -7,21 +7,26 @@ import Glibc
 /// A real OCI registry (Debian's `docker-registry`, the CNCF distribution server) on 127.0.0.1, with its
 /// config and storage in a temporary directory, started for one test and stopped when released. It can
 /// require a user name and password (htpasswd, bcrypt from Apache's `htpasswd`) or Bearer tokens from a
-/// token service (Docker's token protocol, as Docker Hub, GHCR and Harbor use), and can be restarted
-/// read-only on the same storage to stand for a registry that refuses pushes.
+/// token service (Docker's token protocol, as Docker Hub, GHCR and Harbor use), can serve HTTPS with a
+/// certificate from a private CA made with openssl (`caCertificate`), and can be restarted read-only on the
+/// same storage to stand for a registry that refuses pushes.
 public final class RegistryFixture: @unchecked Sendable {  // the process handle is touched only by init, restart and deinit
     public let directory: TemporaryDirectory
     public private(set) var port: Int
     public let credentials: (user: String, password: String)?
     private let tokenService: TokenServiceFixture?
+    /// With `tls`, the PEM certificate of the CA that signed the registry's certificate (for 127.0.0.1).
+    public private(set) var caCertificate: String?
     private var process: Process?
 
-    /// With `tokens`, the registry accepts only Bearer tokens issued by that token service.
-    public init(credentials: (user: String, password: String)? = nil, tokens: TokenServiceFixture? = nil) throws {
+    /// With `tokens`, the registry accepts only Bearer tokens issued by that token service; with `tls`, it
+    /// speaks only HTTPS.
+    public init(credentials: (user: String, password: String)? = nil, tokens: TokenServiceFixture? = nil, tls: Bool = false) throws {
         directory = try TemporaryDirectory("hallmark-registry")
         self.credentials = credentials ?? tokens?.credentials
         tokenService = tokens
         port = 0
+        if tls { caCertificate = try makeCertificates() }
         if let credentials, tokens == nil {
             let hash = try ProcessRunner.run("htpasswd", ["-Bbn", credentials.user, credentials.password])
             guard hash.status == 0 else { throw FixtureError("htpasswd: \(hash.stderr)") }
@@ -57,6 +62,14 @@ public final class RegistryFixture: @unchecked Sendable {  // the process handle
               addr: 127.0.0.1:\(port)
 
             """
+        if caCertificate != nil {
+            config += """
+                  tls:
+                    certificate: \(directory.url("server.pem"))
+                    key: \(directory.url("server.key"))
+
+                """
+        }
         if let tokenService {
             config += """
                 auth:
@@ -93,6 +106,22 @@ public final class RegistryFixture: @unchecked Sendable {  // the process handle
         let log = (try? String(contentsOfFile: directory.url("registry.log"), encoding: .utf8)) ?? ""
         stop()
         throw FixtureError("docker-registry did not start on port \(port): \(log)")
+    }
+
+    /// A CA, and a certificate it signs for 127.0.0.1 (subjectAltName IP, serverAuth); returns the CA's path.
+    private func makeCertificates() throws -> String {
+        func openssl(_ arguments: [String]) throws {
+            let result = try ProcessRunner.run("openssl", arguments, in: directory.path)
+            guard result.status == 0 else { throw FixtureError("openssl \(arguments.first ?? ""): \(result.stderr)") }
+        }
+        let curve = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"]
+        try openssl(["req", "-x509"] + curve + ["-subj", "/CN=Hallmark Test CA", "-days", "2", "-keyout", "ca.key", "-out", "ca.pem",
+                                                "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign"])
+        try openssl(["req"] + curve + ["-subj", "/CN=127.0.0.1", "-keyout", "server.key", "-out", "server.csr"])
+        try directory.write("server.ext", "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n")
+        try openssl(["x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-days", "2",
+                     "-out", "server.pem", "-extfile", "server.ext"])
+        return directory.url("ca.pem")
     }
 
     private func stop() {

@@ -247,4 +247,35 @@ struct OCIRegistryTests {
                                                   "--username", Self.user.user, "--password-stdin"], environment: env, stdin: Data("guess\n".utf8))
         #expect(refused.status == 2 && refused.stderr.contains("token service") && refused.stderr.contains("refused"), "\(refused.stderr)")
     }
+
+    @Test func httpsWithAPrivateCA() throws {
+        let project = try ExampleProject()
+        #expect(try project.hallmark(["release", "--version", "v1.0.0", "--key", "../release.key", "-q"]).status == 0)
+        let registry = try RegistryFixture(tls: true)
+        let ca = try #require(registry.caCertificate)
+        let env = ["DOCKER_CONFIG": project.dir.url("docker")]
+        let target = "oci://\(registry.host)/acme/greet"
+        // HTTPS is the default; a certificate from an unknown CA is refused, and the message says what to pass.
+        let untrusted = try project.hallmark(["publish", "dist/v1.0.0", "--to", target, "-q"], environment: env)
+        #expect(untrusted.status == 2 && untrusted.stderr.contains("not trusted") && untrusted.stderr.contains("--ca-file"), "\(untrusted.stderr)")
+        let publish = try project.hallmark(["publish", "dist/v1.0.0", "--to", target, "-q", "--ca-file", ca, "--format", "json"], environment: env)
+        #expect(publish.status == 0, "\(publish.stderr)")
+        let digest = (try JSONSerialization.jsonObject(with: publish.stdoutData) as? [String: Any])?["manifestDigest"] as? String
+        // skopeo, trusting the same CA (a --cert-dir of *.crt files), reads the same manifest over TLS.
+        try FileManager.default.createDirectory(atPath: project.dir.url("certs"), withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: ca, toPath: project.dir.url("certs/ca.crt"))
+        let raw = try ProcessRunner.run("skopeo", ["inspect", "--raw", "--cert-dir", project.dir.url("certs"), "docker://\(registry.host)/acme/greet:v1.0.0"])
+        #expect(raw.status == 0, "\(raw.stderr)")
+        let sum = try ProcessRunner.run("sha256sum", [], stdin: raw.stdoutData)
+        #expect(digest == "sha256:" + (sum.stdout.split(separator: " ").first.map(String.init) ?? ""))
+        let verify = try ProcessRunner.hallmark(["verify-remote", target + ":v1.0.0", "--ca-file", ca, "--key", project.dir.url("release.pub"),
+                                                 "--report-dir", project.dir.url("reports")], environment: env)
+        #expect(verify.status == 0, "\(verify.stdout)\(verify.stderr)")
+        // Plain HTTP against a TLS server, and a CA file that is not PEM, are one-line errors.
+        let plain = try ProcessRunner.hallmark(["verify-remote", target + ":v1.0.0", "--plain-http", "--key", project.dir.url("release.pub")], environment: env)
+        #expect(plain.status == 2 && plain.stderr.contains("drop --plain-http"), "\(plain.stderr)")
+        let garbage = try project.dir.write("garbage.pem", "not a certificate\n")
+        let bad = try ProcessRunner.hallmark(["verify-remote", target + ":v1.0.0", "--ca-file", garbage, "--key", project.dir.url("release.pub")], environment: env)
+        #expect(bad.status == 2 && bad.stderr.contains("garbage.pem"), "\(bad.stderr)")
+    }
 }

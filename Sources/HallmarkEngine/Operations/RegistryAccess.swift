@@ -12,6 +12,8 @@ public struct RegistryAccess: Sendable {
     /// `--registry-config`: a Docker config file other than the default.
     public var configFile: String?
     public var timeoutSeconds: Int64 = 30
+    /// `--ca-file`: PEM CA certificates trusted besides the system's (a registry with a private CA).
+    public var caFile: String?
 
     public init() {}
 
@@ -72,6 +74,7 @@ public struct RegistryAccess: Sendable {
         var options = RegistryClient.Options()
         options.plainHTTP = plainHTTP
         options.timeoutSeconds = timeoutSeconds
+        if let caFile { options.caCertificates = try TrustedCertificates(pemFile: context.resolve(caFile)) }
         return RegistryClient(
             registry: reference.registry, repository: reference.repository,
             credentials: try credentials(for: reference.registry, context: context), options: options)

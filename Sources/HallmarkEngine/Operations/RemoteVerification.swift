@@ -63,6 +63,7 @@ public struct RemoteVerification: Sendable {
         let base = url.hasSuffix("/") ? url : url + "/"
         var options = Downloader.Options()
         options.timeoutSeconds = timeoutSeconds
+        if let caFile = registry.caFile { options.caCertificates = try TrustedCertificates(pemFile: context.resolve(caFile)) }
         let downloader = Downloader(options: options)
         var problems: [String] = []
         var files: [FileResult] = []
