@@ -8,7 +8,7 @@ struct InstallOptions: ParsableArguments {
     @Option(help: "An archive (.tar.gz or .zip) to install from.")
     var from: String?
 
-    @Option(help: "A release's index.json to install from (the archive beside it is picked by platform).")
+    @Option(help: "A release's index.json (a file, an http(s) URL, or oci://HOST/REPO:TAG) to install from; the archive beside it is picked by platform.")
     var index: String?
 
     @Option(help: "With --index: the os/arch to install (default: this machine's).")
@@ -41,12 +41,16 @@ struct InstallOptions: ParsableArguments {
     @Flag(help: "Allow installing an older version over a newer one.")
     var allowDowngrade = false
 
+    @OptionGroup var registry: RegistryOptions
+
     func request(upgrade: Bool) throws(HallmarkError) -> Installer.Request {
         var platform: Platform?
         if let text = self.platform { platform = try Platform(parsing: text) }
-        return Installer.Request(
+        var request = Installer.Request(
             from: from, index: index, platform: platform, sha256: sha256, keys: key, requireSignature: requireSignature, prefix: prefix,
             name: name, version: version, smoke: smoke, force: force, allowDowngrade: allowDowngrade, upgrade: upgrade)
+        request.registry = try registry.access()
+        return request
     }
 }
 
@@ -76,6 +80,7 @@ struct InstallCommand: ParsableCommand {
 
             Examples:
               $ hallmark install --index dist/v1.4.0/index.json --key release.pub --require-signature --prefix ~/.local
+              $ hallmark install --index oci://registry.example.com/acme/greet:v1.4.0 --key release.pub --require-signature
               $ hallmark install --from greet_1.4.0_linux_amd64.tar.gz --sha256 9f2c… --prefix /opt/tools --smoke "greet --version"
             """)
 

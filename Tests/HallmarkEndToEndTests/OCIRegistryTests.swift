@@ -278,4 +278,53 @@ struct OCIRegistryTests {
         let bad = try ProcessRunner.hallmark(["verify-remote", target + ":v1.0.0", "--ca-file", garbage, "--key", project.dir.url("release.pub")], environment: env)
         #expect(bad.status == 2 && bad.stderr.contains("garbage.pem"), "\(bad.stderr)")
     }
+
+    @Test func installAndUpgradeFromARegistry() throws {
+        let project = try InstallCommandTests.releases()
+        let registry = try RegistryFixture(credentials: Self.user)
+        try FileManager.default.createDirectory(atPath: project.dir.url("docker"), withIntermediateDirectories: true)
+        #expect(try Oras.run("login", registry: registry, target: "", config: project.dir.url("docker/config.json"), []).status == 0)
+        let env = ["DOCKER_CONFIG": project.dir.url("docker")]
+        let repository = "oci://\(registry.host)/acme/greet"
+        for version in ["v1.0.0", "v1.1.0"] {
+            #expect(try project.hallmark(["publish", "dist/\(version)", "--to", repository, "--plain-http", "-q", "--out", project.dir.url("out")], environment: env).status == 0)
+        }
+        let prefix = project.dir.url("prefix")
+        let key = project.dir.url("release.pub")
+        func hallmark(_ arguments: [String]) throws -> ProcessOutput { try ProcessRunner.hallmark(arguments, environment: env) }
+        let install = try hallmark(["install", "--index", repository + ":v1.0.0", "--plain-http", "--key", key, "--require-signature", "--prefix", prefix])
+        #expect(install.status == 0, "\(install.stderr)")
+        #expect(try ProcessRunner.run(prefix + "/bin/greet", ["--version"]).stdout.contains("v1.0.0"))
+        // The state records the manifest the binary came from, pinned by digest.
+        let installed = try hallmark(["installed", "--prefix", prefix])
+        #expect(installed.stdout.contains(repository + ":v1.0.0@sha256:"), "\(installed.stdout)")
+        let upgrade = try hallmark(["upgrade", "--index", repository + ":v1.1.0", "--plain-http", "--key", key, "--require-signature", "--prefix", prefix])
+        #expect(upgrade.status == 0, "\(upgrade.stderr)")
+        #expect(try ProcessRunner.run(prefix + "/bin/greet", ["--version"]).stdout.contains("v1.1.0"))
+
+        // A release whose archive was swapped after signing (pushed by oras) changes nothing.
+        let swapped = project.dir.url("swapped")
+        try FileManager.default.copyItem(atPath: project.root + "/dist/v1.0.0", toPath: swapped)
+        let host = "greet_1.0.0_linux_\(try hostArch())"
+        try FileManager.default.removeItem(atPath: swapped + "/\(host).tar.gz")
+        try FileManager.default.copyItem(atPath: swapped + "/greet_1.0.0_darwin_arm64.tar.gz", toPath: swapped + "/\(host).tar.gz")
+        #expect(try Oras.run("push", registry: registry, target: "\(registry.host)/acme/greet:swapped", config: project.dir.url("docker/config.json"), [swapped]).status == 0)
+        let before = try FileManager.default.contentsOfDirectory(atPath: prefix + "/bin")
+        let binary = try Data(contentsOf: URL(fileURLWithPath: prefix + "/bin/greet"))
+        let refused = try hallmark(["install", "--index", repository + ":swapped", "--plain-http", "--key", key, "--require-signature", "--prefix", prefix,
+                                    "--force", "--allow-downgrade"])
+        #expect(refused.status == 1, "\(refused.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: prefix + "/bin") == before)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: prefix + "/bin/greet")) == binary)
+        // A platform the release does not have, and a tag that does not exist.
+        let platform = try hallmark(["install", "--index", repository + ":v1.1.0", "--plain-http", "--platform", "plan9/mips", "--prefix", project.dir.url("other")])
+        #expect(platform.status != 0 && platform.stderr.contains("plan9"), "\(platform.stderr)")
+        let missing = try hallmark(["install", "--index", repository + ":v9.9.9", "--plain-http", "--prefix", project.dir.url("other")])
+        #expect(missing.status == 1 && missing.stderr.contains("no such manifest"), "\(missing.stderr)")
+    }
+
+    func hostArch() throws -> String {
+        let machine = try ProcessRunner.run("uname", ["-m"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        return machine == "aarch64" ? "arm64" : "amd64"
+    }
 }

@@ -30,6 +30,8 @@ public struct Installer: Sendable {
         public var force: Bool
         public var allowDowngrade: Bool
         public var upgrade: Bool
+        /// How to reach a registry when `index` is an oci:// reference.
+        public var registry = RegistryAccess()
         /// What to record as the source (the URL, when a download stands in for it).
         var recordedSource: String?
 
@@ -150,6 +152,32 @@ public struct Installer: Sendable {
         return path
     }
 
+    /// From a release in a registry: its index.json (and signature) first, then, from the same manifest pinned
+    /// by digest, the platform's archive and its signature; every blob checked against its descriptor.
+    /// Returns the local index.json and the manifest's digest.
+    func fetchFromRegistry(
+        _ reference: OCIReference, platform: Platform, access: RegistryAccess, into directory: String
+    ) throws(HallmarkError) -> (index: String, manifestDigest: String) {
+        let fetcher = OCIReleaseFetch(context: context, access: access)
+        let signed = { (name: String) -> Set<String> in [name, name + ".sig", name + ".minisig"] }
+        func check(_ fetched: OCIReleaseFetch.Fetched, _ name: String) throws(HallmarkError) {
+            if let problem = fetched.problems.first { throw .verificationFailed(problem) }
+            guard fetched.files.contains(where: { $0.name == name }) else {
+                throw .verificationFailed("\(reference): the release has no \(name)")
+            }
+        }
+        let first = try fetcher.fetch(reference, into: directory, only: signed(ReleaseIndex.fileName))
+        try check(first, ReleaseIndex.fileName)
+        let local = directory + "/" + ReleaseIndex.fileName
+        let index = try CanonicalJSON.decode(ReleaseIndex.self, from: try FileIO.read(local, display: reference.description), source: "\(reference) index.json")
+        try index.validate(source: "\(reference) index.json")
+        if let artifact = index.artifacts.first(where: { $0.platform == platform }) {
+            let second = try fetcher.fetch(reference.pinned(to: first.manifestDigest), into: directory, only: signed(artifact.file))
+            try check(second, artifact.file)
+        }
+        return (local, first.manifestDigest)
+    }
+
     public func install(_ request: Request) throws(HallmarkError) -> Result {
         var request = request
         request.recordedSource = request.index ?? request.from
@@ -159,6 +187,13 @@ public struct Installer: Sendable {
         if let from = request.from, Self.isURL(from) {
             try HallmarkEngine.Paths.makeDirectory(downloads)
             request.from = try fetch(from, into: downloads, limit: 4 << 30, withSignatures: true)
+        }
+        if let index = request.index, index.hasPrefix(OCIReference.scheme) {
+            try HallmarkEngine.Paths.makeDirectory(downloads)
+            let reference = try OCIReference(parsing: index)
+            let fetched = try fetchFromRegistry(reference, platform: request.platform ?? Platform.host, access: request.registry, into: downloads)
+            request.index = fetched.index
+            request.recordedSource = reference.pinned(to: fetched.manifestDigest).description
         }
         if let index = request.index, Self.isURL(index) {
             try HallmarkEngine.Paths.makeDirectory(downloads)
@@ -186,8 +221,10 @@ public struct Installer: Sendable {
         var member: String?
         var expectedBinary: String?
         var version = request.version
-        if let indexPath = request.index {
-            let path = context.resolve(indexPath)
+        if let localIndex = request.index {
+            let path = context.resolve(localIndex)
+            // Messages name what the user gave (a URL or oci:// reference), not the download's temporary copy.
+            let indexPath = request.recordedSource ?? localIndex
             try checkSignature(of: path, display: indexPath, keys: request.keys, required: request.requireSignature, notes: &notes)
             let index = try CanonicalJSON.decode(ReleaseIndex.self, from: try FileIO.read(path, display: indexPath), source: indexPath)
             try index.validate(source: indexPath)

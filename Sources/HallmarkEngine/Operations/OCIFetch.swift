@@ -3,7 +3,14 @@ import HallmarkCore
 import HallmarkCrypto
 import HallmarkRemote
 
-extension RemoteVerification {
+/// Reading a release stored as one OCI manifest (Hallmark's, or any whose layers carry file names in
+/// `org.opencontainers.image.title`, as oras writes them): for `verify-remote oci://` and `install --index oci://`.
+struct OCIReleaseFetch: Sendable {
+    var context: EngineContext
+    var access: RegistryAccess
+
+    typealias FileResult = RemoteVerification.FileResult
+
     struct Fetched: Sendable {
         var files: [FileResult]
         var problems: [String]
@@ -11,11 +18,10 @@ extension RemoteVerification {
         var manifestDigest: String
     }
 
-    /// Downloads a release stored as one OCI manifest (Hallmark's, or any whose layers carry file names in
-    /// `org.opencontainers.image.title`, as oras writes them) into `directory`, hashing every blob as it
-    /// arrives. A blob must be exactly the size and sha256 its descriptor says; a manifest fetched by digest
-    /// must hash to it.
-    func fetchOCI(_ reference: OCIReference, into directory: String, access: RegistryAccess) throws(HallmarkError) -> Fetched {
+    /// Downloads the release's files (all, or those named in `only` that the manifest has) into `directory`,
+    /// hashing every blob as it arrives. A blob must be exactly the size and sha256 its descriptor says; a
+    /// manifest fetched by digest must hash to it.
+    func fetch(_ reference: OCIReference, into directory: String, only: Set<String>? = nil) throws(HallmarkError) -> Fetched {
         let client = try access.client(for: reference, context: context)
         guard let wanted = reference.reference else { throw .usage("\(reference): name a tag or digest") }
         let display = reference.description
@@ -41,10 +47,11 @@ extension RemoteVerification {
             if let type = manifest.artifactType, type != OCIManifest.releaseArtifactType {
                 throw HallmarkError.invalidInput("\(display): an artifact of type \(type), not a release (\(OCIManifest.releaseArtifactType))")
             }
-            let (layers, layerProblems) = manifest.files()
-            guard layers.contains(where: { $0.name == ReleaseDirectory.checksums }) else {
+            let (allLayers, layerProblems) = manifest.files()
+            guard allLayers.contains(where: { $0.name == ReleaseDirectory.checksums }) else {
                 throw HallmarkError.verificationFailed("\(display): the manifest has no layer titled \(ReleaseDirectory.checksums), so it is not a release")
             }
+            let layers = only.map { wanted in allLayers.filter { wanted.contains($0.name) } } ?? allLayers
             for (name, _) in layers { try Paths.makeDirectory(((directory + "/" + name) as NSString).deletingLastPathComponent) }
             let jobs = layers.map { Job(name: $0.name, digest: $0.layer.digest, size: $0.layer.size, path: directory + "/" + $0.name) }
             let hashers = jobs.map { _ in StreamingSHA256() }

@@ -56,7 +56,7 @@ public struct RemoteVerification: Sendable {
         if let reference {
             var access = registry
             access.timeoutSeconds = timeoutSeconds
-            let fetched = try fetchOCI(reference, into: directory, access: access)
+            let fetched = try OCIReleaseFetch(context: context, access: access).fetch(reference, into: directory)
             return try finish(url: url, directory: directory, files: fetched.files, problems: fetched.problems, streamed: fetched.streamed,
                               keys: keys, allowUnsigned: allowUnsigned, out: out, reportDirectory: reportDirectory, manifestDigest: fetched.manifestDigest)
         }
