@@ -136,7 +136,8 @@ extension HTTPClient {
             configuration.tlsConfiguration = tls
         }
         configuration.connectionPool.retryConnectionEstablishment = false
-        configuration.timeout = .init(connect: .seconds(max(1, min(timeoutSeconds, 15))), read: .seconds(max(1, timeoutSeconds)))
+        configuration.timeout = .init(
+            connect: .seconds(max(1, min(timeoutSeconds, 15))), read: .seconds(max(1, timeoutSeconds)), write: .seconds(max(1, timeoutSeconds)))
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }
 }

@@ -156,7 +156,7 @@ public final class RegistrySession: @unchecked Sendable {  // `authorization` is
         put.method = .PUT
         put.headers.add(name: "Content-Type", value: "application/octet-stream")
         put.headers.add(name: "Content-Length", value: String(size))
-        let response = try await send(put, push: true, body: {
+        let response = try await send(put, push: true, bodySize: size, body: {
             switch source {
             case .data(let data): return .bytes(ByteBuffer(bytes: data))
             case .file(let path): return .stream(FileChunks(path: path), length: .known(size))
@@ -213,8 +213,11 @@ public final class RegistrySession: @unchecked Sendable {  // `authorization` is
 
     /// Sends a request with the session's authorization; on a 401 challenge, earns authorization once (Basic
     /// or a Bearer token) and sends it again. `body` makes a fresh body for each send.
+    /// The time allowed until the answer's head arrives is `--timeout`, plus, for a request with a body of
+    /// `bodySize` bytes, one second per 64 KiB (the whole body goes out before the registry answers; a stalled
+    /// transfer is caught sooner by the client's idle read and write timeouts).
     private func send(
-        _ request: HTTPClientRequest, push: Bool, body: (@Sendable () -> HTTPClientRequest.Body)?
+        _ request: HTTPClientRequest, push: Bool, bodySize: Int64 = 0, body: (@Sendable () -> HTTPClientRequest.Body)?
     ) async throws -> HTTPClientResponse {
         var challenged = false
         while true {
@@ -223,7 +226,7 @@ public final class RegistrySession: @unchecked Sendable {  // `authorization` is
             if let body { attempt.body = body() }
             let response: HTTPClientResponse
             do {
-                response = try await http.execute(attempt, timeout: .seconds(client.options.timeoutSeconds))
+                response = try await http.execute(attempt, timeout: .seconds(client.options.timeoutSeconds + bodySize / 65_536))
             } catch {
                 throw Downloader.connectionFailure(error, naming: display)
             }
