@@ -2,10 +2,13 @@ import Foundation
 
 /// A real HTTP server on 127.0.0.1 (Python's http.server) serving a directory, started for one test and stopped
 /// when released. Paths under `/broken/` answer 500, paths under `/slow/` answer after 5 seconds, and paths
-/// under `/flaky/` break off halfway through the body the first time each is asked for.
+/// under `/flaky/` break off halfway through the body the first time each is asked for. With `tls`, it serves
+/// HTTPS with a certificate from a private CA (`caCertificate`).
 public final class HTTPServerFixture: @unchecked Sendable {  // the process handle is touched only by init and deinit
     public let port: Int
+    public let caCertificate: String?
     private let process: Process
+    private let certificates: TemporaryDirectory?
 
     static let script = """
         import functools, http.server, os, sys, threading, time
@@ -37,15 +40,31 @@ public final class HTTPServerFixture: @unchecked Sendable {  // the process hand
                     self.path = self.path.replace("/slow/", "/", 1)
                 return super().do_GET()
         server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Handler, directory=sys.argv[1]))
+        if len(sys.argv) > 3:
+            import ssl
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(sys.argv[2], sys.argv[3])
+            server.socket = context.wrap_socket(server.socket, server_side=True)
         print(server.server_address[1], flush=True)
         server.serve_forever()
         """
 
-    public init(serving directory: String) throws {
-        (process, port) = try Self.startPython(Self.script, [directory], name: "the HTTP server")
+    public init(serving directory: String, tls: Bool = false) throws {
+        var arguments = [directory]
+        if tls {
+            let certificates = try TemporaryDirectory("hallmark-https")
+            let made = try TestCertificates.make(in: certificates)
+            arguments += [made.certificate, made.key]
+            caCertificate = made.ca
+            self.certificates = certificates
+        } else {
+            caCertificate = nil
+            certificates = nil
+        }
+        (process, port) = try Self.startPython(Self.script, arguments, name: "the HTTP server")
     }
 
-    public var base: String { "http://127.0.0.1:\(port)" }
+    public var base: String { (caCertificate == nil ? "http" : "https") + "://127.0.0.1:\(port)" }
 
     deinit {
         // SIGKILL: a child can inherit a blocked SIGTERM from the test runner's threads.

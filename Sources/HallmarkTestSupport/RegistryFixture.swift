@@ -26,7 +26,7 @@ public final class RegistryFixture: @unchecked Sendable {  // the process handle
         self.credentials = credentials ?? tokens?.credentials
         tokenService = tokens
         port = 0
-        if tls { caCertificate = try makeCertificates() }
+        if tls { caCertificate = try TestCertificates.make(in: directory).ca }
         if let credentials, tokens == nil {
             let hash = try ProcessRunner.run("htpasswd", ["-Bbn", credentials.user, credentials.password])
             guard hash.status == 0 else { throw FixtureError("htpasswd: \(hash.stderr)") }
@@ -65,8 +65,8 @@ public final class RegistryFixture: @unchecked Sendable {  // the process handle
         if caCertificate != nil {
             config += """
                   tls:
-                    certificate: \(directory.url("server.pem"))
-                    key: \(directory.url("server.key"))
+                    certificate: \(directory.url(TestCertificates.serverCertificate))
+                    key: \(directory.url(TestCertificates.serverKey))
 
                 """
         }
@@ -106,22 +106,6 @@ public final class RegistryFixture: @unchecked Sendable {  // the process handle
         let log = (try? String(contentsOfFile: directory.url("registry.log"), encoding: .utf8)) ?? ""
         stop()
         throw FixtureError("docker-registry did not start on port \(port): \(log)")
-    }
-
-    /// A CA, and a certificate it signs for 127.0.0.1 (subjectAltName IP, serverAuth); returns the CA's path.
-    private func makeCertificates() throws -> String {
-        func openssl(_ arguments: [String]) throws {
-            let result = try ProcessRunner.run("openssl", arguments, in: directory.path)
-            guard result.status == 0 else { throw FixtureError("openssl \(arguments.first ?? ""): \(result.stderr)") }
-        }
-        let curve = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"]
-        try openssl(["req", "-x509"] + curve + ["-subj", "/CN=Hallmark Test CA", "-days", "2", "-keyout", "ca.key", "-out", "ca.pem",
-                                                "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign"])
-        try openssl(["req"] + curve + ["-subj", "/CN=127.0.0.1", "-keyout", "server.key", "-out", "server.csr"])
-        try directory.write("server.ext", "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n")
-        try openssl(["x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-days", "2",
-                     "-out", "server.pem", "-extfile", "server.ext"])
-        return directory.url("ca.pem")
     }
 
     private func stop() {

@@ -60,6 +60,27 @@ struct VerifyRemoteTests {
 
 @Suite("hallmark install and upgrade from URLs", .serialized)
 struct InstallFromURLTests {
+    @Test func httpsWithAPrivateCA() throws {
+        let project = try InstallCommandTests.releases()
+        let site = project.dir.url("site")
+        #expect(try project.hallmark(["publish", "dist/v1.0.0", "--to", "file://" + site]).status == 0)
+        let server = try HTTPServerFixture(serving: site, tls: true)
+        let ca = try #require(server.caCertificate)
+        let key = project.dir.url("release.pub")
+        let index = server.base + "/v1.0.0/index.json"
+        let untrusted = try ProcessRunner.hallmark(["verify-remote", server.base + "/v1.0.0/", "--key", key, "--report-dir", project.dir.url("reports")])
+        #expect(untrusted.status == 2 && untrusted.stderr.contains("--ca-file"), "\(untrusted.stderr)")
+        let verified = try ProcessRunner.hallmark(["verify-remote", server.base + "/v1.0.0/", "--key", key, "--ca-file", ca, "--report-dir", project.dir.url("reports")])
+        #expect(verified.status == 0, "\(verified.stdout)\(verified.stderr)")
+        let prefix = project.dir.url("prefix")
+        let refused = try ProcessRunner.hallmark(["install", "--index", index, "--key", key, "--require-signature", "--prefix", prefix])
+        #expect(refused.status == 2 && refused.stderr.contains("not trusted"), "\(refused.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: prefix))
+        let install = try ProcessRunner.hallmark(["install", "--index", index, "--key", key, "--require-signature", "--prefix", prefix, "--ca-file", ca])
+        #expect(install.status == 0, "\(install.stderr)")
+        #expect(try ProcessRunner.run(prefix + "/bin/greet", ["--version"]).stdout.contains("v1.0.0"))
+    }
+
     @Test func installFromPublishedIndex() throws {
         let project = try InstallCommandTests.releases()
         let site = project.dir.url("site")

@@ -136,11 +136,14 @@ public struct Installer: Sendable {
     static func isURL(_ text: String) -> Bool { text.hasPrefix("http://") || text.hasPrefix("https://") }
 
     /// Downloads `url` into `directory` (named by its last path component), and its signature when present.
-    func fetch(_ url: String, into directory: String, limit: Int64, withSignatures: Bool) throws(HallmarkError) -> String {
+    func fetch(_ url: String, into directory: String, limit: Int64, withSignatures: Bool, access: RegistryAccess) throws(HallmarkError) -> String {
         let name = URL(string: url)?.lastPathComponent ?? "download"
         guard !name.isEmpty, RelativePath.unsafeReason(name) == nil else { throw .usage("\(url): no file name in the URL") }
         let path = directory + "/" + name
-        let downloader = Downloader()
+        var options = Downloader.Options()
+        options.timeoutSeconds = access.timeoutSeconds
+        if let caFile = access.caFile { options.caCertificates = try TrustedCertificates(pemFile: context.resolve(caFile)) }
+        let downloader = Downloader(options: options)
         if case .failure(let error) = downloader.download([(url, path, limit)], onChunk: { _, _ in })[0] { throw error }
         if withSignatures {
             for suffix in [".sig", ".minisig"] {
@@ -186,7 +189,7 @@ public struct Installer: Sendable {
         defer { try? FileManager.default.removeItem(atPath: downloads) }
         if let from = request.from, Self.isURL(from) {
             try HallmarkEngine.Paths.makeDirectory(downloads)
-            request.from = try fetch(from, into: downloads, limit: 4 << 30, withSignatures: true)
+            request.from = try fetch(from, into: downloads, limit: 4 << 30, withSignatures: true, access: request.registry)
         }
         if let index = request.index, index.hasPrefix(OCIReference.scheme) {
             try HallmarkEngine.Paths.makeDirectory(downloads)
@@ -197,13 +200,13 @@ public struct Installer: Sendable {
         }
         if let index = request.index, Self.isURL(index) {
             try HallmarkEngine.Paths.makeDirectory(downloads)
-            let local = try fetch(index, into: downloads, limit: 16 << 20, withSignatures: true)
+            let local = try fetch(index, into: downloads, limit: 16 << 20, withSignatures: true, access: request.registry)
             let parsed = try CanonicalJSON.decode(ReleaseIndex.self, from: try FileIO.read(local, display: index), source: index)
             try parsed.validate(source: index)
             let platform = request.platform ?? Platform.host
             if let artifact = parsed.artifacts.first(where: { $0.platform == platform }) {
                 let base = String(index[..<(index.lastIndex(of: "/") ?? index.endIndex)])
-                _ = try fetch(base + "/" + artifact.file, into: downloads, limit: Int64(artifact.size), withSignatures: true)
+                _ = try fetch(base + "/" + artifact.file, into: downloads, limit: Int64(artifact.size), withSignatures: true, access: request.registry)
             }
             request.index = local
         }

@@ -2,7 +2,8 @@ import Foundation
 import HallmarkCore
 import HallmarkRemote
 
-/// How a command reaches a registry: plain HTTP or HTTPS, and whose credentials.
+/// How a command reaches a registry (plain HTTP or HTTPS, whose credentials) and which extra CA it trusts for
+/// any HTTPS download.
 public struct RegistryAccess: Sendable {
     /// Talk HTTP, not HTTPS (`--plain-http`).
     public var plainHTTP = false
