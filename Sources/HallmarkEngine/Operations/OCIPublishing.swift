@@ -59,7 +59,6 @@ struct OCIPublishing: Sendable {
         let target = OCIReference(registry: destination.registry, repository: destination.repository, tag: tag)
         let client = try access.client(for: target, context: context)
         let progress = self.progress
-        let root = root
 
         struct Pushed: Sendable { var previous: String?; var uploaded: Int; var reused: Int; var unchanged: Bool }
         let pushed = try client.run { session -> Pushed in
