@@ -15,6 +15,11 @@ public struct RegistryClient: Sendable {
             self.username = username
             self.password = password
         }
+
+        /// Docker's spelling of an identity token (an OAuth2 refresh token): user `<token>`, the token as secret.
+        public static let identityTokenUser = "<token>"
+        public static func identityToken(_ token: String) -> Credentials { .init(username: identityTokenUser, password: token) }
+        public var isIdentityToken: Bool { username == Self.identityTokenUser }
     }
 
     public struct Options: Sendable {
@@ -259,18 +264,34 @@ public final class RegistrySession: @unchecked Sendable {  // `authorization` is
                 throw HallmarkError.io(
                     "\(display): the registry asks for credentials (HTTP 401); log in with `docker login \(client.registry)` or pass --username and --password-stdin")
             }
+            guard !credentials.isIdentityToken else {
+                throw HallmarkError.io("\(display): the registry wants a password (Basic), but the credentials are an identity token; pass --username and --password-stdin")
+            }
             setAuthorization("Basic " + Data("\(credentials.username):\(credentials.password)".utf8).base64EncodedString())
         case "bearer":
             guard let realm = parsed.parameters["realm"], realm.hasPrefix("https://") || realm.hasPrefix("http://") else {
                 throw HallmarkError.io("\(display): the registry's Bearer challenge names no usable realm: \(challenge)")
             }
-            var query: [String] = []
-            if let service = parsed.parameters["service"] { query.append("service=" + Self.escape(service)) }
+            let service = parsed.parameters["service"]
             let scope = parsed.parameters["scope"] ?? "repository:\(client.repository):\(push ? "pull,push" : "pull")"
-            query.append("scope=" + Self.escape(scope))
-            var request = HTTPClientRequest(url: realm + (realm.contains("?") ? "&" : "?") + query.joined(separator: "&"))
-            if let credentials {
-                request.headers.add(name: "Authorization", value: "Basic " + Data("\(credentials.username):\(credentials.password)".utf8).base64EncodedString())
+            var request: HTTPClientRequest
+            if let credentials, credentials.isIdentityToken {
+                // OAuth2 (distribution's token spec): POST the refresh token as a form for an access token.
+                request = HTTPClientRequest(url: realm)
+                request.method = .POST
+                var form = ["grant_type=refresh_token", "refresh_token=" + Self.escape(credentials.password), "client_id=hallmark",
+                            "scope=" + Self.escape(scope)]
+                if let service { form.append("service=" + Self.escape(service)) }
+                request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
+                request.body = .bytes(ByteBuffer(string: form.joined(separator: "&")))
+            } else {
+                var query: [String] = []
+                if let service { query.append("service=" + Self.escape(service)) }
+                query.append("scope=" + Self.escape(scope))
+                request = HTTPClientRequest(url: realm + (realm.contains("?") ? "&" : "?") + query.joined(separator: "&"))
+                if let credentials {
+                    request.headers.add(name: "Authorization", value: "Basic " + Data("\(credentials.username):\(credentials.password)".utf8).base64EncodedString())
+                }
             }
             let response: HTTPClientResponse
             do {
@@ -280,7 +301,7 @@ public final class RegistrySession: @unchecked Sendable {  // `authorization` is
             }
             let data = Data(try await response.body.collect(upTo: 1 << 20).readableBytesView)
             guard response.status == .ok else {
-                throw HallmarkError.io("\(display): the token service \(realm) refused \(credentials == nil ? "an anonymous request" : "the credentials") (HTTP \(response.status.code))")
+                throw HallmarkError.io("\(display): the token service \(realm) refused \(credentials == nil ? "an anonymous request" : credentials!.isIdentityToken ? "the identity token" : "the credentials") (HTTP \(response.status.code))")
             }
             guard case .object(let object)? = try? JSONValue(parsing: data),
                 case .string(let token)? = object["token"] ?? object["access_token"], !token.isEmpty

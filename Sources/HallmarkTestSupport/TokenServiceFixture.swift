@@ -3,7 +3,9 @@ import Foundation
 /// A token service for a registry's Bearer authentication (Docker's token protocol) on 127.0.0.1: it checks
 /// HTTP Basic credentials and answers `{"token": JWT}`, the JWT signed with ES256 by a P-256 key whose
 /// self-signed certificate (made with openssl) is the registry's `rootcertbundle` and rides in the `x5c`
-/// header. The JWT grants what the `scope` parameters ask for. Written here in Python with `cryptography`.
+/// header. The JWT grants what the `scope` parameters ask for. It also speaks the OAuth2 form of the protocol:
+/// a POST with `grant_type=refresh_token` whose `refresh_token` is the password (an identity token, as Docker
+/// keeps them) gets an `access_token`. Written here in Python with `cryptography`.
 public final class TokenServiceFixture: @unchecked Sendable {  // the process handle is touched only by init and deinit
     public static let service = "hallmark-test"
     public static let issuer = "hallmark-test-issuer"
@@ -35,6 +37,13 @@ public final class TokenServiceFixture: @unchecked Sendable {  // the process ha
                 expected = "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
                 if self.headers.get("Authorization") != expected:
                     self.send_response(401); self.send_header("Content-Length", "0"); self.end_headers(); return
+                self.issue(query)
+            def do_POST(self):
+                form = parse_qs(self.rfile.read(int(self.headers.get("Content-Length", "0"))).decode())
+                if form.get("grant_type") != ["refresh_token"] or form.get("refresh_token") != [password]:
+                    self.send_response(401); self.send_header("Content-Length", "0"); self.end_headers(); return
+                self.issue(form)
+            def issue(self, query):
                 access = []
                 for scope in query.get("scope", []):
                     kind, name, actions = scope.split(":")
@@ -46,7 +55,7 @@ public final class TokenServiceFixture: @unchecked Sendable {  // the process ha
                 signing_input = b64(json.dumps(header).encode()) + "." + b64(json.dumps(claims).encode())
                 r, s = decode_dss_signature(key.sign(signing_input.encode(), ec.ECDSA(hashes.SHA256())))
                 token = signing_input + "." + b64(r.to_bytes(32, "big") + s.to_bytes(32, "big"))
-                body = json.dumps({"token": token, "expires_in": 600}).encode()
+                body = json.dumps({"token": token, "access_token": token, "expires_in": 600}).encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(body)))

@@ -246,6 +246,16 @@ struct OCIRegistryTests {
         let refused = try ProcessRunner.hallmark(["verify-remote", target + ":v1.0.0", "--plain-http", "--key", project.dir.url("release.pub"),
                                                   "--username", Self.user.user, "--password-stdin"], environment: env, stdin: Data("guess\n".utf8))
         #expect(refused.status == 2 && refused.stderr.contains("token service") && refused.stderr.contains("refused"), "\(refused.stderr)")
+
+        // An identity token in the Docker config (as `docker login` keeps one for OAuth2 registries) is spent
+        // in the refresh-token flow, and a wrong one is named as such.
+        _ = try project.dir.write("docker/config.json", #"{"auths": {"\#(registry.host)": {"identitytoken": "\#(Self.user.password)"}}}"#)
+        let oauth = try ProcessRunner.hallmark(["verify-remote", target + ":v1.0.0", "--plain-http", "--key", project.dir.url("release.pub"),
+                                                "--report-dir", project.dir.url("reports")], environment: env)
+        #expect(oauth.status == 0, "\(oauth.stdout)\(oauth.stderr)")
+        _ = try project.dir.write("docker/config.json", #"{"auths": {"\#(registry.host)": {"identitytoken": "expired"}}}"#)
+        let expired = try ProcessRunner.hallmark(["verify-remote", target + ":v1.0.0", "--plain-http", "--key", project.dir.url("release.pub")], environment: env)
+        #expect(expired.status == 2 && expired.stderr.contains("refused the identity token"), "\(expired.stderr)")
     }
 
     @Test func httpsWithAPrivateCA() throws {

@@ -79,8 +79,6 @@ public struct BundleVerifier: Sendable {
             leaf = try? SigningCertificate(der: ders[0], source: "bundle")
         case (.certificate, .key), (.certificateChain, .key):
             problems.append("signature: the bundle carries a certificate; verify it with --certificate-identity and --certificate-oidc-issuer")
-        default:
-            problems.append("malformed bundle: unusable verification material")
         }
         if let leaf {
             key = leaf.publicKey

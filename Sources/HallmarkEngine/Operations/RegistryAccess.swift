@@ -39,8 +39,9 @@ public struct RegistryAccess: Sendable {
             return nil
         }
         let config = try DockerConfig(parsing: FileIO.read(path, display: path, limit: 4 << 20), source: path)
-        if let entry = config.entry(for: registry), let user = entry.username, let password = entry.password {
-            return .init(username: user, password: password)
+        if let entry = config.entry(for: registry) {
+            if let token = entry.identityToken { return .identityToken(token) }
+            if let user = entry.username, let password = entry.password { return .init(username: user, password: password) }
         }
         if let helper = config.helper(for: registry) {
             return try fromHelper(helper, registry: registry, context: context, config: path)
@@ -66,8 +67,7 @@ public struct RegistryAccess: Sendable {
         else {
             throw .invalidInput("\(program) get \(registry): the answer is not JSON with Username and Secret")
         }
-        // "<token>" is an identity token for the OAuth2 refresh flow, which Hallmark does not speak.
-        if user == "<token>" { throw .invalidInput("\(program) holds an identity token for \(registry); Hallmark needs a username and password or token (--username, --password-stdin)") }
+        // A user of "<token>" means the secret is an identity token, spent in the OAuth2 refresh flow.
         return .init(username: user, password: secret)
     }
 
