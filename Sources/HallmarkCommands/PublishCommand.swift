@@ -48,8 +48,21 @@ struct PublishCommand: ParsableCommand {
     @Option(help: "Seconds before a registry request times out.")
     var timeout: Int64 = 30
 
+    @Option(help: "Upload blobs larger than this in chunks of this size (e.g. 16MiB), for registries or proxies that limit a request's size.")
+    var chunkSize: String?
+
     @Flag(name: .shortAndLong, help: "No progress on stderr.")
     var quiet = false
+
+    /// `N`, `NKiB`, `NMiB` or `NGiB` (K, M and G mean the same).
+    static func bytes(_ text: String) throws(HallmarkError) -> Int64 {
+        let units: [(String, Int64)] = [("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10), ("G", 1 << 30), ("M", 1 << 20), ("K", 1 << 10)]
+        for (suffix, factor) in units where text.hasSuffix(suffix) {
+            if let number = Int64(text.dropLast(suffix.count)), number > 0 { return number * factor }
+        }
+        guard let number = Int64(text), number > 0 else { throw .usage("--chunk-size \(text): a size such as 16MiB, 512KiB or 1048576") }
+        return number
+    }
 
     @OptionGroup var registry: RegistryOptions
 
@@ -58,8 +71,10 @@ struct PublishCommand: ParsableCommand {
     func run() throws {
         try Terminal.run { () throws(HallmarkError) in
             let quiet = self.quiet
+            var access = try registry.access(timeout: timeout)
+            access.chunkSize = try chunkSize.map(Self.bytes)
             let result = try Publishing(context: .current()).publish(
-                directory: directory, to: to, force: force, out: out, registry: try registry.access(timeout: timeout),
+                directory: directory, to: to, force: force, out: out, registry: access,
                 progress: { line in if !quiet { Terminal.warning(line) } })
             switch output.format {
             case .json: try Terminal.printJSON(result)

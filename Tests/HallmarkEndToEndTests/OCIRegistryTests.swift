@@ -337,4 +337,31 @@ struct OCIRegistryTests {
         let machine = try ProcessRunner.run("uname", ["-m"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         return machine == "aarch64" ? "arm64" : "amd64"
     }
+
+    @Test func chunkedUploads() throws {
+        let dir = try TemporaryDirectory("hallmark-chunks")
+        // A signed release directory with a file that takes several chunks (3 MiB + 5 bytes) and a small one.
+        var big = Data(count: (3 << 20) + 5)
+        for index in big.indices { big[index] = UInt8(truncatingIfNeeded: index &* 31 &+ index >> 11) }
+        try dir.write("release/tool_linux_amd64.tar.gz", big)
+        try dir.write("release/notes.md", "notes\n")
+        try dir.write("release.key", Fixtures.ed25519PEM)
+        #expect(try ProcessRunner.hallmark(["sign", dir.url("release"), "--key", dir.url("release.key")]).status == 0)
+        #expect(try ProcessRunner.run("openssl", ["pkey", "-in", dir.url("release.key"), "-pubout", "-out", dir.url("release.pub")]).status == 0)
+        let registry = try RegistryFixture()
+        let env = ["DOCKER_CONFIG": dir.url("docker")]
+        let chunked = try ProcessRunner.hallmark(["publish", dir.url("release"), "--to", "oci://\(registry.host)/chunked:v1", "--plain-http", "-q",
+                                                  "--chunk-size", "1MiB", "--out", dir.url("a"), "--format", "json"], environment: env)
+        #expect(chunked.status == 0, "\(chunked.stderr)")
+        let whole = try ProcessRunner.hallmark(["publish", dir.url("release"), "--to", "oci://\(registry.host)/whole:v1", "--plain-http", "-q",
+                                                "--out", dir.url("b"), "--format", "json"], environment: env)
+        #expect(whole.status == 0, "\(whole.stderr)")
+        func digest(_ output: ProcessOutput) -> String? { (try? JSONSerialization.jsonObject(with: output.stdoutData) as? [String: Any])?["manifestDigest"] as? String }
+        #expect(digest(chunked) != nil && digest(chunked) == digest(whole))
+        let verify = try ProcessRunner.hallmark(["verify-remote", "oci://\(registry.host)/chunked:v1", "--plain-http", "--key", dir.url("release.pub"),
+                                                 "--report-dir", dir.url("reports")], environment: env)
+        #expect(verify.status == 0, "\(verify.stdout)\(verify.stderr)")
+        let bad = try ProcessRunner.hallmark(["publish", dir.url("release"), "--to", "oci://\(registry.host)/x", "--plain-http", "--chunk-size", "lots"])
+        #expect(bad.status == 2 && bad.stderr.contains("--chunk-size"), "\(bad.stderr)")
+    }
 }

@@ -15,6 +15,8 @@ public struct RegistryAccess: Sendable {
     public var timeoutSeconds: Int64 = 30
     /// `--ca-file`: PEM CA certificates trusted besides the system's (a registry with a private CA).
     public var caFile: String?
+    /// `--chunk-size`: upload larger blobs in chunks of this many bytes.
+    public var chunkSize: Int64?
 
     public init() {}
 
@@ -75,6 +77,7 @@ public struct RegistryAccess: Sendable {
         var options = RegistryClient.Options()
         options.plainHTTP = plainHTTP
         options.timeoutSeconds = timeoutSeconds
+        options.chunkSize = chunkSize
         if let caFile { options.caCertificates = try TrustedCertificates(pemFile: context.resolve(caFile)) }
         return RegistryClient(
             registry: reference.registry, repository: reference.repository,
