@@ -52,7 +52,7 @@ struct VerifyRemoteCommand: ParsableCommand {
     func run() throws {
         try Terminal.run { () throws(HallmarkError) in
             let report = try RemoteVerification(context: .current()).verify(
-                url: url, keys: key, allowUnsigned: allowUnsigned, out: out, reportDirectory: reportDir, timeoutSeconds: timeout,
+                url: url, keys: key, allowUnsigned: allowUnsigned, out: out, reportDirectory: reportDir,
                 registry: try registry.access(timeout: timeout))
             switch output.format {
             case .json: try Terminal.printJSON(report)

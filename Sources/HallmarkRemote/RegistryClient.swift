@@ -20,6 +20,9 @@ public struct RegistryClient: Sendable {
         public static let identityTokenUser = "<token>"
         public static func identityToken(_ token: String) -> Credentials { .init(username: identityTokenUser, password: token) }
         public var isIdentityToken: Bool { username == Self.identityTokenUser }
+
+        /// The `Authorization` value for HTTP Basic.
+        var basic: String { "Basic " + Data("\(username):\(password)".utf8).base64EncodedString() }
     }
 
     public struct Options: Sendable {
@@ -305,7 +308,7 @@ public final class RegistrySession: @unchecked Sendable {  // `authorization` is
             guard !credentials.isIdentityToken else {
                 throw HallmarkError.io("\(display): the registry wants a password (Basic), but the credentials are an identity token; pass --username and --password-stdin")
             }
-            setAuthorization("Basic " + Data("\(credentials.username):\(credentials.password)".utf8).base64EncodedString())
+            setAuthorization(credentials.basic)
         case "bearer":
             guard let realm = parsed.parameters["realm"], realm.hasPrefix("https://") || realm.hasPrefix("http://") else {
                 throw HallmarkError.io("\(display): the registry's Bearer challenge names no usable realm: \(challenge)")
@@ -328,7 +331,7 @@ public final class RegistrySession: @unchecked Sendable {  // `authorization` is
                 query.append("scope=" + Self.escape(scope))
                 request = HTTPClientRequest(url: realm + (realm.contains("?") ? "&" : "?") + query.joined(separator: "&"))
                 if let credentials {
-                    request.headers.add(name: "Authorization", value: "Basic " + Data("\(credentials.username):\(credentials.password)".utf8).base64EncodedString())
+                    request.headers.add(name: "Authorization", value: credentials.basic)
                 }
             }
             let response: HTTPClientResponse

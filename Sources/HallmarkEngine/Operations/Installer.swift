@@ -140,10 +140,7 @@ public struct Installer: Sendable {
         let name = URL(string: url)?.lastPathComponent ?? "download"
         guard !name.isEmpty, RelativePath.unsafeReason(name) == nil else { throw .usage("\(url): no file name in the URL") }
         let path = directory + "/" + name
-        var options = Downloader.Options()
-        options.timeoutSeconds = access.timeoutSeconds
-        if let caFile = access.caFile { options.caCertificates = try TrustedCertificates(pemFile: context.resolve(caFile)) }
-        let downloader = Downloader(options: options)
+        let downloader = try access.downloader(context: context)
         if case .failure(let error) = downloader.download([(url, path, limit)], onChunk: { _, _ in })[0] { throw error }
         if withSignatures {
             for suffix in [".sig", ".minisig"] {

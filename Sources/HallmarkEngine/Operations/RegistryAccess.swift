@@ -73,12 +73,24 @@ public struct RegistryAccess: Sendable {
         return .init(username: user, password: secret)
     }
 
+    /// A downloader for http(s) URLs with the same timeout and extra CA.
+    func downloader(context: EngineContext) throws(HallmarkError) -> Downloader {
+        var options = Downloader.Options()
+        options.timeoutSeconds = timeoutSeconds
+        options.caCertificates = try caCertificates(context)
+        return Downloader(options: options)
+    }
+
+    func caCertificates(_ context: EngineContext) throws(HallmarkError) -> TrustedCertificates? {
+        try caFile.map { (path) throws(HallmarkError) in try TrustedCertificates(pemFile: context.resolve(path)) }
+    }
+
     func client(for reference: OCIReference, context: EngineContext) throws(HallmarkError) -> RegistryClient {
         var options = RegistryClient.Options()
         options.plainHTTP = plainHTTP
         options.timeoutSeconds = timeoutSeconds
         options.chunkSize = chunkSize
-        if let caFile { options.caCertificates = try TrustedCertificates(pemFile: context.resolve(caFile)) }
+        options.caCertificates = try caCertificates(context)
         return RegistryClient(
             registry: reference.registry, repository: reference.repository,
             credentials: try credentials(for: reference.registry, context: context), options: options)

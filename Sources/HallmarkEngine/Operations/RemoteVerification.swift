@@ -34,7 +34,7 @@ public struct RemoteVerification: Sendable {
     static let fileLimit: Int64 = 8 << 30
 
     public func verify(
-        url: String, keys references: [String], allowUnsigned: Bool, out: String?, reportDirectory: String?, timeoutSeconds: Int64 = 30,
+        url: String, keys references: [String], allowUnsigned: Bool, out: String?, reportDirectory: String?,
         registry: RegistryAccess = RegistryAccess()
     ) throws(HallmarkError) -> Report {
         let oci = url.hasPrefix(OCIReference.scheme)
@@ -54,17 +54,12 @@ public struct RemoteVerification: Sendable {
         try Paths.makeDirectory(directory)
         defer { if out == nil { try? FileManager.default.removeItem(atPath: directory) } }
         if let reference {
-            var access = registry
-            access.timeoutSeconds = timeoutSeconds
-            let fetched = try OCIReleaseFetch(context: context, access: access).fetch(reference, into: directory)
+            let fetched = try OCIReleaseFetch(context: context, access: registry).fetch(reference, into: directory)
             return try finish(url: url, directory: directory, files: fetched.files, problems: fetched.problems, streamed: fetched.streamed,
                               keys: keys, allowUnsigned: allowUnsigned, out: out, reportDirectory: reportDirectory, manifestDigest: fetched.manifestDigest)
         }
         let base = url.hasSuffix("/") ? url : url + "/"
-        var options = Downloader.Options()
-        options.timeoutSeconds = timeoutSeconds
-        if let caFile = registry.caFile { options.caCertificates = try TrustedCertificates(pemFile: context.resolve(caFile)) }
-        let downloader = Downloader(options: options)
+        let downloader = try registry.downloader(context: context)
         var problems: [String] = []
         var files: [FileResult] = []
 
