@@ -117,7 +117,7 @@ public struct TrustedCertificates: Sendable {
         guard let data = FileManager.default.contents(atPath: path) else { throw .io("\(path): cannot read the CA file") }
         let certificates: [NIOSSLCertificate]
         do { certificates = try NIOSSLCertificate.fromPEMBytes(Array(data)) } catch {
-            throw .invalidInput("\(path): not PEM certificates (\(error))")
+            throw .invalidInput("\(path): not a PEM file of CA certificates (-----BEGIN CERTIFICATE----- blocks)")
         }
         guard !certificates.isEmpty else { throw .invalidInput("\(path): no CERTIFICATE blocks in the CA file") }
         self.certificates = certificates
