@@ -41,10 +41,14 @@ public struct HallmarkCommand: ParsableCommand {
     public init() {}
 
     /// Runs the command line and exits with Hallmark's documented codes (usage errors exit 2, not 64).
-    public static func main(_ arguments: [String]? = nil) -> Never {
+    public static func main(_ arguments: [String]? = nil) async -> Never {
         do {
             var command = try parseAsRoot(arguments)
-            try command.run()
+            if var asynchronous = command as? any AsyncParsableCommand {
+                try await asynchronous.run()
+            } else {
+                try command.run()
+            }
             terminate(0)
         } catch let code as ExitCode {
             terminate(code.rawValue)
@@ -86,15 +90,71 @@ enum Terminal {
         error.code == .verificationFailed ? 1 : 2
     }
 
-    /// Runs `body`, turning a `HallmarkError` into a one-line message and its exit code.
+    /// Runs `body`, turning a `HallmarkError` into a one-line message (with its problem code, when it has one)
+    /// and its exit code.
     static func run(_ body: () throws(HallmarkError) -> Void) throws(ExitCode) {
         do {
             try body()
         } catch {
-            // An empty message means the command already reported the failure itself.
-            if !error.message.isEmpty { Terminal.error(error.message) }
+            report(error, format: .text)
             throw ExitCode(exitCode(for: error))
         }
+    }
+
+    /// The same for verification commands, which may run async work; with `--format json` a thrown error is
+    /// also printed as a JSON report on stdout (`verified: false` and the error's code).
+    static func run(format: OutputOptions.Format, _ body: () async throws(HallmarkError) -> Void) async throws(ExitCode) {
+        do {
+            try await body()
+        } catch {
+            report(error, format: format)
+            throw ExitCode(exitCode(for: error))
+        }
+    }
+
+    /// A thrown error, as one stderr line; with JSON also as `{schemaVersion, verified: false, error}` on stdout.
+    /// An empty message means the command already reported the failure itself.
+    private static func report(_ error: HallmarkError, format: OutputOptions.Format) {
+        guard !error.message.isEmpty else { return }
+        Terminal.error(error.message + (error.problem.map { " [\($0.rawValue)]" } ?? ""))
+        if format == .json {
+            struct Failure: Encodable {
+                struct Detail: Encodable {
+                    var kind: String
+                    var code: String?
+                    var message: String
+                }
+
+                var schemaVersion = VerificationReportSchema.version
+                var verified = false
+                var error: Detail
+            }
+            do {
+                FileHandle.standardOutput.write(try CanonicalJSON.prettyData(Failure(error: .init(
+                    kind: error.code.rawValue, code: error.problem?.rawValue, message: error.message))))
+            } catch {
+                return
+            }
+        }
+    }
+
+    /// Every problem as a `LABEL: [FILE: ]MESSAGE [code]` line on stdout.
+    static func printProblems(_ problems: [VerificationProblem], label: String = "problem") {
+        for problem in problems {
+            let file = problem.file.map { "\($0): " } ?? ""
+            let message = problem.message.hasPrefix(file) ? problem.message : file + problem.message
+            print("\(label): \(message) [\(problem.code.rawValue)]")
+        }
+    }
+
+    /// The error a failed verification ends with: its first problem in one line (empty for JSON, whose report
+    /// already says it all).
+    static func failed(_ problems: [VerificationProblem], subject: String, format: OutputOptions.Format) -> HallmarkError {
+        guard format == .text else { return HallmarkError(.verificationFailed, "", problem: problems.first?.code) }
+        let first = problems.first
+        let more = problems.count > 1 ? " (and \(problems.count - 1) more)" : ""
+        return HallmarkError(
+            .verificationFailed, "\(subject): verification FAILED: \(first?.message ?? "?")\(more)", problem: first?.code)
     }
 
     /// Prints a value as pretty, sorted JSON.

@@ -3,7 +3,7 @@ import HallmarkCore
 import HallmarkCrypto
 import HallmarkEngine
 
-struct VerifyBundleCommand: ParsableCommand {
+struct VerifyBundleCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify-bundle",
         abstract: "Verify a Sigstore bundle offline: signature, signer identity, transparency log and timestamps.",
@@ -15,8 +15,18 @@ struct VerifyBundleCommand: ParsableCommand {
             its body matches the bundle, its inclusion proof leads to a checkpoint signed by the log. A bundle
             signed with a plain key is verified with --key instead of the identity flags.
 
-            ARTIFACT is a path, or sha256:<hex> when only the digest is at hand.
-            Exit codes: 0 verified, 1 verification failed, 2 bad input.
+            Defaults, as the reference clients: a certificate-signed bundle needs at least one verified
+            transparency-log entry (--min-tlog-entries) and one verified signing time (--min-timestamps: signed
+            entry timestamps and RFC 3161 timestamps; one per timestamp authority counts). Every log entry present
+            must verify; a timestamp that does not verify is not counted, and is reported as a note. With --key
+            the key is the trust: no log entry or timestamp is required, but those present are verified.
+            --insecure-ignore-tlog accepts a certificate-signed bundle without a log entry (unsafe: nothing
+            shows the signature was made public).
+
+            ARTIFACT is a path, or sha256:<hex> (also sha384:, sha512:) when only a digest is at hand.
+            Problems carry stable codes (certificate.unparsable, signature.invalid, tlog.missing,
+            identity.mismatch…; DESIGN.md lists them). Exit codes: 0 verified, 1 verification failed, 2 bad
+            input (a malformed bundle or certificate, a bad flag).
 
             Examples:
               $ hallmark verify-bundle --bundle app.sigstore.json --trusted-root trusted_root.json \\
@@ -38,6 +48,9 @@ struct VerifyBundleCommand: ParsableCommand {
     @Option(name: .customLong("certificate-oidc-issuer"), help: "The OIDC issuer Fulcio recorded.")
     var issuer: String?
 
+    @Option(name: .customLong("certificate-oidc-issuer-regexp"), help: "The OIDC issuer, as a regular expression matched whole.")
+    var issuerRegex: String?
+
     @Option(name: .customLong("certificate-github-workflow-trigger")) var workflowTrigger: String?
     @Option(name: .customLong("certificate-github-workflow-sha")) var workflowSHA: String?
     @Option(name: .customLong("certificate-github-workflow-name")) var workflowName: String?
@@ -50,36 +63,46 @@ struct VerifyBundleCommand: ParsableCommand {
     @Option(help: "The Sigstore trusted_root.json to trust.")
     var trustedRoot: String?
 
+    @Option(help: "Verified transparency-log entries required (default: 1 with a certificate, 0 with --key).")
+    var minTlogEntries: Int?
+
+    @Option(help: "Verified signing times required (default: 1 with a certificate, 0 with --key).")
+    var minTimestamps: Int?
+
+    @Flag(help: "Unsafe: accept a certificate-signed bundle without any transparency-log entry.")
+    var insecureIgnoreTlog = false
+
     @Argument(help: "The artifact: a path, or sha256:<hex>.")
     var artifact: String
 
     @OptionGroup var output: OutputOptions
 
-    func run() throws {
-        try Terminal.run { () throws(HallmarkError) in
-            var claims: [(arc: UInt, name: String, value: String)] = []
+    func run() async throws {
+        try await Terminal.run(format: output.format) { () async throws(HallmarkError) in
+            var claims: [IdentityPolicy.Claim] = []
             for (value, entry) in zip([workflowTrigger, workflowSHA, workflowName, workflowRepository, workflowRef], BundleVerification.githubClaims) {
-                if let value { claims.append((entry.arc, entry.name, value)) }
+                if let value { claims.append(.init(arc: entry.arc, name: entry.name, value: value)) }
             }
-            let result = try BundleVerification(context: .current()).verify(.init(
+            let (verdict, report) = try await BundleVerification(context: .current()).verify(.init(
                 bundle: bundle, artifact: artifact, trustedRoot: trustedRoot, key: key, identity: identity,
-                identityRegex: identityRegex, issuer: issuer, claims: claims))
+                identityRegex: identityRegex, issuer: issuer, issuerRegex: issuerRegex, claims: claims,
+                minTransparencyLogEntries: minTlogEntries, minTimestamps: minTimestamps, insecureIgnoreTransparencyLog: insecureIgnoreTlog))
             switch output.format {
-            case .json: try Terminal.printJSON(result)
+            case .json: try Terminal.printJSON(report)
             case .text:
-                for problem in result.problems { Terminal.print("problem: \(problem)") }
-                if result.verified {
+                Terminal.printProblems(verdict.problems)
+                Terminal.printProblems(report.notes, label: "note")
+                if verdict.isVerified {
                     var line = "verified: \(artifact)"
-                    if let identity = result.identity { line += " signed by \(identity)" + (result.issuer.map { " (issuer \($0))" } ?? "") }
-                    if let key = result.keyId, result.identity == nil { line += " signed by key \(key.prefix(16))…" }
-                    if let time = result.signingTime { line += " at \(time) (\(result.signingTimeSource ?? "?"))" }
-                    if let index = result.logIndex { line += ", log index \(index)" }
+                    if let identity = report.identity { line += " signed by \(identity)" + (report.issuer.map { " (issuer \($0))" } ?? "") }
+                    if let key = report.keyId, report.identity == nil { line += " signed by key \(key.prefix(16))…" }
+                    if let time = report.signingTime { line += " at \(time) (\(report.signingTimeSource ?? "?"))" }
+                    if let index = report.logIndex { line += ", log index \(index)" }
+                    if insecureIgnoreTlog && report.verifiedLogEntries == 0 { line += " — WITHOUT a transparency-log entry (--insecure-ignore-tlog)" }
                     Terminal.print(line)
                 }
             }
-            if !result.verified {
-                throw .verificationFailed(output.format == .json ? "" : "\(bundle): verification FAILED: \(result.problems.first ?? "?")")
-            }
+            if !verdict.isVerified { throw Terminal.failed(verdict.problems, subject: bundle, format: output.format) }
         }
     }
 }

@@ -3,16 +3,26 @@ import HallmarkCore
 import HallmarkCrypto
 import HallmarkEngine
 
-struct VerifyProvenanceCommand: ParsableCommand {
+struct VerifyProvenanceCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify-provenance",
         abstract: "Verify SLSA provenance for an artifact: bundle, builder, subject, source and ref.",
         discussion: """
-            The checks slsa-verifier makes, offline: the bundle verifies (as verify-bundle, signed through GitHub
-            Actions' OIDC issuer unless --key names a key); the provenance (SLSA v1 or v0.2) names the builder
-            that signed it, and --builder-id when given (compared without its @ref unless it has one); the
-            artifact's sha256 is a subject; the source repository is --source-uri; the ref is refs/tags/TAG or
-            refs/heads/BRANCH when asked. Exit 0 verified, 1 failed, 2 bad input.
+            The checks slsa-verifier makes, offline:
+            - the bundle verifies as verify-bundle verifies it (certificate chain, transparency log, signing time),
+              signed through GitHub Actions' OIDC issuer unless --key names a key;
+            - the signer is a trusted builder: one of the slsa-github-generator workflows Hallmark trusts by
+              default (generic, Go and container-based builders, and the two delegators; listed in DESIGN.md) at a
+              release tag refs/tags/vX.Y.Z, or the --builder-id you trust (ID, ID@v2.1.0 or ID@refs/tags/v2.1.0);
+            - the provenance (SLSA v1 or v0.2) names that builder;
+            - the artifact is a subject, by any digest the Statement lists (sha256, sha384, sha512: npm lists
+              sha512 only);
+            - the source repository, ref and commit come from the signing certificate (never from the predicate,
+              which the signer wrote), and the predicate agrees with them; --source-uri, --source-tag (exact),
+              --source-versioned-tag (a semver prefix: v13 matches v13.0.30) and --source-branch are checked
+              against them. With --key, the key is the trust and the predicate is read as written.
+            --bundle takes a Sigstore bundle or an npm attestations file ({"attestations": [...]}).
+            Exit 0 verified, 1 failed, 2 bad input.
 
             Examples:
               $ hallmark verify-provenance app.tar.gz --bundle app.intoto.sigstore.json --source-uri github.com/org/repo \\
@@ -30,13 +40,16 @@ struct VerifyProvenanceCommand: ParsableCommand {
     @Option(help: "The expected source repository, e.g. github.com/org/repo.")
     var sourceURI: String
 
-    @Option(help: "The expected tag.")
+    @Option(help: "The expected tag, exactly.")
     var sourceTag: String?
+
+    @Option(help: "The expected tag as a semver prefix: v1 matches v1.4.2, v1.4 matches v1.4.0.")
+    var sourceVersionedTag: String?
 
     @Option(help: "The expected branch.")
     var sourceBranch: String?
 
-    @Option(help: "The expected builder id.")
+    @Option(help: "The builder to trust and expect: ID, ID@v2.1.0 or ID@refs/tags/v2.1.0 (default: the builders Hallmark trusts).")
     var builderID: String?
 
     @Option(help: "The Sigstore trusted_root.json (default: the one `hallmark trust update` installed).")
@@ -53,25 +66,24 @@ struct VerifyProvenanceCommand: ParsableCommand {
 
     @OptionGroup var output: OutputOptions
 
-    func run() throws {
-        try Terminal.run { () throws(HallmarkError) in
-            let result = try ProvenanceVerification(context: .current()).verify(.init(
-                artifact: artifact, bundle: bundle, sourceURI: sourceURI, sourceTag: sourceTag, sourceBranch: sourceBranch,
-                builderID: builderID, trustedRoot: trustedRoot, key: key, issuer: issuer))
+    func run() async throws {
+        try await Terminal.run(format: output.format) { () async throws(HallmarkError) in
+            let (verdict, report) = try await ProvenanceVerification(context: .current()).verify(.init(
+                artifact: artifact, bundle: bundle, sourceURI: sourceURI, sourceTag: sourceTag, sourceVersionedTag: sourceVersionedTag,
+                sourceBranch: sourceBranch, builderID: builderID, trustedRoot: trustedRoot, key: key, issuer: issuer))
             switch output.format {
-            case .json: try Terminal.printJSON(result)
+            case .json: try Terminal.printJSON(report)
             case .text:
-                for problem in result.problems { Terminal.print("problem: \(problem)") }
-                if result.verified {
-                    Terminal.print("verified: \(artifact) built by \(result.builderId ?? "?") from \(result.sourceRepository ?? "?") at \(result.sourceRef ?? "?")")
+                Terminal.printProblems(verdict.problems)
+                Terminal.printProblems(report.notes, label: "note")
+                if let value = verdict.value {
+                    Terminal.print("verified: \(artifact) built by \(value.builderID) (trusted by \(value.builderTrust)) from \(value.sourceRepository) at \(value.sourceRef ?? "?")" + (value.sourceCommit.map { " (\($0.prefix(12)))" } ?? ""))
                 }
-                if printProvenance, let statement = result.statement {
+                if printProvenance, verdict.isVerified, let statement = report.statement {
                     Terminal.print(String(decoding: statement.prettyData, as: UTF8.self))
                 }
             }
-            if !result.verified {
-                throw .verificationFailed(output.format == .json ? "" : "\(bundle): provenance verification FAILED: \(result.problems.first ?? "?")")
-            }
+            if !verdict.isVerified { throw Terminal.failed(verdict.problems, subject: bundle, format: output.format) }
         }
     }
 }

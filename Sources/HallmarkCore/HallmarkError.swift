@@ -22,10 +22,14 @@ public struct HallmarkError: Error, Sendable, Equatable, CustomStringConvertible
 
     public var code: Code
     public var message: String
+    /// For malformed inputs on a verification path: the problem code a report names (`bundle.malformed`,
+    /// `certificate.unparsable`…).
+    public var problem: ProblemCode?
 
-    public init(_ code: Code, _ message: String) {
+    public init(_ code: Code, _ message: String, problem: ProblemCode? = nil) {
         self.code = code
         self.message = message
+        self.problem = problem
     }
 
     public var description: String { message }
@@ -34,8 +38,19 @@ public struct HallmarkError: Error, Sendable, Equatable, CustomStringConvertible
     public static func == (lhs: HallmarkError, rhs: HallmarkError) -> Bool { lhs.code == rhs.code }
 
     public static func usage(_ message: String) -> HallmarkError { .init(.usage, message) }
-    public static func invalidInput(_ message: String) -> HallmarkError { .init(.invalidInput, message) }
+    public static func invalidInput(_ message: String, problem: ProblemCode? = nil) -> HallmarkError {
+        .init(.invalidInput, message, problem: problem)
+    }
     public static func io(_ message: String) -> HallmarkError { .init(.io, message) }
     public static func invalidKey(_ message: String) -> HallmarkError { .init(.invalidKey, message) }
-    public static func verificationFailed(_ message: String) -> HallmarkError { .init(.verificationFailed, message) }
+    public static func verificationFailed(_ message: String, problem: ProblemCode? = nil) -> HallmarkError {
+        .init(.verificationFailed, message, problem: problem)
+    }
+
+    /// A verification that failed, carried as an error: its first problem's message and code.
+    public static func verificationFailed(_ problems: [VerificationProblem], subject: String) -> HallmarkError {
+        let first = problems.first
+        let more = problems.count > 1 ? " (and \(problems.count - 1) more)" : ""
+        return .init(.verificationFailed, "\(subject): \(first?.message ?? "verification failed")\(more)", problem: first?.code)
+    }
 }

@@ -7,9 +7,9 @@ import HallmarkCommands
 
 @main
 struct Entrypoint {
-    static func main() {
+    static func main() async {
         // A helper program that exits without reading its input must give an error, not kill hallmark.
         signal(SIGPIPE, SIG_IGN)
-        HallmarkCommand.main()
+        await HallmarkCommand.main()
     }
 }

@@ -107,12 +107,14 @@ struct SigstorePartsTests {
             try run(["x509", "-in", "\(name).pem", "-outform", "DER", "-out", "\(name).der"])
             return Array(try dir.read("\(name).der"))
         }
-        /// A CA (self-signed when `issuer` is nil) or a leaf, valid from now for `days`.
-        func make(_ name: String, issuer: String?, ca: Bool, codeSigning: Bool = true, days: Int = 3650) throws {
+        /// A CA (self-signed when `issuer` is nil) or a leaf, valid from now for `days`. `extensions` replaces the
+        /// default extensions when given.
+        func make(_ name: String, issuer: String?, ca: Bool, codeSigning: Bool = true, days: Int = 3650, extensions: String? = nil) throws {
             try run(["ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", "\(name).key"])
             var ext = ca ? "basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign\n"
                 : "basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nsubjectAltName=URI:https://github.com/org/repo/.github/workflows/release.yml@refs/tags/v1\n"
             if !ca && codeSigning { ext += "extendedKeyUsage=codeSigning\n" }
+            if let extensions { ext = extensions }
             try dir.write("\(name).ext", ext)
             try run(["req", "-new", "-key", "\(name).key", "-subj", "/O=example/CN=\(name)", "-out", "\(name).csr"])
             var args = ["x509", "-req", "-in", "\(name).csr", "-extfile", "\(name).ext", "-out", "\(name).pem", "-days", String(days)]
@@ -121,49 +123,102 @@ struct SigstorePartsTests {
         }
     }
 
-    @Test("A leaf chains to a trusted CA only at times inside every validity window; CA and non-code-signing leaves are refused")
-    func chains() throws {
+    static func authority(_ pki: PKI, _ names: [String], from start: Date, to end: Date?) throws -> TrustedRoot.Authority {
+        try TrustedRoot.Authority(uri: "https://fulcio.example", chainDER: names.map { try pki.der($0) }, validity: .init(start: start, end: end))
+    }
+
+    static func validate(_ leaf: [UInt8], _ authorities: [TrustedRoot.Authority], at times: [Date], purpose: CertificatePathValidator.Purpose = .codeSigning) async throws -> Result<ValidatedPath, VerificationProblem> {
+        await CertificatePathValidator.validate(try SigningCertificate(der: leaf, source: "leaf").certificate, purpose: purpose, authorities: authorities, at: times)
+    }
+
+    static func code(_ result: Result<ValidatedPath, VerificationProblem>) -> ProblemCode? {
+        if case .failure(let problem) = result { return problem.code }
+        return nil
+    }
+
+    @Test("A leaf validates to a trusted CA only at times inside every validity window (swift-certificates' Verifier)")
+    func chains() async throws {
         let pki = PKI(dir: try TemporaryDirectory())
         let now = Date()
         let day: TimeInterval = 86_400
         try pki.make("root", issuer: nil, ca: true)
         try pki.make("intermediate", issuer: "root", ca: true)
         try pki.make("leaf", issuer: "intermediate", ca: false, days: 1)
-        try pki.make("caleaf", issuer: "intermediate", ca: true)
-        try pki.make("plainleaf", issuer: "intermediate", ca: false, codeSigning: false)
-        let authority = TrustedRoot.Authority(
-            uri: "https://fulcio.example", chain: [try pki.der("intermediate"), try pki.der("root")],
-            validity: .init(start: now - 10 * day, end: now + 10 * day))
-        let leaf = try SigningCertificate(der: try pki.der("leaf"), source: "leaf")
-        #expect(leaf.leafProblems().isEmpty)
-        #expect(leaf.identities == ["https://github.com/org/repo/.github/workflows/release.yml@refs/tags/v1"])
+        let authority = try Self.authority(pki, ["intermediate", "root"], from: now - 10 * day, to: now + 10 * day)
+        let leaf = try pki.der("leaf")
+        #expect(try SigningCertificate(der: leaf, source: "leaf").identities == ["https://github.com/org/repo/.github/workflows/release.yml@refs/tags/v1"])
         let inside = now + 3600
-        #expect((try? leaf.chain(to: [authority], at: [inside]).get())?.count == 2)
+        let valid = try await Self.validate(leaf, [authority], at: [inside])
+        #expect(Self.code(valid) == nil)
+        #expect((try? valid.get())?.length == 3)
         // After the leaf expired, and before it was issued: refused — validity is checked at the signing time.
         for outside in [now + 2 * day, now - day] {
-            guard case .failure(let error) = leaf.chain(to: [authority], at: [outside]) else {
-                Issue.record("\(outside) must be refused")
-                continue
-            }
-            #expect(error.message.contains("validity window"))
+            #expect(Self.code(try await Self.validate(leaf, [authority], at: [outside])) == .chainExpired)
         }
         // Every verified time must be inside: one good and one bad time is refused.
-        #expect((try? leaf.chain(to: [authority], at: [inside, now + 2 * day]).get()) == nil)
+        #expect(Self.code(try await Self.validate(leaf, [authority], at: [inside, now + 2 * day])) == .chainExpired)
+        // No verified time: nothing to validate at.
+        #expect(Self.code(try await Self.validate(leaf, [authority], at: [])) == .timestampMissing)
         // The CA is no longer trusted after its window closes (closed interval: its last second still counts).
         var closed = authority
         closed.validity = .init(start: now - 10 * day, end: inside)
-        #expect((try? leaf.chain(to: [closed], at: [inside]).get()) != nil)
+        #expect(Self.code(try await Self.validate(leaf, [closed], at: [inside])) == nil)
         closed.validity = .init(start: now - 10 * day, end: inside - 1)
-        #expect((try? leaf.chain(to: [closed], at: [inside]).get()) == nil)
+        #expect(Self.code(try await Self.validate(leaf, [closed], at: [inside])) == .chainOutsideValidity)
         // A CA of the same name but another key does not anchor the chain.
         let rogue = PKI(dir: try TemporaryDirectory())
         try rogue.make("root", issuer: nil, ca: true)
         try rogue.make("intermediate", issuer: "root", ca: true)
-        let forged = TrustedRoot.Authority(uri: "https://rogue", chain: [try rogue.der("intermediate"), try rogue.der("root")], validity: authority.validity)
-        #expect((try? leaf.chain(to: [forged], at: [inside]).get()) == nil)
-        #expect(try SigningCertificate(der: try pki.der("caleaf"), source: "x").leafProblems().contains { $0.contains("CA certificate") })
-        #expect(try SigningCertificate(der: try pki.der("plainleaf"), source: "x").leafProblems().contains { $0.contains("code-signing") })
+        let forged = try Self.authority(rogue, ["intermediate", "root"], from: now - 10 * day, to: nil)
+        #expect(Self.code(try await Self.validate(leaf, [forged], at: [inside])) == .chainUntrusted)
+        // No embedded SCT.
         let intermediate = try SigningCertificate(der: try pki.der("intermediate"), source: "x").certificate
-        #expect(leaf.verifySCT(issuer: intermediate, ctlogs: []) == "SCT: the signing certificate has no embedded SCT")
+        guard case .failure(let sct) = try SigningCertificate(der: leaf, source: "x").verifySCT(issuer: intermediate, ctlogs: []) else {
+            Issue.record("a leaf without SCT must fail")
+            return
+        }
+        #expect(sct.code == .sctMissing)
+    }
+
+    @Test("Certificate policies: code-signing leaves, issuer key usage, path length, unknown critical extensions, TSA leaves")
+    func policies() async throws {
+        let pki = PKI(dir: try TemporaryDirectory())
+        let now = Date()
+        let day: TimeInterval = 86_400
+        let san = "subjectAltName=URI:https://github.com/org/repo/.github/workflows/release.yml@refs/tags/v1\n"
+        let leafBase = "basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\n"
+        try pki.make("root", issuer: nil, ca: true)
+        try pki.make("intermediate", issuer: "root", ca: true)
+        try pki.make("caleaf", issuer: "intermediate", ca: true)
+        try pki.make("plainleaf", issuer: "intermediate", ca: false, codeSigning: false)
+        try pki.make("nosan", issuer: "intermediate", ca: false, extensions: leafBase + "extendedKeyUsage=codeSigning\n")
+        try pki.make("critical", issuer: "intermediate", ca: false, extensions: leafBase + san + "extendedKeyUsage=codeSigning\n1.2.3.4=critical,ASN1:UTF8String:unknown\n")
+        // An issuer that may not sign certificates, and a path longer than the root allows.
+        try pki.make("nokeycertsign", issuer: "root", ca: true, extensions: "basicConstraints=critical,CA:TRUE\nkeyUsage=critical,digitalSignature\n")
+        try pki.make("under-nokeycertsign", issuer: "nokeycertsign", ca: false)
+        try pki.make("pathroot", issuer: nil, ca: true, extensions: "basicConstraints=critical,CA:TRUE,pathlen:0\nkeyUsage=critical,keyCertSign\n")
+        try pki.make("subca", issuer: "pathroot", ca: true)
+        try pki.make("under-subca", issuer: "subca", ca: false)
+        let authority = try Self.authority(pki, ["intermediate", "root"], from: now - day, to: nil)
+        let inside = now + 3600
+        for name in ["caleaf", "plainleaf", "nosan"] {
+            let certificate = try SigningCertificate(der: try pki.der(name), source: name).certificate
+            #expect(CodeSigningLeafPolicy.problem(with: certificate) != nil, "\(name)")
+            #expect(Self.code(try await Self.validate(try pki.der(name), [authority], at: [inside])) == .chainUntrusted, "\(name)")
+        }
+        #expect(Self.code(try await Self.validate(try pki.der("critical"), [authority], at: [inside])) == .chainUntrusted)
+        let weak = try Self.authority(pki, ["nokeycertsign", "root"], from: now - day, to: nil)
+        #expect(Self.code(try await Self.validate(try pki.der("under-nokeycertsign"), [weak], at: [inside])) == .chainUntrusted)
+        let long = try Self.authority(pki, ["subca", "pathroot"], from: now - day, to: nil)
+        #expect(Self.code(try await Self.validate(try pki.der("under-subca"), [long], at: [inside])) == .chainUntrusted)
+
+        // Timestamp authorities: time stamping only, and critical (RFC 3161 §2.3).
+        try pki.make("tsa", issuer: "intermediate", ca: false, extensions: "basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=critical,timeStamping\n")
+        try pki.make("tsa-noncritical", issuer: "intermediate", ca: false, extensions: "basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=timeStamping\n")
+        try pki.make("tsa-codesigning", issuer: "intermediate", ca: false, extensions: "basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=critical,timeStamping,codeSigning\n")
+        for (name, expected) in [("tsa", nil), ("tsa-noncritical", ProblemCode.timestampUntrusted), ("tsa-codesigning", .timestampUntrusted)] {
+            let tsa = try Self.authority(pki, [name, "intermediate", "root"], from: now - day, to: nil)
+            #expect(Self.code(try await Self.validate(try pki.der(name), [tsa], at: [inside], purpose: .timeStamping)) == expected, "\(name)")
+        }
     }
 }

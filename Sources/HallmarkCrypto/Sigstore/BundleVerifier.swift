@@ -5,312 +5,289 @@ import HallmarkCore
 import SwiftASN1
 import X509
 
-/// Verifies a Sigstore bundle offline: the signature, who signed it (certificate identity or a given key), and
-/// that the signing was logged (inclusion proof, checkpoint, signed entry timestamp) and/or time-stamped.
+/// Verifies a Sigstore bundle offline, step by step, each step producing the piece it establishes: the signer
+/// (a certificate matching the policy's identity, validated to the trusted root at every verified signing time,
+/// with a verified SCT; or the given key), the signature over the artifact or DSSE envelope, every
+/// transparency-log entry, and the time sources. The bundle is verified only when every piece the policy
+/// requires exists; a step that cannot run leaves its piece missing, which fails the verification.
 public struct BundleVerifier: Sendable {
+    /// The artifact: its bytes, or only a digest of it.
     public enum Artifact: Sendable {
         case bytes(Data)
-        case sha256([UInt8])
-    }
+        case digest(DigestAlgorithm, [UInt8])
 
-    public struct IdentityPolicy: Sendable {
-        public var identity: String?
-        public var identityRegex: String?
-        public var issuer: String
-        /// Fulcio extension arc → expected value (GitHub workflow claims).
-        public var claims: [(arc: UInt, name: String, value: String)]
-
-        public init(identity: String?, identityRegex: String?, issuer: String, claims: [(arc: UInt, name: String, value: String)] = []) {
-            self.identity = identity
-            self.identityRegex = identityRegex
-            self.issuer = issuer
-            self.claims = claims
+        /// The artifact's digest by `algorithm`, when it can be had.
+        func digest(_ algorithm: DigestAlgorithm) -> [UInt8]? {
+            switch self {
+            case .bytes(let data):
+                switch algorithm {
+                case .sha256: Array(SHA256.hash(data: data))
+                case .sha384: Array(SHA384.hash(data: data))
+                case .sha512: Array(SHA512.hash(data: data))
+                }
+            case .digest(let given, let value): given == algorithm ? value : nil
+            }
         }
     }
 
-    public enum Policy: Sendable {
-        case identity(IdentityPolicy)
-        case key(PublicKey)
-    }
-
-    public struct Result: Codable, Sendable {
-        public var verified: Bool
-        public var problems: [String]
-        public var mediaType: String
-        public var identity: String?
-        public var issuer: String?
-        public var keyId: String?
-        public var signingTime: String?
-        public var signingTimeSource: String?
-        public var logIndex: Int64?
-        public var statement: JSONValue?
-    }
-
-    public var trustedRoot: TrustedRoot
+    public let trustedRoot: TrustedRoot
 
     public init(trustedRoot: TrustedRoot) { self.trustedRoot = trustedRoot }
 
-    public func verify(_ bundle: SigstoreBundle, artifact: Artifact, policy: Policy) -> Result {
-        var problems: [String] = []
-        var result = Result(verified: false, problems: [], mediaType: bundle.mediaType)
+    /// Verifies `bundle` for `artifact` under `policy`. `file` names the bundle in problems.
+    public func verify(_ bundle: SigstoreBundle, artifact: Artifact, policy: BundlePolicy, file: String? = nil) async -> Verdict<VerifiedBundle> {
+        var problems = ProblemList()
+        func add(_ problem: VerificationProblem) { problems.add(problem.code, problem.message, file: problem.file ?? file) }
 
-        // The artifact's digest.
-        let digest: [UInt8]
-        switch artifact {
-        case .bytes(let data): digest = Array(SHA256.hash(data: data))
-        case .sha256(let d): digest = d
-        }
-
-        // Who signed: a certificate, or the given key.
+        // 1. The signer's material must be what the policy trusts.
         var leaf: SigningCertificate?
         var key: PublicKey?
-        switch (bundle.material, policy) {
+        switch (bundle.material, policy.signer) {
         case (.publicKey, .key(let given)):
             key = given
         case (.publicKey, .identity):
-            problems.append("identity: the bundle was signed with a key, not a certificate; verify it with --key")
-        case (.certificate(let der), .identity):
-            leaf = try? SigningCertificate(der: der, source: "bundle")
-        case (.certificateChain(let ders), .identity):
-            let certs = ders.compactMap { try? Certificate(derEncoded: $0) }
-            if certs.contains(where: { SigningCertificate.linksVerify([$0], leafIsCA: true) }) {
-                problems.append("chain: the bundle includes a root certificate; only trusted roots may anchor a chain")
+            add(.init(.materialMismatch, "the bundle was signed with a key, not a certificate; verify it with --key"))
+        case (.certificate(let signing, let bundled), .identity):
+            leaf = signing
+            if bundled.contains(where: { Self.isSelfSignedCA($0.certificate) }) {
+                add(.init(.chainBundledRoot, "the bundle includes a root certificate; only the trusted root may anchor a chain"))
             }
-            leaf = try? SigningCertificate(der: ders[0], source: "bundle")
-        case (.certificate, .key), (.certificateChain, .key):
-            problems.append("signature: the bundle carries a certificate; verify it with --certificate-identity and --certificate-oidc-issuer")
+            if let signingKey = signing.publicKey {
+                key = signingKey
+            } else {
+                add(.init(.certificateUnsupportedKey, "the signing certificate's public key is of a type Hallmark cannot verify with"))
+            }
+        case (.certificate, .key):
+            add(.init(.materialMismatch, "the bundle carries a certificate; verify it with --certificate-identity and --certificate-oidc-issuer, not --key"))
         }
-        if let leaf {
-            key = leaf.publicKey
-            if key == nil { problems.append("signature: the certificate's public key is not supported") }
-        }
-        result.keyId = key?.keyID
 
-        // The signature over the artifact (or the DSSE envelope).
+        // 2. The signature, with the signer's key.
+        var signature: VerifiedSignature?
         if let key {
-            switch bundle.content {
-            case .messageSignature(let algorithm, let stated, let signature):
-                if let stated, (algorithm ?? "SHA2_256") == "SHA2_256", stated != digest {
-                    problems.append("signature: the bundle's message digest does not match the artifact")
-                }
-                let valid: Bool
-                switch artifact {
-                case .bytes(let data): valid = key.isValidSignature(signature, for: data)
-                case .sha256(let d): valid = key.isValidSignature(signature, forSHA256: d)
-                }
-                if !valid { problems.append("signature: the signature does not verify for the artifact with the signer's key") }
-            case .dsse(let envelope, let signature, let payload):
-                let pae = DSSEEnvelope.pae(payloadType: envelope.payloadType, payload: Data(payload))
-                if !key.isValidSignature(signature, for: pae) { problems.append("signature: the DSSE envelope's signature does not verify") }
-                if let statement = try? JSONValue(parsing: Data(payload)) {
-                    result.statement = statement
-                    let subjects = statement["subject"]?.arrayValue ?? []
-                    let hex = Hex.encode(digest)
-                    if !subjects.contains(where: { $0["digest"]?["sha256"]?.stringValue?.lowercased() == hex }) {
-                        problems.append("signature: the artifact's sha256 is not a subject of the in-toto Statement")
-                    }
-                } else {
-                    problems.append("signature: the DSSE payload is not an in-toto Statement")
-                }
+            switch Self.verifySignature(bundle.content, artifact: artifact, key: key) {
+            case .success(let verified): signature = verified
+            case .failure(let problem): add(problem)
             }
         }
 
-        // Transparency log entries.
-        var times: [(Date, String)] = []
-        // A certificate is short-lived: without a logged or stamped signing time it proves nothing. A bundle
-        // signed with a long-lived key the verifier names may carry neither (Hallmark writes such bundles).
-        if bundle.tlogEntries.isEmpty && bundle.timestamps.isEmpty, case .identity = policy {
-            problems.append("log body: the bundle has no transparency log entry and no timestamp")
-        }
+        // 3. Every transparency-log entry must verify.
+        let expected = LogEntryVerifier.Expected(
+            content: bundle.content, artifactSHA256: artifact.digest(.sha256), certificateDER: leaf?.der, keySPKI: key?.spkiDER)
+        var entries: [VerifiedLogEntry] = []
         for entry in bundle.tlogEntries {
-            checkEntry(entry, bundle: bundle, digest: digest, leaf: leaf, key: key, problems: &problems, times: &times)
-            result.logIndex = result.logIndex ?? entry.logIndex
+            switch LogEntryVerifier(trustedRoot: trustedRoot).verify(entry, expected: expected) {
+            case .success(let verified): entries.append(verified)
+            case .failure(let problem): add(problem)
+            }
         }
-        // RFC 3161 timestamps.
-        for der in bundle.timestamps {
+        if bundle.tlogEntries.count < policy.minTransparencyLogEntries {
+            add(.init(.tlogMissing, "the bundle has \(bundle.tlogEntries.count) transparency-log entr\(bundle.tlogEntries.count == 1 ? "y" : "ies"); \(policy.minTransparencyLogEntries) must verify"))
+        }
+
+        // 4. Time sources: signed entry timestamps and RFC 3161 timestamps. A timestamp that does not verify is
+        // not counted, and vetoes nothing by itself.
+        var times = entries.compactMap(\.integratedTime)
+        var rejected: [VerificationProblem] = []
+        for (index, der) in bundle.timestamps.enumerated() {
+            let label = bundle.timestamps.count > 1 ? "timestamp \(index + 1)" : "timestamp"
             do {
                 let stamp = try RFC3161Timestamp(der: der)
-                if let problem = stamp.problem(covering: bundle.signature, authorities: trustedRoot.timestampAuthorities) {
-                    problems.append(problem)
-                } else {
-                    times.append((stamp.genTime, "rfc3161"))
+                switch await stamp.verify(covering: bundle.signature, authorities: trustedRoot.timestampAuthorities) {
+                case .success(let time) where times.contains(where: { $0.source == .rfc3161 && $0.authority == time.authority }):
+                    // One time per timestamp authority counts; a second stamp from it adds nothing.
+                    rejected.append(.init(.timestampInvalid, "\(label): a second timestamp from \(time.authority) is not counted", file: file))
+                case .success(let time): times.append(time)
+                case .failure(let problem): rejected.append(.init(problem.code, "\(label): \(problem.message)", file: file))
                 }
             } catch {
-                problems.append(error.message)
+                rejected.append(.init(error.problem ?? .timestampInvalid, "\(label): \(error.message)", file: file))
             }
         }
-        // Rekor v2 entries (hashedrekord and dsse 0.0.2) carry no signed time: a timestamp authority must give it.
-        let rekorV2 = bundle.tlogEntries.contains { ($0.kind == "hashedrekord" || $0.kind == "dsse") && $0.kindVersion == "0.0.2" }
-        if rekorV2 && !times.contains(where: { $0.1 == "rfc3161" }) {
-            problems.append("timestamp: a Rekor v2 entry needs an RFC 3161 timestamp for its signing time")
+        if times.count < policy.minTimestamps {
+            let kinds = "signed entry timestamps and RFC 3161 timestamps"
+            add(.init(.timestampMissing, "\(times.count) verified signing time\(times.count == 1 ? "" : "s") (\(kinds)); \(policy.minTimestamps) required"))
+            for problem in rejected { add(problem) }
         }
 
-        // The certificate: chain, validity at every verified time, SCT, identity.
-        if let leaf, case .identity(let identity) = policy {
-            if times.isEmpty {
-                problems.append("timestamp: no verified signing time (no signed entry timestamp or RFC 3161 timestamp verified)")
+        // 5. The certificate: fit to sign code, a path to the trusted root at every verified time, a verified SCT,
+        // and the identity the policy names.
+        var certified: (identity: MatchedIdentity, path: ValidatedPath, sct: VerifiedSCT)?
+        if let leaf, case .identity(let identity) = policy.signer {
+            if let reason = CodeSigningLeafPolicy.problem(with: leaf.certificate) {
+                add(.init(.certificateInvalidLeaf, reason))
             }
-            problems += leaf.leafProblems()
-            switch leaf.chain(to: trustedRoot.certificateAuthorities, at: times.map(\.0)) {
-            case .success(let chain):
-                if let first = chain.first, let sct = leaf.verifySCT(issuer: first, ctlogs: trustedRoot.ctlogs) { problems.append(sct) }
-            case .failure(let error):
-                problems.append(error.message)
-            }
-            let sans = leaf.identities
-            result.identity = sans.first
-            result.issuer = leaf.oidcIssuer
-            if let exact = identity.identity, !sans.contains(exact) {
-                problems.append("identity: the certificate's identity is \(sans.joined(separator: ", ")), not \(exact)")
-            }
-            if let pattern = identity.identityRegex {
-                let anchored = "^(?:\(pattern))$"
-                let regex = try? NSRegularExpression(pattern: anchored)
-                if regex == nil { problems.append("identity: --certificate-identity-regexp is not a valid regular expression") }
-                if let regex, !sans.contains(where: { regex.firstMatch(in: $0, range: NSRange($0.startIndex..., in: $0)) != nil }) {
-                    problems.append("identity: no certificate identity (\(sans.joined(separator: ", "))) matches \(pattern)")
+            var validated: (path: ValidatedPath, issuer: Certificate)?
+            if !times.isEmpty {
+                switch await CertificatePathValidator.validate(
+                    leaf.certificate, purpose: .codeSigning, authorities: trustedRoot.certificateAuthorities, at: times.map(\.time))
+                {
+                case .success(let path): validated = (path, path.issuer)
+                case .failure(let problem): add(problem)
                 }
             }
-            if leaf.oidcIssuer != identity.issuer {
-                problems.append("issuer: the certificate's OIDC issuer is \(leaf.oidcIssuer ?? "missing"), not \(identity.issuer)")
+            var sct: VerifiedSCT?
+            if let validated {
+                switch leaf.verifySCT(issuer: validated.issuer, ctlogs: trustedRoot.ctlogs) {
+                case .success(let verified): sct = verified
+                case .failure(let problem): add(problem)
+                }
             }
-            for claim in identity.claims where leaf.fulcioExtension(claim.arc) != claim.value {
-                problems.append("identity: the certificate's \(claim.name) is \(leaf.fulcioExtension(claim.arc) ?? "missing"), not \(claim.value)")
-            }
+            let matched = Self.match(leaf, identity, problems: &problems, file: file)
+            if let matched, let validated, let sct { certified = (matched, validated.path, sct) }
         }
 
-        if let first = times.min(by: { $0.0 < $1.0 }) {
-            result.signingTime = RFC3339.format(unixSeconds: Int64(first.0.timeIntervalSince1970))
-            result.signingTimeSource = first.1
-        }
-        var seen = Set<String>()
-        result.problems = problems.filter { seen.insert($0).inserted }
-        result.verified = problems.isEmpty
-        return result
+        // 6. Verified only from a full set of pieces.
+        return problems.verdict({ () -> VerifiedBundle? in
+            guard let signature, entries.count >= policy.minTransparencyLogEntries, entries.count == bundle.tlogEntries.count,
+                times.count >= policy.minTimestamps
+            else { return nil }
+            let signer: VerifiedBundle.Signer
+            switch (policy.signer, bundle.material) {
+            case (.identity, .certificate):
+                guard let certified else { return nil }
+                signer = .certificate(identity: certified.identity, path: certified.path, sct: certified.sct)
+            case (.key(let given), .publicKey):
+                signer = .key(keyID: given.keyID)
+            default:
+                return nil
+            }
+            return VerifiedBundle(
+                mediaType: bundle.mediaType, signer: signer, signature: signature, logEntries: entries, times: times, notes: rejected)
+        }, subject: "the bundle", file: file)
     }
 
-    private func checkEntry(
-        _ entry: SigstoreBundle.TlogEntry, bundle: SigstoreBundle, digest: [UInt8], leaf: SigningCertificate?, key: PublicKey?,
-        problems: inout [String], times: inout [(Date, String)]
-    ) {
-        guard let log = trustedRoot.tlogs.first(where: { $0.logID == entry.logID }) else {
-            problems.append("log body: the entry's log \(Base64.encode(entry.logID)) is not in the trusted root")
-            return
-        }
-        problems += bodyProblems(entry, bundle: bundle, digest: digest, leaf: leaf, key: key)
-        // Inclusion proof and checkpoint.
-        if let proof = entry.inclusionProof {
-            let computed = TransparencyLog.rootFromInclusionProof(
-                leaf: TransparencyLog.leafHash(entry.canonicalizedBody), index: proof.logIndex, size: proof.treeSize, proof: proof.hashes)
-            if computed == nil || computed! != proof.rootHash {
-                problems.append("inclusion proof: the proof does not lead to its root hash")
-            }
-            if let text = proof.checkpoint {
-                do {
-                    let checkpoint = try TransparencyLog.Checkpoint(parsing: text)
-                    if checkpoint.rootHash != proof.rootHash || checkpoint.size != proof.treeSize {
-                        problems.append("checkpoint: its root hash or size differs from the inclusion proof's")
-                    }
-                    if !checkpoint.isSigned(by: log) { problems.append("checkpoint: not signed by the log's key") }
-                } catch {
-                    problems.append(error.message)
-                }
-            } else {
-                problems.append("checkpoint: the inclusion proof has no checkpoint")
-            }
-        }
-        // Signed entry timestamp.
-        if let set = entry.signedEntryTimestamp {
-            let payload = TransparencyLog.signedEntryTimestampPayload(
-                body: entry.canonicalizedBody, integratedTime: entry.integratedTime, logID: entry.logID, logIndex: entry.logIndex)
-            if log.key.isValidSignature(set, for: payload) {
-                let time = Date(timeIntervalSince1970: TimeInterval(entry.integratedTime))
-                if log.validity.contains(time) {
-                    times.append((time, "signed entry timestamp"))
-                } else {
-                    problems.append("validity window: the log key is not trusted at the entry's integrated time")
-                }
-            } else {
-                problems.append("signed entry timestamp: the signature does not verify with the log's key")
-            }
-        }
+    static func isSelfSignedCA(_ certificate: Certificate) -> Bool {
+        certificate.subject == certificate.issuer && SigningCertificate.isCA(certificate)
+            && certificate.publicKey.isValidSignature(certificate.signature, for: certificate)
     }
 
-    /// The entry body must record this bundle's digest, signature and key or certificate.
-    private func bodyProblems(_ entry: SigstoreBundle.TlogEntry, bundle: SigstoreBundle, digest: [UInt8], leaf: SigningCertificate?, key: PublicKey?) -> [String] {
-        guard let body = try? JSONValue(parsing: Data(entry.canonicalizedBody)) else { return ["log body: the entry body is not JSON"] }
-        guard body["kind"]?.stringValue == entry.kind, body["apiVersion"]?.stringValue == entry.kindVersion else {
-            return ["log body: the entry body's kind or version differs from kindVersion"]
-        }
-        let spec = body["spec"]
-        func verifierMatches(pemBase64: String?) -> Bool {
-            guard let pemBase64, let pemData = Base64.decode(pemBase64),
-                let pem = try? PEMDocument(parsing: String(decoding: pemData, as: UTF8.self), source: "log body")
-            else { return false }
-            if let leaf { return pem.der == leaf.der }
-            return key.map { pem.der == $0.spkiDER } ?? false
-        }
-        func verifierMatches(v2: JSONValue?) -> Bool {
-            if let leaf, let raw = v2?["x509Certificate"]?["rawBytes"]?.stringValue { return Base64.decode(raw).map(Array.init) == leaf.der }
-            if leaf == nil, let key, let raw = v2?["publicKey"]?["rawBytes"]?.stringValue { return Base64.decode(raw).map(Array.init) == key.spkiDER }
-            return false
-        }
-        var problems: [String] = []
-        switch (entry.kind, entry.kindVersion, bundle.content) {
-        case ("hashedrekord", "0.0.1", .messageSignature(_, _, let signature)):
-            if spec?["data"]?["hash"]?["value"]?.stringValue?.lowercased() != Hex.encode(digest) { problems.append("log body: the logged digest is not the artifact's") }
-            if spec?["signature"]?["content"]?.stringValue.flatMap(Base64.decode).map(Array.init) != signature { problems.append("log body: the logged signature is not the bundle's") }
-            if !verifierMatches(pemBase64: spec?["signature"]?["publicKey"]?["content"]?.stringValue) { problems.append("log body: the logged certificate or key is not the bundle's") }
-        case ("hashedrekord", "0.0.2", .messageSignature(_, _, let signature)):
-            let v2 = spec?["hashedRekordV002"]
-            if v2?["data"]?["digest"]?.stringValue.flatMap(Base64.decode).map(Array.init) != digest { problems.append("log body: the logged digest is not the artifact's") }
-            if v2?["signature"]?["content"]?.stringValue.flatMap(Base64.decode).map(Array.init) != signature { problems.append("log body: the logged signature is not the bundle's") }
-            if !verifierMatches(v2: v2?["signature"]?["verifier"]) { problems.append("log body: the logged certificate or key is not the bundle's") }
-        case ("hashedrekord", "0.0.2", .dsse(let envelope, let signature, let payload)):
-            // "hashedrekord over DSSE" (Rekor v2): the log stores the digest of the envelope's PAE.
-            let v2 = spec?["hashedRekordV002"]
+    /// The signature over the artifact (message signature) or over the envelope's PAE, whose Statement must then
+    /// name the artifact by a digest it lists.
+    static func verifySignature(_ content: SigstoreBundle.Content, artifact: Artifact, key: PublicKey) -> Result<VerifiedSignature, VerificationProblem> {
+        switch content {
+        case .messageSignature(let algorithmName, let stated, let signature):
+            if let stated {
+                let algorithm: DigestAlgorithm? = switch algorithmName ?? "SHA2_256" {
+                case "SHA2_256": .sha256
+                case "SHA2_384": .sha384
+                case "SHA2_512": .sha512
+                default: nil
+                }
+                guard let algorithm else {
+                    return .failure(.init(.artifactDigestMismatch, "the bundle's message digest uses \(algorithmName ?? "?"), which Hallmark cannot compute"))
+                }
+                guard let actual = artifact.digest(algorithm) else {
+                    return .failure(.init(.artifactDigestMismatch, "the bundle states a \(algorithm.rawValue) digest; pass the artifact itself, or its \(algorithm.rawValue)"))
+                }
+                guard actual == stated else {
+                    return .failure(.init(.artifactDigestMismatch, "the bundle's message digest does not match the artifact"))
+                }
+            }
+            let valid: Bool
+            switch artifact {
+            case .bytes(let data): valid = key.isValidSignature(signature, for: data)
+            case .digest(.sha256, let digest): valid = key.isValidSignature(signature, forSHA256: digest)
+            case .digest:
+                return .failure(.init(.signatureInvalid, "a message signature is checked over the artifact or its sha256; pass one of them"))
+            }
+            guard valid else {
+                let hint = key.algorithm == .ed25519 && artifact.isDigest ? " (an Ed25519 signature covers the whole artifact: pass the file, not its digest)" : ""
+                return .failure(.init(.signatureInvalid, "the signature does not verify for the artifact with the signer's key\(hint)"))
+            }
+            return .success(VerifiedSignature(form: .messageSignature, keyID: key.keyID, statement: nil, subjectMatchedBy: nil))
+        case .dsse(let envelope, let signature, let payload):
             let pae = DSSEEnvelope.pae(payloadType: envelope.payloadType, payload: Data(payload))
-            if v2?["data"]?["digest"]?.stringValue.flatMap(Base64.decode).map(Array.init) != Array(SHA256.hash(data: pae)) { problems.append("log body: the logged digest is not the envelope's PAE digest") }
-            if v2?["signature"]?["content"]?.stringValue.flatMap(Base64.decode).map(Array.init) != signature { problems.append("log body: the logged signature is not the envelope's") }
-            if !verifierMatches(v2: v2?["signature"]?["verifier"]) { problems.append("log body: the logged certificate or key is not the bundle's") }
-        case ("dsse", "0.0.1", .dsse(_, let signature, let payload)):
-            if spec?["payloadHash"]?["value"]?.stringValue?.lowercased() != Hex.encode(SHA256.hash(data: payload)) { problems.append("log body: the logged payload hash is not the envelope's") }
-            let sigs = spec?["signatures"]?.arrayValue ?? []
-            if sigs.count != 1 || sigs[0]["signature"]?.stringValue.flatMap(Base64.decode).map(Array.init) != signature { problems.append("log body: the logged signatures are not the envelope's") }
-            if sigs.count == 1 && !verifierMatches(pemBase64: sigs[0]["verifier"]?.stringValue) { problems.append("log body: the logged certificate or key is not the bundle's") }
-        case ("dsse", "0.0.2", .dsse(_, let signature, let payload)):
-            let v2 = spec?["dsseV002"]
-            if v2?["payloadHash"]?["digest"]?.stringValue.flatMap(Base64.decode).map(Array.init) != Array(SHA256.hash(data: payload)) { problems.append("log body: the logged payload hash is not the envelope's") }
-            let sigs = v2?["signatures"]?.arrayValue ?? []
-            if sigs.count != 1 || sigs[0]["content"]?.stringValue.flatMap(Base64.decode).map(Array.init) != signature { problems.append("log body: the logged signatures are not the envelope's") }
-            if sigs.count == 1 && !verifierMatches(v2: sigs[0]["verifier"]) { problems.append("log body: the logged certificate or key is not the bundle's") }
-        case ("intoto", "0.0.2", .dsse(let envelope, let signature, let payload)):
-            let content = spec?["content"]
-            if content?["payloadHash"]?["value"]?.stringValue?.lowercased() != Hex.encode(SHA256.hash(data: payload)) { problems.append("log body: the logged payload hash is not the envelope's") }
-            if content?["envelope"]?["payloadType"]?.stringValue != envelope.payloadType { problems.append("log body: the logged payload type is not the envelope's") }
-            let sigs = content?["envelope"]?["signatures"]?.arrayValue ?? []
-            // intoto 0.0.2 stores each signature base64-encoded twice.
-            let logged = sigs.first?["sig"]?.stringValue.flatMap(Base64.decode).flatMap { Base64.decode(String(decoding: $0, as: UTF8.self)) }.map(Array.init)
-            if sigs.count != 1 || logged != signature { problems.append("log body: the logged signatures are not the envelope's") }
-            if sigs.count == 1 && !verifierMatches(pemBase64: sigs[0]["publicKey"]?.stringValue) { problems.append("log body: the logged certificate or key is not the bundle's") }
-        default:
-            problems.append("log body: a \(entry.kind) \(entry.kindVersion) entry does not fit this bundle's content")
+            guard key.isValidSignature(signature, for: pae) else {
+                return .failure(.init(.signatureInvalid, "the DSSE envelope's signature does not verify with the signer's key"))
+            }
+            guard envelope.payloadType == DSSEEnvelope.inTotoPayloadType else {
+                return .failure(.init(.payloadInvalid, "the DSSE payload type is \(envelope.payloadType), not \(DSSEEnvelope.inTotoPayloadType)"))
+            }
+            let statement: JSONValue
+            do { statement = try JSONValue(parsing: Data(payload)) } catch {
+                return .failure(.init(.payloadInvalid, "the DSSE payload is not an in-toto Statement (\(error.description))"))
+            }
+            guard let subjects = statement["subject"]?.arrayValue, !subjects.isEmpty else {
+                return .failure(.init(.payloadInvalid, "the in-toto Statement has no subjects"))
+            }
+            switch matchSubject(subjects, artifact: artifact) {
+            case .success(let algorithm):
+                return .success(VerifiedSignature(form: .dsse, keyID: key.keyID, statement: statement, subjectMatchedBy: algorithm))
+            case .failure(let problem):
+                return .failure(problem)
+            }
         }
-        return problems
+    }
+
+    /// The algorithm by which the artifact matches one of `subjects`: any digest the subject lists that Hallmark
+    /// can compute (sha256, sha384, sha512).
+    static func matchSubject(_ subjects: [JSONValue], artifact: Artifact) -> Result<DigestAlgorithm, VerificationProblem> {
+        var tried: Set<DigestAlgorithm> = []
+        for subject in subjects {
+            for algorithm in DigestAlgorithm.allCases {
+                guard let listed = subject["digest"]?[algorithm.rawValue]?.stringValue, let value = Hex.decode(listed.lowercased()) else { continue }
+                tried.insert(algorithm)
+                if let actual = artifact.digest(algorithm), actual == value { return .success(algorithm) }
+            }
+        }
+        if tried.isEmpty {
+            return .failure(.init(.subjectMismatch, "no subject of the in-toto Statement has a sha256, sha384 or sha512 digest"))
+        }
+        let names = tried.map(\.rawValue).sorted().joined(separator: ", ")
+        return .failure(.init(.subjectMismatch, "the artifact is not a subject of the in-toto Statement (compared by \(names))"))
+    }
+
+    /// The certificate's identity against the policy: a SAN, the issuer, and each required claim.
+    static func match(_ leaf: SigningCertificate, _ policy: IdentityPolicy, problems: inout ProblemList, file: String?) -> MatchedIdentity? {
+        let sans = leaf.identities
+        let matchedSAN = sans.first(where: policy.san.matches)
+        if matchedSAN == nil {
+            problems.add(.identityMismatch, "the certificate's identity is \(sans.isEmpty ? "empty" : sans.joined(separator: ", ")), not \(policy.san)", file: file)
+        }
+        let issuer = leaf.oidcIssuer
+        if !(issuer.map(policy.issuer.matches) ?? false) {
+            problems.add(.issuerMismatch, "the certificate's OIDC issuer is \(issuer ?? "missing"), not \(policy.issuer)", file: file)
+        }
+        var claims: [String: String] = [:]
+        for claim in policy.claims {
+            let value = leaf.fulcioExtension(claim.arc)
+            if value == claim.value {
+                claims[claim.name] = claim.value
+            } else {
+                problems.add(.claimMismatch, "the certificate's \(claim.name) is \(value ?? "missing"), not \(claim.value)", file: file)
+            }
+        }
+        guard let matchedSAN, let issuer, policy.issuer.matches(issuer), claims.count == policy.claims.count else { return nil }
+        return MatchedIdentity(identity: matchedSAN, issuer: issuer, requiredClaims: claims, claims: FulcioClaims(leaf))
+    }
+}
+
+extension BundleVerifier.Artifact {
+    var isDigest: Bool {
+        if case .digest = self { return true }
+        return false
     }
 }
 
 extension PublicKey {
-    /// ECDSA verification against a SHA-256 digest given as bytes (no message at hand).
+    /// ECDSA (and RSA) verification against a SHA-256 digest given as bytes (no message at hand). Ed25519 signs
+    /// whole messages, so it never verifies here.
     public func isValidSignature(_ signature: [UInt8], forSHA256 digest: [UInt8]) -> Bool {
         guard let d = PrecomputedSHA256(digest) else { return false }
+        func parse<S>(_ make: () throws -> S) -> S? {
+            switch Result(catching: make) {
+            case .success(let value): value
+            case .failure: nil
+            }
+        }
         switch backing {
         case .p256(let k):
-            if let s = try? P256.Signing.ECDSASignature(derRepresentation: signature) { return k.isValidSignature(s, for: d) }
-            if let s = try? P256.Signing.ECDSASignature(rawRepresentation: signature) { return k.isValidSignature(s, for: d) }
+            if let s = parse({ try P256.Signing.ECDSASignature(derRepresentation: signature) }) { return k.isValidSignature(s, for: d) }
+            if let s = parse({ try P256.Signing.ECDSASignature(rawRepresentation: signature) }) { return k.isValidSignature(s, for: d) }
             return false
         case .p384(let k):
-            if let s = try? P384.Signing.ECDSASignature(derRepresentation: signature) { return k.isValidSignature(s, for: d) }
+            if let s = parse({ try P384.Signing.ECDSASignature(derRepresentation: signature) }) { return k.isValidSignature(s, for: d) }
+            if let s = parse({ try P384.Signing.ECDSASignature(rawRepresentation: signature) }) { return k.isValidSignature(s, for: d) }
             return false
         case .rsa(let k):
             let s = _RSA.Signing.RSASignature(rawRepresentation: signature)

@@ -43,40 +43,52 @@ public struct RFC3161Timestamp: Sendable {
         return []
     }
 
+    static func oid(_ node: ASN1Node?) -> ASN1ObjectIdentifier? {
+        guard let node else { return nil }
+        switch Result(catching: { try ASN1ObjectIdentifier(derEncoded: node) }) {
+        case .success(let oid): return oid
+        case .failure: return nil
+        }
+    }
+
     static func octets(_ node: ASN1Node) -> [UInt8]? {
         if case .primitive(let bytes) = node.content { return Array(bytes) }
         return nil
     }
 
     public init(der: [UInt8]) throws(HallmarkError) {
-        func bad(_ why: String) -> HallmarkError { .verificationFailed("timestamp: malformed RFC 3161 timestamp: \(why)") }
+        func bad(_ why: String) -> HallmarkError {
+            .invalidInput("timestamp: malformed RFC 3161 timestamp: \(why)", problem: .timestampInvalid)
+        }
         let root: ASN1Node
         do { root = try DER.parse(der) } catch { throw bad("not DER") }
         var contentInfo = root
         let top = Self.children(root)
         if let first = top.first, first.identifier == .sequence {
             // TimeStampResp: the status must be granted (0) or grantedWithMods (1).
-            guard let status = Self.children(first).first, let value = try? Int(derEncoded: status), value == 0 || value == 1 else {
+            guard let status = Self.children(first).first, case .success(let value) = Result(catching: { try Int(derEncoded: status) }),
+                value == 0 || value == 1
+            else {
                 throw bad("the response status is not granted")
             }
             guard top.count >= 2 else { throw bad("the response has no token") }
             contentInfo = top[1]
         }
         let ci = Self.children(contentInfo)
-        guard ci.count == 2, let oid = try? ASN1ObjectIdentifier(derEncoded: ci[0]), oid == [1, 2, 840, 113549, 1, 7, 2],
+        guard ci.count == 2, let oid = Self.oid(ci[0]), oid == [1, 2, 840, 113549, 1, 7, 2],
             let signedData = Self.children(ci[1]).first
         else { throw bad("the token is not CMS SignedData") }
         let sd = Self.children(signedData)
         guard sd.count >= 4 else { throw bad("SignedData is incomplete") }
         let encap = Self.children(sd[2])
-        guard encap.count == 2, let eoid = try? ASN1ObjectIdentifier(derEncoded: encap[0]), eoid == [1, 2, 840, 113549, 1, 9, 16, 1, 4],
+        guard encap.count == 2, let eoid = Self.oid(encap[0]), eoid == [1, 2, 840, 113549, 1, 9, 16, 1, 4],
             let wrapped = Self.children(encap[1]).first, let tst = Self.octets(wrapped)
         else { throw bad("the content is not a TSTInfo") }
         tstInfo = tst
         guard let signerInfos = sd.last, let signer = Self.children(signerInfos).first else { throw bad("no SignerInfo") }
         let si = Self.children(signer)
         guard si.count >= 5 else { throw bad("SignerInfo is incomplete") }
-        guard let digestOID = Self.children(si[2]).first.flatMap({ try? ASN1ObjectIdentifier(derEncoded: $0) }),
+        guard let digestOID = Self.oid(Self.children(si[2]).first),
             let digest = DigestAlgorithmID(digestOID)
         else { throw bad("unsupported SignerInfo digest algorithm") }
         signerDigest = digest
@@ -87,7 +99,7 @@ public struct RFC3161Timestamp: Sendable {
             signedAttributes = attributes
             for attribute in Self.children(si[3]) {
                 let parts = Self.children(attribute)
-                if parts.count == 2, let aoid = try? ASN1ObjectIdentifier(derEncoded: parts[0]), aoid == [1, 2, 840, 113549, 1, 9, 4],
+                if parts.count == 2, let aoid = Self.oid(parts[0]), aoid == [1, 2, 840, 113549, 1, 9, 4],
                     let value = Self.children(parts[1]).first
                 {
                     messageDigest = Self.octets(value)
@@ -103,12 +115,13 @@ public struct RFC3161Timestamp: Sendable {
         let fields = Self.children(info)
         guard fields.count >= 5 else { throw bad("TSTInfo is incomplete") }
         let imprintParts = Self.children(fields[2])
-        guard imprintParts.count == 2, let algOID = Self.children(imprintParts[0]).first.flatMap({ try? ASN1ObjectIdentifier(derEncoded: $0) }),
+        guard imprintParts.count == 2, let algOID = Self.oid(Self.children(imprintParts[0]).first),
             let alg = DigestAlgorithmID(algOID), let hashed = Self.octets(imprintParts[1])
         else { throw bad("unsupported message imprint") }
         imprintAlgorithm = alg
         imprint = hashed
-        guard let time = try? GeneralizedTime(derEncoded: fields[4]) else { throw bad("genTime is not a GeneralizedTime") }
+        let time: GeneralizedTime
+        do { time = try GeneralizedTime(derEncoded: fields[4]) } catch { throw bad("genTime is not a GeneralizedTime") }
         var components = DateComponents()
         components.year = time.year
         components.month = time.month
@@ -122,32 +135,29 @@ public struct RFC3161Timestamp: Sendable {
         genTime = date.addingTimeInterval(time.fractionalSeconds)
     }
 
-    /// Verifies the stamp covers `signature` and is signed by a trusted TSA whose chain is valid at `genTime`;
-    /// returns nil when it is, or the reason.
-    public func problem(covering signed: [UInt8], authorities: [TrustedRoot.Authority]) -> String? {
-        guard imprint == imprintAlgorithm.hash(signed) else { return "timestamp: the message imprint does not cover the bundle's signature" }
+    /// Verifies that the stamp covers `signed` (the bundle's signature bytes) and is signed by a timestamp
+    /// authority of the trusted root whose certificate path is valid at the stamped time, inside the authority's
+    /// trusted window.
+    public func verify(covering signed: [UInt8], authorities: [TrustedRoot.Authority]) async -> Result<VerifiedTime, VerificationProblem> {
+        guard imprint == imprintAlgorithm.hash(signed) else {
+            return .failure(.init(.timestampInvalid, "timestamp: the message imprint does not cover the bundle's signature"))
+        }
         let signedBytes = signedAttributes ?? tstInfo
         if signedAttributes != nil {
             guard let messageDigest, messageDigest == signerDigest.hash(tstInfo) else {
-                return "timestamp: the signed attributes' message digest does not match the TSTInfo"
+                return .failure(.init(.timestampInvalid, "timestamp: the signed attributes' message digest does not match the TSTInfo"))
             }
         }
-        var reason = "timestamp: not signed by a trusted timestamp authority"
+        var best = VerificationProblem(.timestampUntrusted, "timestamp: not signed by a timestamp authority of the trusted root")
         for authority in authorities {
-            guard let chain = try? authority.chain.map({ try Certificate(derEncoded: $0) }), let leaf = chain.first,
-                let key = SigningCertificate.publicKey(of: leaf),
+            guard let leaf = authority.certificates.first, let key = SigningCertificate.publicKey(of: leaf),
                 key.isValidSignature(signature, for: signedBytes)
             else { continue }
-            guard authority.validity.contains(genTime) else {
-                reason = "validity window: the timestamp authority \(authority.uri) is not trusted at \(RFC3339.format(unixSeconds: Int64(genTime.timeIntervalSince1970)))"
-                continue
+            switch await CertificatePathValidator.validate(leaf, purpose: .timeStamping, authorities: [authority], at: [genTime]) {
+            case .success: return .success(VerifiedTime(time: genTime, source: .rfc3161, authority: authority.uri))
+            case .failure(let problem): best = problem
             }
-            guard SigningCertificate.linksVerify(chain, leafIsCA: false), SigningCertificate.allValid(chain, at: genTime) else {
-                reason = "timestamp: the timestamp authority's certificate chain is not valid at the stamped time"
-                continue
-            }
-            return nil
         }
-        return reason
+        return .failure(best)
     }
 }

@@ -4,58 +4,87 @@ import HallmarkCore
 import SwiftASN1
 import X509
 
-/// A Fulcio-issued signing certificate and the checks made on it: chain to a trusted CA at the signing time,
-/// code-signing leaf, embedded SCT, and the identity it carries.
+/// A Fulcio-issued signing certificate, parsed: its key, the identities it carries, its Fulcio extensions and
+/// its embedded SCTs. Path validation is ``CertificatePathValidator``'s.
 public struct SigningCertificate: Sendable {
     public let certificate: Certificate
     public let der: [UInt8]
 
     public static let sctListOID: ASN1ObjectIdentifier = [1, 3, 6, 1, 4, 1, 11129, 2, 4, 2]
+    static let usernameOID: ASN1ObjectIdentifier = [1, 3, 6, 1, 4, 1, 57264, 1, 7]
     static let issuerV1OID: ASN1ObjectIdentifier = [1, 3, 6, 1, 4, 1, 57264, 1, 1]
     static let issuerV2OID: ASN1ObjectIdentifier = [1, 3, 6, 1, 4, 1, 57264, 1, 8]
 
+    /// The certificate's key, when it is of a type Hallmark verifies with (ECDSA P-256/P-384, Ed25519, RSA).
+    public let publicKey: PublicKey?
+    /// The subject alternative names that name a signer: URIs, e-mail addresses and Fulcio usernames
+    /// (OtherName 1.3.6.1.4.1.57264.1.7), in certificate order.
+    public let identities: [String]
+
+    /// Parses a DER certificate. A certificate that does not parse, or whose identity extensions are malformed,
+    /// is malformed input (`certificate.unparsable`).
     public init(der: [UInt8], source: String) throws(HallmarkError) {
-        do {
-            certificate = try Certificate(derEncoded: der)
-        } catch {
-            throw .invalidInput("\(source): malformed bundle: the certificate does not parse (\(error))")
+        func bad(_ why: String) -> HallmarkError {
+            .invalidInput("\(source): the certificate does not parse (\(why)); the bundle is malformed", problem: .certificateUnparsable)
         }
+        let certificate: Certificate
+        do { certificate = try Certificate(derEncoded: der) } catch { throw bad("\(error)") }
+        let names: SubjectAlternativeNames?
+        do { names = try certificate.extensions.subjectAlternativeNames } catch { throw bad("subjectAltName: \(error)") }
+        self.certificate = certificate
         self.der = der
+        var identities: [String] = []
+        for name in names ?? SubjectAlternativeNames() {
+            switch name {
+            case .uniformResourceIdentifier(let uri): identities.append(uri)
+            case .rfc822Name(let email): identities.append(email)
+            case .otherName(let other) where other.typeID == Self.usernameOID:
+                // Fulcio's username SAN: OtherName 1.3.6.1.4.1.57264.1.7 holding [0] EXPLICIT UTF8String.
+                guard let value = other.value else { throw bad("the username subject alternative name is empty") }
+                do {
+                    var serializer = DER.Serializer()
+                    try serializer.serialize(value)
+                    let explicit = try DER.parse(serializer.serializedBytes)
+                    guard case .constructed(let inner) = explicit.content, let node = inner.first(where: { _ in true }) else {
+                        throw bad("the username subject alternative name is empty")
+                    }
+                    identities.append(String(try ASN1UTF8String(derEncoded: node)))
+                } catch let error as HallmarkError {
+                    throw error
+                } catch {
+                    throw bad("the username subject alternative name is not a UTF8String")
+                }
+            default: continue
+            }
+        }
+        self.identities = identities
+        self.publicKey = Self.publicKey(of: certificate)
     }
 
-    public var publicKey: PublicKey? { Self.publicKey(of: certificate) }
-
-    /// A certificate's key as a Hallmark key (from its SubjectPublicKeyInfo DER).
+    /// A certificate's key as a Hallmark key (from its SubjectPublicKeyInfo DER), or nil for a key type Hallmark
+    /// cannot verify with.
     static func publicKey(of certificate: Certificate) -> PublicKey? {
         guard let spki = spkiDER(of: certificate) else { return nil }
-        return try? PublicKey(spki: spki, source: "certificate")
+        do { return try PublicKey(spki: spki, source: "certificate") } catch { return nil }
     }
 
     static func spkiDER(of certificate: Certificate) -> [UInt8]? {
         var serializer = DER.Serializer()
-        guard (try? serializer.serialize(certificate.publicKey)) != nil else { return nil }
+        do { try serializer.serialize(certificate.publicKey) } catch { return nil }
         return serializer.serializedBytes
     }
 
-    /// The subject alternative names: URIs and e-mail addresses.
-    public var identities: [String] {
-        guard let names = try? certificate.extensions.subjectAlternativeNames else { return [] }
-        return names.compactMap { name in
-            switch name {
-            case .uniformResourceIdentifier(let uri): uri
-            case .rfc822Name(let email): email
-            default: nil
-            }
-        }
-    }
-
-    /// A Fulcio extension's value: the v2 form is a DER UTF8String, the v1 form raw bytes.
+    /// A Fulcio extension (1.3.6.1.4.1.57264.1.ARC)'s value: arcs 8 and up hold a DER UTF8String, the
+    /// deprecated arcs 1–7 raw bytes. nil when absent; a v2 value that is not a DER string is reported as absent,
+    /// which fails any check that expects a value.
     public func fulcioExtension(_ arc: UInt) -> String? {
         for ext in certificate.extensions where ext.oid == ASN1ObjectIdentifier(arrayLiteral: 1, 3, 6, 1, 4, 1, 57264, 1, arc) {
-            if arc >= 8, let node = try? DER.parse(Array(ext.value)), case .primitive(let bytes) = node.content {
-                return String(decoding: bytes, as: UTF8.self)
+            guard arc >= 8 else { return String(decoding: ext.value, as: UTF8.self) }
+            do {
+                return String(try ASN1UTF8String(derEncoded: Array(ext.value)))
+            } catch {
+                return nil
             }
-            return String(decoding: ext.value, as: UTF8.self)
         }
         return nil
     }
@@ -63,88 +92,44 @@ public struct SigningCertificate: Sendable {
     /// The OIDC issuer Fulcio recorded (v2 extension first, then the deprecated v1 one).
     public var oidcIssuer: String? { fulcioExtension(8) ?? fulcioExtension(1) }
 
-    /// Whether every certificate of `chain` (first to last) is signed by the next, names it as issuer, and every
-    /// issuer is a CA; the last must sign itself. `leafIsCA`: whether the first must be a CA too.
-    static func linksVerify(_ chain: [Certificate], leafIsCA: Bool) -> Bool {
-        for (index, cert) in chain.enumerated() {
-            let issuer = index + 1 < chain.count ? chain[index + 1] : cert
-            guard cert.issuer == issuer.subject, issuer.publicKey.isValidSignature(cert.signature, for: cert),
-                isCA(issuer), index > 0 || !leafIsCA || isCA(cert)
-            else { return false }
-        }
-        return !chain.isEmpty
-    }
-
-    /// Whether every certificate of `chain` is valid at `time` (validity is inclusive at both ends).
-    static func allValid(_ chain: [Certificate], at time: Date) -> Bool {
-        chain.allSatisfy { $0.notValidBefore <= time && time <= $0.notValidAfter }
-    }
-
+    /// Whether the certificate is a CA (basic constraints say so).
     static func isCA(_ cert: Certificate) -> Bool {
-        if case .isCertificateAuthority = (try? cert.extensions.basicConstraints) ?? .notCertificateAuthority { return true }
-        return false
-    }
-
-    /// Problems with the leaf itself: it must not be a CA, and must allow code signing.
-    public func leafProblems() -> [String] {
-        var problems: [String] = []
-        if Self.isCA(certificate) { problems.append("chain: the signing certificate is a CA certificate") }
-        let usages = (try? certificate.extensions.extendedKeyUsage).map { Array($0) } ?? []
-        if !usages.contains(.codeSigning) { problems.append("chain: the signing certificate lacks the code-signing extended key usage") }
-        return problems
-    }
-
-    /// The trusted CA whose chain signs this leaf and is valid at every one of `times`, or the reason there is none.
-    public func chain(to authorities: [TrustedRoot.Authority], at times: [Date]) -> Result<[Certificate], HallmarkError> {
-        var reasons: [String] = []
-        for authority in authorities {
-            guard let chain = try? authority.chain.map({ try Certificate(derEncoded: $0) }), let first = chain.first else { continue }
-            guard first.subject == certificate.issuer, first.publicKey.isValidSignature(certificate.signature, for: certificate) else {
-                continue
-            }
-            guard Self.linksVerify(chain, leafIsCA: true) else {
-                reasons.append("chain: \(authority.uri)'s chain does not verify")
-                continue
-            }
-            var ok = true
-            for time in times {
-                if !authority.validity.contains(time) {
-                    reasons.append("validity window: the CA \(authority.uri) is not trusted at \(RFC3339.format(unixSeconds: Int64(time.timeIntervalSince1970)))")
-                    ok = false
-                }
-                if !Self.allValid([certificate] + chain, at: time) {
-                    reasons.append("validity window: a certificate in the chain is not valid at the signing time \(RFC3339.format(unixSeconds: Int64(time.timeIntervalSince1970)))")
-                    ok = false
-                }
-            }
-            if ok { return .success(chain) }
+        switch Result(catching: { try cert.extensions.basicConstraints }) {
+        case .success(.some(.isCertificateAuthority)): true
+        default: false
         }
-        return .failure(.verificationFailed(reasons.first ?? "chain: the signing certificate does not chain to a trusted certificate authority"))
     }
 
-    /// Verifies the embedded SCTs: at least one must be signed by a trusted CT log over the precertificate.
-    public func verifySCT(issuer: Certificate, ctlogs: [TrustedRoot.LogKey]) -> String? {
+    /// Verifies the embedded SCTs: at least one must be signed by a trusted CT log over the precertificate
+    /// (RFC 6962 §3.2), with `issuer`'s key hash.
+    public func verifySCT(issuer: Certificate, ctlogs: [TrustedRoot.LogKey]) -> Result<VerifiedSCT, VerificationProblem> {
+        func invalid(_ why: String) -> Result<VerifiedSCT, VerificationProblem> { .failure(.init(.sctInvalid, "SCT: \(why)")) }
         guard let ext = certificate.extensions.first(where: { $0.oid == Self.sctListOID }) else {
-            return "SCT: the signing certificate has no embedded SCT"
+            return .failure(.init(.sctMissing, "SCT: the signing certificate has no embedded signed certificate timestamp"))
         }
-        guard let outer = try? DER.parse(Array(ext.value)), case .primitive(let listBytes) = outer.content else {
-            return "SCT: the SCT list is not an OCTET STRING"
+        let listBytes: ArraySlice<UInt8>
+        do {
+            let outer = try DER.parse(Array(ext.value))
+            guard case .primitive(let bytes) = outer.content else { return invalid("the SCT list is not an OCTET STRING") }
+            listBytes = bytes
+        } catch {
+            return invalid("the SCT list is not DER")
         }
         var list = Array(listBytes)
-        guard list.count >= 2 else { return "SCT: the SCT list is empty" }
+        guard list.count >= 2 else { return invalid("the SCT list is empty") }
         let total = Int(list[0]) << 8 | Int(list[1])
         list = Array(list.dropFirst(2))
-        guard total == list.count else { return "SCT: the SCT list length is wrong" }
+        guard total == list.count else { return invalid("the SCT list length is wrong") }
         guard let precert = Self.precertificateTBS(Array(certificate.tbsCertificateBytes)) else {
-            return "SCT: cannot rebuild the precertificate"
+            return invalid("cannot rebuild the precertificate")
         }
-        guard let issuerSPKI = Self.spkiDER(of: issuer) else { return "SCT: cannot read the issuer's key" }
+        guard let issuerSPKI = Self.spkiDER(of: issuer) else { return invalid("cannot read the issuer's key") }
         let issuerKeyHash = Array(SHA256.hash(data: issuerSPKI))
         var offset = 0
         while offset + 2 <= list.count {
             let length = Int(list[offset]) << 8 | Int(list[offset + 1])
             offset += 2
-            guard offset + length <= list.count else { return "SCT: truncated SCT" }
+            guard offset + length <= list.count else { return invalid("truncated SCT") }
             let sct = Array(list[offset..<(offset + length)])
             offset += length
             guard sct.count > 43, sct[0] == 0 else { continue }
@@ -162,14 +147,16 @@ public struct SigningCertificate: Sendable {
             var signed: [UInt8] = [0, 0] + timestamp + [0, 1] + issuerKeyHash
             signed += [UInt8((precert.count >> 16) & 0xFF), UInt8((precert.count >> 8) & 0xFF), UInt8(precert.count & 0xFF)] + precert
             signed += [UInt8((extLength >> 8) & 0xFF), UInt8(extLength & 0xFF)] + extensions
-            if log.key.isValidSignature(signature, for: signed) { return nil }
+            if log.key.isValidSignature(signature, for: signed) { return .success(VerifiedSCT(logID: logID)) }
         }
-        return "SCT: no embedded SCT is signed by a trusted CT log"
+        return invalid("no embedded SCT is signed by a CT log of the trusted root")
     }
 
     /// The TBSCertificate without the SCT list extension, re-encoded (RFC 6962 §3.2).
     static func precertificateTBS(_ tbs: [UInt8]) -> [UInt8]? {
-        guard let node = try? DER.parse(tbs), case .constructed(let children) = node.content else { return nil }
+        let node: ASN1Node
+        do { node = try DER.parse(tbs) } catch { return nil }
+        guard case .constructed(let children) = node.content else { return nil }
         var body: [UInt8] = []
         for child in children {
             if child.identifier == ASN1Identifier(tagWithNumber: 3, tagClass: .contextSpecific),
@@ -179,7 +166,7 @@ public struct SigningCertificate: Sendable {
                 var kept: [UInt8] = []
                 for ext in extensions {
                     if case .constructed(let parts) = ext.content, let oidNode = parts.first(where: { _ in true }),
-                        let oid = try? ASN1ObjectIdentifier(derEncoded: oidNode), oid == sctListOID
+                        case .success(let oid) = Result(catching: { try ASN1ObjectIdentifier(derEncoded: oidNode) }), oid == sctListOID
                     {
                         continue
                     }

@@ -3,6 +3,8 @@ import HallmarkCore
 
 /// A Sigstore bundle (v0.1, v0.2, v0.3; `application/vnd.dev.sigstore.bundle+json;version=0.X` or
 /// `application/vnd.dev.sigstore.bundle.v0.3+json`), parsed and checked for shape only — nothing here is verified.
+/// Every certificate it carries is parsed here: a bundle whose certificate does not parse is malformed input
+/// (`certificate.unparsable`), refused before any check runs.
 public struct SigstoreBundle: Sendable {
     public enum Version: String, Sendable, Comparable {
         case v01 = "0.1", v02 = "0.2", v03 = "0.3"
@@ -10,9 +12,9 @@ public struct SigstoreBundle: Sendable {
     }
 
     public enum Material: Sendable {
-        /// Leaf first; v0.1/v0.2 bundles may carry intermediates.
-        case certificateChain([[UInt8]])
-        case certificate([UInt8])
+        /// The signing certificate, and (v0.1/v0.2 chains) the further certificates the bundle carries after it.
+        /// Only the leaf is used: the chain is built from the trusted root, never from the bundle.
+        case certificate(SigningCertificate, bundled: [SigningCertificate])
         case publicKey(hint: String)
     }
 
@@ -48,6 +50,9 @@ public struct SigstoreBundle: Sendable {
     public var timestamps: [[UInt8]]
     public var content: Content
 
+    /// At most this many log entries, and this many timestamps (as sigstore-go and sigstore-python allow).
+    public static let maxEntries = 32
+
     public static let mediaTypes: [String: Version] = [
         "application/vnd.dev.sigstore.bundle+json;version=0.1": .v01,
         "application/vnd.dev.sigstore.bundle+json;version=0.2": .v02,
@@ -57,7 +62,7 @@ public struct SigstoreBundle: Sendable {
 
     /// Parses a bundle; every error starts with "malformed bundle" and names the field.
     public init(parsing data: Data, source: String) throws(HallmarkError) {
-        func bad(_ why: String) -> HallmarkError { .invalidInput("\(source): malformed bundle: \(why)") }
+        func bad(_ why: String) -> HallmarkError { .invalidInput("\(source): malformed bundle: \(why)", problem: .bundleMalformed) }
         let root: JSONValue
         do { root = try JSONValue(parsing: data) } catch { throw bad("not JSON (\(error.description))") }
         guard let mediaType = root["mediaType"]?.stringValue else { throw bad("no mediaType") }
@@ -70,19 +75,21 @@ public struct SigstoreBundle: Sendable {
             guard let certs = chain["certificates"]?.arrayValue, !certs.isEmpty else {
                 throw bad("verificationMaterial.x509CertificateChain.certificates is empty")
             }
-            var ders: [[UInt8]] = []
+            var parsed: [SigningCertificate] = []
             for (i, cert) in certs.enumerated() {
-                ders.append(try Self.base64(cert["rawBytes"], "x509CertificateChain.certificates[\(i)].rawBytes", bad))
+                let field = "x509CertificateChain.certificates[\(i)]"
+                parsed.append(try SigningCertificate(der: try Self.base64(cert["rawBytes"], "\(field).rawBytes", bad), source: "\(source) \(field)"))
             }
-            material = .certificateChain(ders)
+            material = .certificate(parsed[0], bundled: Array(parsed.dropFirst()))
         } else if let cert = vm["certificate"] {
-            material = .certificate(try Self.base64(cert["rawBytes"], "certificate.rawBytes", bad))
+            let der = try Self.base64(cert["rawBytes"], "certificate.rawBytes", bad)
+            material = .certificate(try SigningCertificate(der: der, source: "\(source) verificationMaterial.certificate"), bundled: [])
         } else if let key = vm["publicKey"] {
             material = .publicKey(hint: key["hint"]?.stringValue ?? "")
         } else {
             throw bad("verificationMaterial has no certificate, certificate chain or public key")
         }
-        if version == .v03, case .certificateChain = material {
+        if version == .v03, vm["x509CertificateChain"] != nil {
             throw bad("a v0.3 bundle must carry a single certificate, not a chain")
         }
 
@@ -119,11 +126,19 @@ public struct SigstoreBundle: Sendable {
                 logIndex: logIndex, logID: logID, kind: kind, kindVersion: kv, integratedTime: integrated,
                 signedEntryTimestamp: set, inclusionProof: proof, canonicalizedBody: body))
         }
+        guard entries.count <= Self.maxEntries else { throw bad("more than \(Self.maxEntries) transparency-log entries") }
+        for (i, entry) in entries.enumerated() where entries[..<i].contains(where: { $0.logID == entry.logID && $0.logIndex == entry.logIndex }) {
+            throw bad("tlogEntries[\(i)] duplicates an earlier entry (same log and index)")
+        }
         tlogEntries = entries
 
         var stamps: [[UInt8]] = []
         for (i, t) in (vm["timestampVerificationData"]?["rfc3161Timestamps"]?.arrayValue ?? []).enumerated() {
             stamps.append(try Self.base64(t["signedTimestamp"], "rfc3161Timestamps[\(i)].signedTimestamp", bad))
+        }
+        guard stamps.count <= Self.maxEntries else { throw bad("more than \(Self.maxEntries) RFC 3161 timestamps") }
+        for (i, stamp) in stamps.enumerated() where stamps[..<i].contains(stamp) {
+            throw bad("rfc3161Timestamps[\(i)] duplicates an earlier timestamp")
         }
         timestamps = stamps
 

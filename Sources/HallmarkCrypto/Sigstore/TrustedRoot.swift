@@ -1,5 +1,7 @@
 import Foundation
 import HallmarkCore
+import SwiftASN1
+import X509
 
 /// A Sigstore `trusted_root.json`: the certificate authorities, transparency logs, CT logs and timestamp
 /// authorities a verifier trusts, each for a closed validity interval.
@@ -26,6 +28,26 @@ public struct TrustedRoot: Sendable {
         /// DER certificates, leaf-most first, root last.
         public var chain: [[UInt8]]
         public var validity: Validity
+        /// The same certificates, parsed when the trusted root was.
+        let certificates: [Certificate]
+
+        init(uri: String, chain: [[UInt8]], validity: Validity, certificates: [Certificate]) {
+            self.uri = uri
+            self.chain = chain
+            self.validity = validity
+            self.certificates = certificates
+        }
+
+        /// An authority from DER certificates, leaf-most first.
+        public init(uri: String, chainDER: [[UInt8]], validity: Validity) throws(HallmarkError) {
+            var certificates: [Certificate] = []
+            for (index, der) in chainDER.enumerated() {
+                do { certificates.append(try Certificate(derEncoded: der)) } catch {
+                    throw .invalidInput("\(uri): certificate \(index) does not parse (\(error))", problem: .trustedRootMalformed)
+                }
+            }
+            self.init(uri: uri, chain: chainDER, validity: validity, certificates: certificates)
+        }
     }
 
     public var certificateAuthorities: [Authority]
@@ -44,7 +66,7 @@ public struct TrustedRoot: Sendable {
     }
 
     public init(parsing data: Data, source: String) throws(HallmarkError) {
-        func bad(_ why: String) -> HallmarkError { .invalidInput("\(source): malformed trusted root: \(why)") }
+        func bad(_ why: String) -> HallmarkError { .invalidInput("\(source): malformed trusted root: \(why)", problem: .trustedRootMalformed) }
         let root: JSONValue
         do { root = try JSONValue(parsing: data) } catch { throw bad("not JSON (\(error.description))") }
         guard let mediaType = root["mediaType"]?.stringValue, mediaType.hasPrefix("application/vnd.dev.sigstore.trustedroot") else {
@@ -70,10 +92,14 @@ public struct TrustedRoot: Sendable {
                 // Keys are SPKI DER, except PKCS1_RSA_* keys, which are bare PKCS#1. A key this verifier cannot
                 // use is left out: it can then verify nothing.
                 let details = log["publicKey"]?["keyDetails"]?.stringValue ?? ""
-                let parsed = details.hasPrefix("PKCS1_RSA")
-                    ? try? PublicKey(pem: PEMDocument(label: "RSA PUBLIC KEY", der: spki).pemText, source: "\(source) \(at)")
-                    : try? PublicKey(spki: spki, source: "\(source) \(at)")
-                guard let parsed else { continue }
+                let parsed: PublicKey
+                do {
+                    parsed = details.hasPrefix("PKCS1_RSA")
+                        ? try PublicKey(pem: PEMDocument(label: "RSA PUBLIC KEY", der: spki).pemText, source: "\(source) \(at)")
+                        : try PublicKey(spki: spki, source: "\(source) \(at)")
+                } catch {
+                    continue  // an algorithm this verifier cannot use: the log is left out, so its entries are untrusted
+                }
                 out.append(LogKey(
                     baseURL: log["baseUrl"]?.stringValue ?? "", logID: logID, spki: spki, key: parsed,
                     validity: try validity(log["publicKey"]?["validFor"], at)))
@@ -85,11 +111,16 @@ public struct TrustedRoot: Sendable {
             for (i, ca) in (root[key]?.arrayValue ?? []).enumerated() {
                 let at = "\(key)[\(i)]"
                 var chain: [[UInt8]] = []
+                var certificates: [Certificate] = []
                 for (j, cert) in (ca["certChain"]?["certificates"]?.arrayValue ?? []).enumerated() {
-                    chain.append(try SigstoreBundle.base64(cert["rawBytes"], "\(at).certChain.certificates[\(j)].rawBytes", bad))
+                    let field = "\(at).certChain.certificates[\(j)].rawBytes"
+                    let der = try SigstoreBundle.base64(cert["rawBytes"], field, bad)
+                    do { certificates.append(try Certificate(derEncoded: der)) } catch { throw bad("\(field) is not a certificate (\(error))") }
+                    chain.append(der)
                 }
                 guard !chain.isEmpty else { throw bad("\(at).certChain is empty") }
-                out.append(Authority(uri: ca["uri"]?.stringValue ?? "", chain: chain, validity: try validity(ca["validFor"], at)))
+                out.append(Authority(
+                    uri: ca["uri"]?.stringValue ?? "", chain: chain, validity: try validity(ca["validFor"], at), certificates: certificates))
             }
             return out
         }

@@ -10,18 +10,26 @@ public struct BundleVerification: Sendable {
 
     public struct Request: Sendable {
         public var bundle: String
-        /// A path, or `sha256:<hex>`.
+        /// A path, or `sha256:<hex>` (also `sha384:`, `sha512:`).
         public var artifact: String
         public var trustedRoot: String?
         public var key: String?
         public var identity: String?
         public var identityRegex: String?
         public var issuer: String?
-        public var claims: [(arc: UInt, name: String, value: String)]
+        public var issuerRegex: String?
+        public var claims: [IdentityPolicy.Claim]
+        /// Verified transparency-log entries required (default: 1 for certificates, 0 for keys).
+        public var minTransparencyLogEntries: Int?
+        /// Verified time sources required (default: 1 for certificates, 0 for keys).
+        public var minTimestamps: Int?
+        /// Accept a certificate-signed bundle without a transparency-log entry (unsafe).
+        public var insecureIgnoreTransparencyLog: Bool
 
         public init(
-            bundle: String, artifact: String, trustedRoot: String?, key: String?, identity: String?, identityRegex: String?,
-            issuer: String?, claims: [(arc: UInt, name: String, value: String)]
+            bundle: String, artifact: String, trustedRoot: String? = nil, key: String? = nil, identity: String? = nil,
+            identityRegex: String? = nil, issuer: String? = nil, issuerRegex: String? = nil, claims: [IdentityPolicy.Claim] = [],
+            minTransparencyLogEntries: Int? = nil, minTimestamps: Int? = nil, insecureIgnoreTransparencyLog: Bool = false
         ) {
             self.bundle = bundle
             self.artifact = artifact
@@ -30,7 +38,11 @@ public struct BundleVerification: Sendable {
             self.identity = identity
             self.identityRegex = identityRegex
             self.issuer = issuer
+            self.issuerRegex = issuerRegex
             self.claims = claims
+            self.minTransparencyLogEntries = minTransparencyLogEntries
+            self.minTimestamps = minTimestamps
+            self.insecureIgnoreTransparencyLog = insecureIgnoreTransparencyLog
         }
     }
 
@@ -43,49 +55,149 @@ public struct BundleVerification: Sendable {
         ("certificate-github-workflow-ref", 6, "GitHub workflow ref"),
     ]
 
-    public func verify(_ request: Request) throws(HallmarkError) -> BundleVerifier.Result {
-        let policy: BundleVerifier.Policy
-        if let key = request.key {
-            guard request.identity == nil, request.identityRegex == nil else {
-                throw .usage("pass either --key or the certificate identity flags, not both")
-            }
-            policy = .key(try KeyResolver(context: context).publicKey(key))
-        } else {
-            guard request.identity != nil || request.identityRegex != nil else {
-                throw .usage("pass --certificate-identity or --certificate-identity-regexp (or --key for a key-signed bundle)")
-            }
-            guard request.identity == nil || request.identityRegex == nil else {
-                throw .usage("pass --certificate-identity or --certificate-identity-regexp, not both")
-            }
-            guard let issuer = request.issuer else { throw .usage("pass --certificate-oidc-issuer with the certificate identity") }
-            policy = .identity(.init(identity: request.identity, identityRegex: request.identityRegex, issuer: issuer, claims: request.claims))
-        }
-        let bundle = try SigstoreBundle(parsing: try FileIO.read(context.resolve(request.bundle), display: request.bundle, limit: 16 << 20), source: request.bundle)
-        let root: TrustedRoot
-        let installed = TrustUpdate.defaultTrustedRootPath(environment: context.environment).flatMap { FileIO.isFile($0) ? $0 : nil }
-        if let rootPath = request.trustedRoot ?? installed {
-            root = try TrustedRoot(parsing: try FileIO.read(context.resolve(rootPath), display: rootPath, limit: 8 << 20), source: rootPath)
-        } else if case .key = policy, bundle.tlogEntries.isEmpty, bundle.timestamps.isEmpty {
-            root = .empty  // nothing in the bundle needs a trusted log or timestamp authority
-        } else {
-            throw .usage("pass --trusted-root trusted_root.json, or install one with `hallmark trust update` (verification never reaches for the network)")
+    /// What `verify-bundle --format json` prints.
+    public struct Report: Codable, Sendable {
+        public struct TimeSource: Codable, Sendable {
+            public var time: String
+            public var source: String
+            public var authority: String
         }
 
-        let artifact: BundleVerifier.Artifact
-        if request.artifact.hasPrefix("sha256:") {
-            guard let digest = Hex.decode(request.artifact.dropFirst(7)), digest.count == 32 else {
-                throw .usage("\(request.artifact): sha256: must be followed by 64 hex digits")
+        public var schemaVersion = VerificationReportSchema.version
+        public var bundle: String
+        public var artifact: String
+        public var verified: Bool
+        public var problems: [VerificationProblem]
+        /// Problems that did not decide the result (a timestamp that did not verify beside enough that did).
+        public var notes: [VerificationProblem]
+        public var mediaType: String
+        /// `certificate` or `key`, when verified.
+        public var signer: String?
+        public var identity: String?
+        public var issuer: String?
+        public var certificateAuthority: String?
+        public var keyId: String?
+        public var signingTime: String?
+        public var signingTimeSource: String?
+        public var logIndex: Int64?
+        public var verifiedLogEntries: Int
+        public var timeSources: [TimeSource]
+        public var statement: JSONValue?
+
+        init(request: Request, bundle: SigstoreBundle, verdict: Verdict<VerifiedBundle>) {
+            self.bundle = request.bundle
+            artifact = request.artifact
+            verified = verdict.isVerified
+            problems = verdict.problems
+            mediaType = bundle.mediaType
+            let value = verdict.value
+            notes = value?.notes ?? []
+            verifiedLogEntries = value?.logEntries.count ?? 0
+            timeSources = (value?.times ?? []).map {
+                TimeSource(time: RFC3339.format(unixSeconds: Int64($0.time.timeIntervalSince1970)), source: $0.source.rawValue, authority: $0.authority)
             }
-            artifact = .sha256(digest)
-        } else {
-            let path = context.resolve(request.artifact)
-            guard FileIO.isFile(path) else { throw .io("\(request.artifact): No such file") }
-            do {
-                artifact = .bytes(try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped))
-            } catch {
-                throw .io("\(request.artifact): cannot read: \(error.localizedDescription)")
+            if let value {
+                switch value.signer {
+                case .certificate(let identity, let path, _):
+                    signer = "certificate"
+                    self.identity = identity.identity
+                    issuer = identity.issuer
+                    certificateAuthority = path.authority
+                case .key:
+                    signer = "key"
+                }
+                keyId = value.signature.keyID
+                statement = value.signature.statement
+                logIndex = value.logEntries.first?.logIndex
+                if let first = value.signingTime {
+                    signingTime = RFC3339.format(unixSeconds: Int64(first.time.timeIntervalSince1970))
+                    signingTimeSource = first.source.rawValue
+                }
             }
         }
-        return BundleVerifier(trustedRoot: root).verify(bundle, artifact: artifact, policy: policy)
+    }
+
+    /// The policy a request asks for; usage errors for contradictory or missing flags.
+    func policy(for request: Request) throws(HallmarkError) -> BundlePolicy {
+        if let key = request.key {
+            guard request.identity == nil, request.identityRegex == nil, request.issuer == nil, request.issuerRegex == nil, request.claims.isEmpty else {
+                throw .usage("pass either --key or the certificate identity flags, not both")
+            }
+            guard !request.insecureIgnoreTransparencyLog else { throw .usage("--insecure-ignore-tlog is for certificate-signed bundles; with --key no log entry is required") }
+            return try BundlePolicy(
+                key: try KeyResolver(context: context).publicKey(key),
+                minTransparencyLogEntries: request.minTransparencyLogEntries ?? 0, minTimestamps: request.minTimestamps ?? 0)
+        }
+        let san: SANMatcher
+        switch (request.identity, request.identityRegex) {
+        case (let exact?, nil): san = .exact(exact)
+        case (nil, let pattern?): san = try .regex(pattern)
+        case (nil, nil):
+            throw .usage("pass --certificate-identity or --certificate-identity-regexp (or --key for a key-signed bundle)")
+        case (.some, .some):
+            throw .usage("pass --certificate-identity or --certificate-identity-regexp, not both")
+        }
+        let issuer: IssuerMatcher
+        switch (request.issuer, request.issuerRegex) {
+        case (let exact?, nil): issuer = .exact(exact)
+        case (nil, let pattern?): issuer = try .regex(pattern, flag: "--certificate-oidc-issuer-regexp")
+        case (nil, nil): throw .usage("pass --certificate-oidc-issuer (or --certificate-oidc-issuer-regexp) with the certificate identity")
+        case (.some, .some): throw .usage("pass --certificate-oidc-issuer or --certificate-oidc-issuer-regexp, not both")
+        }
+        var minimumLog = request.minTransparencyLogEntries ?? 1
+        if request.insecureIgnoreTransparencyLog {
+            guard request.minTransparencyLogEntries == nil || request.minTransparencyLogEntries == 0 else {
+                throw .usage("--insecure-ignore-tlog contradicts --min-tlog-entries \(minimumLog)")
+            }
+            minimumLog = 0
+        }
+        return try BundlePolicy(
+            identity: IdentityPolicy(san: san, issuer: issuer, claims: request.claims), minTransparencyLogEntries: minimumLog,
+            minTimestamps: request.minTimestamps ?? 1, allowNoTransparencyLogUnsafe: request.insecureIgnoreTransparencyLog)
+    }
+
+    /// The trusted root the request names, or the installed one; the empty root when a key-signed bundle needs
+    /// nothing from one.
+    func trustedRoot(for request: Request, bundle: SigstoreBundle, policy: BundlePolicy) throws(HallmarkError) -> TrustedRoot {
+        let installed = TrustUpdate.defaultTrustedRootPath(environment: context.environment).flatMap { FileIO.isFile($0) ? $0 : nil }
+        if let rootPath = request.trustedRoot ?? installed {
+            return try TrustedRoot(parsing: try FileIO.read(context.resolve(rootPath), display: rootPath, limit: 8 << 20), source: rootPath)
+        }
+        if case .key = policy.signer, bundle.tlogEntries.isEmpty, bundle.timestamps.isEmpty {
+            return .empty  // nothing in the bundle needs a trusted log or timestamp authority
+        }
+        throw .usage("pass --trusted-root trusted_root.json, or install one with `hallmark trust update` (verification never reaches for the network)")
+    }
+
+    /// The artifact: a file, or `ALGORITHM:HEX` for sha256, sha384 or sha512.
+    func artifact(_ text: String) throws(HallmarkError) -> BundleVerifier.Artifact {
+        for algorithm in DigestAlgorithm.allCases where text.hasPrefix(algorithm.rawValue + ":") {
+            guard let digest = Hex.decode(text.dropFirst(algorithm.rawValue.count + 1)), digest.count == algorithm.byteCount else {
+                throw .usage("\(text): \(algorithm.rawValue): must be followed by \(algorithm.byteCount * 2) hex digits")
+            }
+            return .digest(algorithm, digest)
+        }
+        let path = context.resolve(text)
+        guard FileIO.isFile(path) else { throw .io("\(text): No such file") }
+        do {
+            return .bytes(try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped))
+        } catch {
+            throw .io("\(text): cannot read: \(error.localizedDescription)")
+        }
+    }
+
+    /// Parses the bundle at `path` (16 MiB cap).
+    func bundle(at path: String) throws(HallmarkError) -> SigstoreBundle {
+        try SigstoreBundle(parsing: try FileIO.read(context.resolve(path), display: path, limit: 16 << 20), source: path)
+    }
+
+    /// Verifies a bundle; malformed inputs and bad flags throw, everything else is in the verdict.
+    public func verify(_ request: Request) async throws(HallmarkError) -> (verdict: Verdict<VerifiedBundle>, report: Report) {
+        let policy = try policy(for: request)
+        let bundle = try bundle(at: request.bundle)
+        let root = try trustedRoot(for: request, bundle: bundle, policy: policy)
+        let artifact = try artifact(request.artifact)
+        let verdict = await BundleVerifier(trustedRoot: root).verify(bundle, artifact: artifact, policy: policy, file: request.bundle)
+        return (verdict, Report(request: request, bundle: bundle, verdict: verdict))
     }
 }
