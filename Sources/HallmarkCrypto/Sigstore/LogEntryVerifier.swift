@@ -82,6 +82,10 @@ struct LogEntryVerifier {
     func bodyProblem(_ entry: SigstoreBundle.TlogEntry, expected: Expected) -> VerificationProblem? {
         let at = "log entry \(entry.logIndex)"
         func mismatch(_ what: String) -> VerificationProblem { .init(.tlogBodyMismatch, "\(at): \(what)") }
+        let known: Set<String> = ["hashedrekord 0.0.1", "hashedrekord 0.0.2", "dsse 0.0.1", "dsse 0.0.2", "intoto 0.0.2"]
+        guard known.contains("\(entry.kind) \(entry.kindVersion)") else {
+            return .init(.tlogUnknownKind, "\(at): a \(entry.kind) \(entry.kindVersion) entry is of a kind this verifier does not know")
+        }
         let body: JSONValue
         do { body = try JSONValue(parsing: Data(entry.canonicalizedBody)) } catch { return mismatch("the logged body is not JSON") }
         guard body["kind"]?.stringValue == entry.kind, body["apiVersion"]?.stringValue == entry.kindVersion else {
@@ -152,10 +156,8 @@ struct LogEntryVerifier {
             let logged = bytes(signatures.first?["sig"]).flatMap { Base64.decode(String(decoding: $0, as: UTF8.self)) }.map(Array.init)
             guard signatures.count == 1, logged == signature else { return mismatch("the logged signatures are not the envelope's") }
             guard verifierMatches(pemBase64: signatures[0]["publicKey"]) else { return mismatch("the logged certificate or key is not the bundle's") }
-        case ("hashedrekord", "0.0.1", _), ("hashedrekord", "0.0.2", _), ("dsse", "0.0.1", _), ("dsse", "0.0.2", _), ("intoto", "0.0.2", _):
-            return mismatch("a \(entry.kind) \(entry.kindVersion) entry does not fit this bundle's content")
         default:
-            return .init(.tlogUnknownKind, "\(at): a \(entry.kind) \(entry.kindVersion) entry is of a kind this verifier does not know")
+            return mismatch("a \(entry.kind) \(entry.kindVersion) entry does not fit this bundle's content")
         }
         return nil
     }

@@ -62,6 +62,7 @@ public struct RFC3161Timestamp: Sendable {
         }
         let root: ASN1Node
         do { root = try DER.parse(der) } catch { throw bad("not DER") }
+        guard root.identifier == .sequence else { throw bad("not a TimeStampResp or TimeStampToken (SEQUENCE)") }
         var contentInfo = root
         let top = Self.children(root)
         if let first = top.first, first.identifier == .sequence {
