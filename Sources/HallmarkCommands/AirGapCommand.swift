@@ -55,8 +55,10 @@ struct AirGapVerifyCommand: ParsableCommand {
             Refuses the zip if any member is unsafe (.., absolute paths, links, duplicate names, more than the caps
             on entries, sizes or compression ratio). Then every file in REQUIRED-FILES.txt must be present with its
             sha256 and nothing else may be there; then the release must verify (checksums, signatures, metadata)
-            with --key (or, failing that, with the keys inside the bundle, which is said). Only then is it moved
-            into --extract DIR (a new directory).
+            with --key, a key you obtained through your own channel. Only then is it moved into --extract DIR (a
+            new directory). The keys inside the zip prove nothing (anyone who can write the zip can write them):
+            --insecure-use-embedded-keys checks the release against them anyway, and the result is reported as
+            "self-vouched", never as verified.
 
             Examples:
               $ hallmark airgap verify release-v1.4.0.zip --key release.pub --extract /srv/releases/v1.4.0
@@ -71,22 +73,34 @@ struct AirGapVerifyCommand: ParsableCommand {
     @Option(help: "Extract the verified bundle into this new directory.")
     var extract: String?
 
+    @Flag(help: "Unsafe: check the release against the keys inside the zip (the result is self-vouched, not verified).")
+    var insecureUseEmbeddedKeys = false
+
     @OptionGroup var output: OutputOptions
 
     func run() throws {
         try Terminal.run { () throws(HallmarkError) in
-            let result = try AirGap(context: .current()).verify(bundle: bundle, keys: key, extract: extract)
+            let result = try AirGap(context: .current()).verify(
+                bundle: bundle, keys: key, extract: extract, insecureUseEmbeddedKeys: insecureUseEmbeddedKeys)
+            for warning in result.warnings { Terminal.warning("WARNING: \(warning.message) [\(warning.code.rawValue)]") }
             switch output.format {
             case .json: try Terminal.printJSON(result)
             case .text:
-                for problem in result.problems { Terminal.print("problem: \(problem)") }
-                if result.verified {
-                    Terminal.print("verified \(bundle): \(result.requiredFiles) required files, release signed (keys from \(result.keySource))"
-                        + (result.extractedTo.map { "; extracted to \($0)" } ?? ""))
+                Terminal.printProblems(result.problems)
+                let extracted = result.extractedTo.map { "; extracted to \($0)" } ?? ""
+                switch result.outcome {
+                case .verified:
+                    Terminal.print("verified \(bundle): \(result.requiredFiles) required files, release signed (keys from \(result.keySource))" + extracted)
+                case .selfVouched:
+                    Terminal.print("NOT verified \(bundle): consistent with the keys it carries itself (self-vouched)" + extracted)
+                case .failed: break
                 }
             }
-            if !result.verified {
-                throw .verificationFailed(output.format == .json ? "" : "\(bundle): verification FAILED, nothing extracted: \(result.problems.first ?? "?")")
+            if result.outcome == .failed {
+                throw HallmarkError(
+                    .verificationFailed,
+                    output.format == .json ? "" : "\(bundle): verification FAILED, nothing extracted: \(result.problems.first?.message ?? "?")",
+                    problem: result.problems.first?.code)
             }
         }
     }

@@ -96,7 +96,8 @@ struct VerifyAttestationCommand: ParsableCommand {
             case .text: break
             }
             if !result.verified {
-                throw .verificationFailed(output.format == .json ? "" : result.problems.joined(separator: "; "))
+                if output.format == .text { Terminal.printProblems(result.problems) }
+                throw Terminal.failed(result.problems, subject: file, format: output.format)
             }
         }
     }

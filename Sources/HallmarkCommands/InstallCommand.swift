@@ -41,6 +41,9 @@ struct InstallOptions: ParsableArguments {
     @Flag(help: "Allow installing an older version over a newer one.")
     var allowDowngrade = false
 
+    @Flag(help: "Unsafe: install without authenticating the bytes (no --key, no --sha256); recorded as unverified.")
+    var insecureSkipVerify = false
+
     @OptionGroup var registry: RegistryOptions
 
     func request(upgrade: Bool) throws(HallmarkError) -> Installer.Request {
@@ -50,12 +53,16 @@ struct InstallOptions: ParsableArguments {
             from: from, index: index, platform: platform, sha256: sha256, keys: key, requireSignature: requireSignature, prefix: prefix,
             name: name, version: version, smoke: smoke, force: force, allowDowngrade: allowDowngrade, upgrade: upgrade)
         request.registry = try registry.access()
+        request.insecureSkipVerify = insecureSkipVerify
         return request
     }
 }
 
 enum InstallReport {
     static func print(_ result: Installer.Result, format: OutputOptions.Format) throws(HallmarkError) {
+        if !result.verified {
+            Terminal.warning("WARNING: \(result.path) was installed without authenticating its bytes (--insecure-skip-verify) [\(ProblemCode.installUnauthenticated.rawValue)]")
+        }
         switch format {
         case .json: try Terminal.printJSON(result)
         case .text:
@@ -73,7 +80,10 @@ struct InstallCommand: ParsableCommand {
         discussion: """
             Everything is verified before PREFIX is touched: the archive's sha256 (--sha256, or the index's), the
             signatures beside the index and the archive (FILE.sig or FILE.minisig) with --key, the archive's
-            members (no traversal, links or bombs), and the binary's sha256 against the index. Then the previous
+            members (no traversal, links or bombs), and the binary's sha256 against the index. The bytes must be
+            authenticated: --key (a signature), --sha256 (a digest from a channel you trust), or --index with
+            --key (a signed index); a plain http:// source needs a signature. --insecure-skip-verify installs
+            anyway and records the install as unverified (`installed` shows it). Then the previous
             binary is backed up (PREFIX/lib/hallmark/backup/NAME) and the new one replaces it with one rename.
             Replacing an installed binary needs --force (or use `upgrade`); --smoke runs a command and rolls back
             when it fails. State: PREFIX/lib/hallmark/installed.json.
@@ -168,6 +178,7 @@ struct InstalledCommand: ParsableCommand {
                 if state.binaries.isEmpty { Terminal.print("nothing installed in \(prefix)") }
                 for (name, entry) in state.binaries.sorted(by: { $0.key < $1.key }) {
                     Terminal.print("\(name)  \(entry.version ?? "unknown")  \(entry.sha256.prefix(16))…  from \(entry.source)"
+                        + (entry.verified == false ? "  UNVERIFIED (installed with --insecure-skip-verify)" : "")
                         + (entry.previous.map { "  (backup: \($0.version ?? "unknown"))" } ?? ""))
                 }
             }

@@ -139,7 +139,7 @@ struct VerifyBlobCommand: ParsableCommand {
                 case .text where result.verified: Terminal.print("Signature Verified" + (extract.map { ": message written to \($0)" } ?? ""))
                 case .text: break
                 }
-                if !result.verified { throw .verificationFailed(output.format == .json ? "" : result.reason ?? "verification failed") }
+                if !result.verified { throw Terminal.failed(result.problems, subject: file, format: output.format) }
                 return
             }
             if checksums {
@@ -150,11 +150,12 @@ struct VerifyBlobCommand: ParsableCommand {
                     if result.signatureVerified { Terminal.print("Signature Verified") }
                     for entry in result.files { Terminal.print("\(entry.file): \(entry.status)") }
                 }
-                if !result.verified { throw .verificationFailed(output.format == .json ? "" : result.reason ?? "verification failed") }
+                if !result.verified { throw Terminal.failed(result.problems, subject: file, format: output.format) }
                 return
             }
             let signaturePath = signature ?? (FileIO.isFile(context.resolve(file + ".minisig")) ? file + ".minisig" : file + ".sig")
-            let head = (try? FileIO.read(context.resolve(signaturePath), display: signaturePath, limit: 64 << 10)) ?? Data()
+            let head = FileIO.isFile(context.resolve(signaturePath))
+                ? try FileIO.read(context.resolve(signaturePath), display: signaturePath, limit: 64 << 10) : Data()
             if MinisignOperations.isMinisignOrSignify(head) {
                 let result = try minisign.verify(file: file, signature: signaturePath, keyReferences: key, prehashedOnly: prehashedOnly)
                 switch output.format {
@@ -165,7 +166,7 @@ struct VerifyBlobCommand: ParsableCommand {
                     if let comment = result.trustedComment { Terminal.print("Trusted comment: \(comment)") }
                 case .text: break
                 }
-                if !result.verified { throw .verificationFailed(output.format == .json ? "" : result.reason ?? "verification failed") }
+                if !result.verified { throw Terminal.failed(result.problems, subject: file, format: output.format) }
                 return
             }
             let keys = try KeyResolver(context: context).publicKeys(key)
@@ -176,9 +177,7 @@ struct VerifyBlobCommand: ParsableCommand {
                 Terminal.print("Verified OK: \(result.file) (\(result.algorithm ?? "?"), key \(result.keyId ?? "?"))")
             case .text: break
             }
-            if !result.verified {
-                throw .verificationFailed(output.format == .json ? "" : (result.reason ?? "verification failed"))
-            }
+            if !result.verified { throw Terminal.failed(result.problems, subject: file, format: output.format) }
         }
     }
 }

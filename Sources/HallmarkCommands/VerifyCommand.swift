@@ -10,7 +10,8 @@ struct VerifyCommand: ParsableCommand {
         discussion: """
             Every file in checksums.txt must exist and match, no other file may hide in the directory, and every
             file (and checksums.txt) must carry a signature by a trusted --key. --allow-unsigned checks the
-            checksums alone when the release has no signatures.
+            checksums alone (no signature is checked, so it cannot be combined with --key). Problems carry stable
+            codes (file.modified, signature.invalid, file.unlisted…; DESIGN.md lists them).
 
             Examples:
               $ hallmark verify dist/v1.4.0 --key release.pub
@@ -48,9 +49,7 @@ struct VerifyCommand: ParsableCommand {
             case .json: try Terminal.printJSON(report)
             case .text: ReportTable.print(report)
             }
-            if !report.verified {
-                throw .verificationFailed(output.format == .json ? "" : "\(directory): verification FAILED (\(report.problems.count) problem\(report.problems.count == 1 ? "" : "s"))")
-            }
+            if !report.verified { throw Terminal.failed(report.problems, subject: directory, format: output.format) }
         }
     }
 }
@@ -71,7 +70,7 @@ enum ReportTable {
         }
         Terminal.print(line(header))
         for row in rows { Terminal.print(line(row)) }
-        for problem in report.problems { Terminal.print("problem: \(problem)") }
+        Terminal.printProblems(report.problems)
         if report.verified {
             let signed = report.files.filter { $0.signature == .verified }.count
             Terminal.print("verified: \(report.files.count) files, \(signed) signatures by trusted keys")

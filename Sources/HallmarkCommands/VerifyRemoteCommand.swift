@@ -57,15 +57,13 @@ struct VerifyRemoteCommand: ParsableCommand {
             switch output.format {
             case .json: try Terminal.printJSON(report)
             case .text:
-                for problem in report.problems { Terminal.print("problem: \(problem)") }
+                Terminal.printProblems(report.problems)
                 if report.verified {
                     let count = report.manifestDigest == nil ? report.files.count + 1 : report.files.count
                     Terminal.print("verified: \(count) files from \(url)" + (report.manifestDigest.map { " (manifest \($0))" } ?? ""))
                 }
             }
-            if !report.verified {
-                throw .verificationFailed(output.format == .json ? "" : "\(url): verification FAILED (\(report.problems.count) problem\(report.problems.count == 1 ? "" : "s"))")
-            }
+            if !report.verified { throw Terminal.failed(report.problems, subject: url, format: output.format) }
         }
     }
 }

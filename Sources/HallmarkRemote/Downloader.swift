@@ -69,15 +69,15 @@ public struct Downloader: Sendable {
         switch response.status.code {
         case 200: break
         case 500...599: throw TransientFailure(error: .io("\(job.url): HTTP \(response.status.code) \(response.status.reasonPhrase) (after retries)"))
-        case 404: throw HallmarkError.verificationFailed("\(job.url): HTTP 404 Not Found (the file is missing)")
+        case 404: throw HallmarkError.verificationFailed("\(job.url): HTTP 404 Not Found (the file is missing)", problem: .downloadNotFound)
         default: throw HallmarkError.io("\(job.url): HTTP \(response.status.code) \(response.status.reasonPhrase)")
         }
         if let length = response.headers.first(name: "content-length").flatMap(Int64.init), length > job.limit {
-            throw HallmarkError.verificationFailed("\(job.url): \(length) bytes is over the \(job.limit)-byte limit for this file")
+            throw HallmarkError.verificationFailed("\(job.url): \(length) bytes is over the \(job.limit)-byte limit for this file", problem: .downloadTooLarge)
         }
         let received = try await response.save(to: job.path, limit: job.limit, naming: job.url, onChunk: onChunk)
         if let length = response.headers.first(name: "content-length").flatMap(Int64.init), length != received {
-            throw HallmarkError.verificationFailed("\(job.url): truncated: \(received) of \(length) bytes")
+            throw HallmarkError.verificationFailed("\(job.url): truncated: \(received) of \(length) bytes", problem: .downloadFailed)
         }
         return received
     }
@@ -178,7 +178,7 @@ extension HTTPClientResponse {
             for try await buffer in body {
                 received += Int64(buffer.readableBytes)
                 guard received <= limit else {
-                    throw HallmarkError.verificationFailed("\(naming): more than the \(limit)-byte limit for this file")
+                    throw HallmarkError.verificationFailed("\(naming): more than the \(limit)-byte limit for this file", problem: .downloadTooLarge)
                 }
                 buffer.withUnsafeReadableBytes { raw in
                     onChunk(raw)

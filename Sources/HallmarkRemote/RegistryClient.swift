@@ -227,11 +227,11 @@ public final class RegistrySession: @unchecked Sendable {  // `authorization` is
     ) async throws -> Int64 {
         let response = try await send(.GET, base + "/blobs/" + digest, headers: [], push: false)
         if response.status == .notFound {
-            throw HallmarkError.verificationFailed("\(display): blob \(digest) is missing from the registry (HTTP 404)")
+            throw HallmarkError.verificationFailed("\(display): blob \(digest) is missing from the registry (HTTP 404)", problem: .downloadNotFound)
         }
         guard response.status == .ok else { throw try await failure(response, "fetching blob \(digest)") }
         if let length = response.headers.first(name: "content-length").flatMap(Int64.init), length > limit {
-            throw HallmarkError.verificationFailed("\(display): blob \(digest) is \(length) bytes, over its \(limit)-byte limit")
+            throw HallmarkError.verificationFailed("\(display): blob \(digest) is \(length) bytes, over its \(limit)-byte limit", problem: .downloadTooLarge)
         }
         let received = try await response.save(to: path, limit: limit, naming: "\(display): blob \(digest)", onChunk: onChunk)
         return received

@@ -34,20 +34,32 @@ struct AirGapTests {
         #expect(dir.exists("in/release/index.json") && dir.exists("in/VERIFY.md"))
         #expect(try ProcessRunner.run("sha256sum", ["-c", "--strict", "REQUIRED-FILES.txt"], in: dir.url("in")).status == 0)
         #expect(try ProcessRunner.hallmark(["verify", dir.url("in/release"), "--key", key]).status == 0)
-        let own = try ProcessRunner.hallmark(["airgap", "verify", dir.url("a.zip")])
-        #expect(own.status == 0 && own.stdout.contains("the keys inside the bundle"))
+        // The keys inside the zip vouch for nothing: without --key it is a usage error, and the unsafe option's
+        // result is never "verified".
+        let keyless = try ProcessRunner.hallmark(["airgap", "verify", dir.url("a.zip")])
+        #expect(keyless.status == 2 && keyless.stderr.contains("--key"), "\(keyless.stderr)")
+        let own = try ProcessRunner.hallmark(["airgap", "verify", dir.url("a.zip"), "--insecure-use-embedded-keys", "--format", "json"])
+        #expect(own.status == 0, "\(own.stderr)")
+        #expect(own.stderr.contains("airgap.self-vouched") && own.stderr.contains("NOT verified"), "\(own.stderr)")
+        let ownReport = try #require(try JSONSerialization.jsonObject(with: own.stdoutData) as? [String: Any])
+        #expect(ownReport["verified"] as? Bool == false && ownReport["outcome"] as? String == "self-vouched")
+        let ownText = try ProcessRunner.hallmark(["airgap", "verify", dir.url("a.zip"), "--insecure-use-embedded-keys"])
+        #expect(ownText.stdout.contains("NOT verified") && !ownText.stdout.hasPrefix("verified"), "\(ownText.stdout)")
 
         try dir.write("rewrite.py", Self.rewrite)
         #expect(try ProcessRunner.hallmark(["keys", "generate", "--out", dir.url("other")]).status == 0)
         var bytes = try dir.read("a.zip")
         bytes[bytes.count / 3] ^= 0x01
         try dir.write("flipped.zip", bytes)
+        let trusted = ["--key", key]
         let cases: [(String, [String], Int32, String)] = [
-            ("flipped.zip", [], 2, "a.zip"),
-            ("drop", [], 1, "release/index.json: required, but missing"),
-            ("extra", [], 1, "release/extra.txt: in the bundle but not in REQUIRED-FILES.txt"),
-            ("traversal", [], 2, "'..'"),
-            ("a.zip", ["--key", dir.url("other.pub")], 1, "not a trusted key"),
+            ("flipped.zip", trusted, 2, "a.zip"),
+            ("drop", trusted, 1, "release/index.json: required, but missing"),
+            ("extra", trusted, 1, "release/extra.txt: in the bundle but not in REQUIRED-FILES.txt"),
+            ("traversal", trusted, 2, "'..'"),
+            // A key that signed nothing in the release.
+            ("a.zip", ["--key", dir.url("other.pub")], 1, "[signature.untrusted-key]"),
+            ("a.zip", ["--key", dir.url("other.pub"), "--insecure-use-embedded-keys"], 2, "contradicts"),
         ]
         for (name, extra, status, mention) in cases {
             var file = dir.url(name)

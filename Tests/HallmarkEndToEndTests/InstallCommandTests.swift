@@ -92,6 +92,20 @@ struct InstallCommandTests {
         try expectUnchanged(["upgrade", "--index", release + "/index.json", "--key", key, "--platform", "freebsd/amd64"], status: 2, mentions: "no artifact for freebsd/amd64")
         // A failing smoke test puts the old binary back.
         try expectUnchanged(["upgrade", "--index", release + "/index.json", "--key", key, "--smoke", "greet --version | grep -q v9"], status: 1, mentions: "rolled back")
+        // Nothing to authenticate the bytes with: refused before anything is read, even with --force.
+        let archive = release + "/greet_1.1.0_linux_amd64.tar.gz"
+        try expectUnchanged(["upgrade", "--from", archive, "--force"], status: 2, mentions: "refusing to install unauthenticated bytes")
+        try expectUnchanged(["upgrade", "--index", release + "/index.json", "--force"], status: 2, mentions: "trusted only with its signature")
+        try expectUnchanged(["upgrade", "--from", "http://127.0.0.1:9/greet.tar.gz", "--sha256", String(repeating: "0", count: 64)], status: 2,
+                            mentions: "plain http:// download")
+        // A tampered archive with --force and its (old) digest: --force replaces binaries, it never skips a check.
+        let tampered = project.dir.url("tampered.tar.gz")
+        let sha = try ProcessRunner.run("sha256sum", [archive]).stdout.prefix(64)
+        var archiveBytes = try Data(contentsOf: URL(fileURLWithPath: archive))
+        archiveBytes[archiveBytes.count / 2] ^= 0x01
+        try archiveBytes.write(to: URL(fileURLWithPath: tampered))
+        try expectUnchanged(["upgrade", "--from", tampered, "--sha256", String(sha), "--force"], status: 1, mentions: "is not the expected")
+        try expectUnchanged(["upgrade", "--from", archive, "--insecure-skip-verify", "--sha256", String(sha)], status: 2, mentions: "contradicts")
 
     }
 
@@ -99,8 +113,12 @@ struct InstallCommandTests {
     func killedMidInstall() throws {
         let project = try Self.releases()
         let prefix = project.dir.url("prefix")
-        #expect(try ProcessRunner.hallmark(["install", "--from", project.root + "/dist/v1.0.0/greet_1.0.0_linux_amd64.tar.gz", "--version", "v1.0.0", "--prefix", prefix]).status == 0)
-        let args = ["upgrade", "--from", project.root + "/dist/v1.1.0/greet_1.1.0_linux_amd64.tar.gz", "--version", "v1.1.0", "--prefix", prefix]
+        let old = project.root + "/dist/v1.0.0/greet_1.0.0_linux_amd64.tar.gz"
+        let oldSha = String(try ProcessRunner.run("sha256sum", [old]).stdout.prefix(64))
+        #expect(try ProcessRunner.hallmark(["install", "--from", old, "--sha256", oldSha, "--version", "v1.0.0", "--prefix", prefix]).status == 0)
+        let new = project.root + "/dist/v1.1.0/greet_1.1.0_linux_amd64.tar.gz"
+        let newSha = String(try ProcessRunner.run("sha256sum", [new]).stdout.prefix(64))
+        let args = ["upgrade", "--from", new, "--sha256", newSha, "--version", "v1.1.0", "--prefix", prefix]
         let before = try ProcessRunner.hallmark(args, environment: ["HALLMARK_FAILPOINT": "before-swap"])
         #expect(before.status != 0)
         #expect(try ProcessRunner.run(prefix + "/bin/greet", ["--version"]).stdout.contains("v1.0.0"))
@@ -115,5 +133,29 @@ struct InstallCommandTests {
         #expect(wrong.status == 1 && wrong.stderr.contains("is not the expected"))
         let fresh = try ProcessRunner.hallmark(["upgrade", "--from", project.root + "/dist/v1.1.0/greet_1.1.0_linux_amd64.tar.gz", "--sha256", String(sha), "--prefix", project.dir.url("fresh")])
         #expect(fresh.status == 0 && fresh.stdout.contains("fresh install"), "\(fresh.stdout)\(fresh.stderr)")
+    }
+
+    @Test("--insecure-skip-verify installs unauthenticated bytes only when asked, and the install record says so")
+    func insecureSkipVerifyIsRecorded() throws {
+        let project = try Self.releases()
+        let prefix = project.dir.url("prefix")
+        let archive = project.root + "/dist/v1.0.0/greet_1.0.0_linux_amd64.tar.gz"
+        let installed = try ProcessRunner.hallmark(["install", "--from", archive, "--insecure-skip-verify", "--version", "v1.0.0", "--prefix", prefix, "--format", "json"])
+        #expect(installed.status == 0, "\(installed.stderr)")
+        #expect(installed.stderr.contains("WARNING") && installed.stderr.contains("install.unauthenticated"), "\(installed.stderr)")
+        let result = try #require(try JSONSerialization.jsonObject(with: installed.stdoutData) as? [String: Any])
+        #expect(result["verified"] as? Bool == false)
+        let state = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: prefix + "/lib/hallmark/installed.json"))) as? [String: Any])
+        let entry = try #require((state["binaries"] as? [String: Any])?["greet"] as? [String: Any])
+        #expect(entry["verified"] as? Bool == false)
+        let listed = try ProcessRunner.hallmark(["installed", "--prefix", prefix])
+        #expect(listed.stdout.contains("UNVERIFIED"), "\(listed.stdout)")
+        // A verified reinstall clears it.
+        let key = project.dir.url("release.pub")
+        let verified = try ProcessRunner.hallmark(["install", "--index", project.root + "/dist/v1.0.0/index.json", "--key", key, "--prefix", prefix, "--force", "--format", "json"])
+        #expect(verified.status == 0, "\(verified.stderr)")
+        #expect(try ProcessRunner.hallmark(["installed", "--prefix", prefix]).stdout.contains("UNVERIFIED") == false)
+        let record = try #require(try JSONSerialization.jsonObject(with: verified.stdoutData) as? [String: Any])
+        #expect((record["authenticatedBy"] as? [String] ?? []).contains { $0.hasPrefix("index signature ") }, "\(record)")
     }
 }

@@ -327,9 +327,9 @@ struct OCIRegistryTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: prefix + "/bin") == before)
         #expect(try Data(contentsOf: URL(fileURLWithPath: prefix + "/bin/greet")) == binary)
         // A platform the release does not have, and a tag that does not exist.
-        let platform = try hallmark(["install", "--index", repository + ":v1.1.0", "--plain-http", "--platform", "plan9/mips", "--prefix", project.dir.url("other")])
+        let platform = try hallmark(["install", "--index", repository + ":v1.1.0", "--plain-http", "--key", key, "--platform", "plan9/mips", "--prefix", project.dir.url("other")])
         #expect(platform.status != 0 && platform.stderr.contains("plan9"), "\(platform.stderr)")
-        let missing = try hallmark(["install", "--index", repository + ":v9.9.9", "--plain-http", "--prefix", project.dir.url("other")])
+        let missing = try hallmark(["install", "--index", repository + ":v9.9.9", "--plain-http", "--key", key, "--prefix", project.dir.url("other")])
         #expect(missing.status == 1 && missing.stderr.contains("no such manifest"), "\(missing.stderr)")
     }
 

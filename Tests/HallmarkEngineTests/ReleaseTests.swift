@@ -49,46 +49,47 @@ import Testing
     }
 
     @Test func everyTamperingIsCaughtAndNamed() throws {
-        let tamperings: [(String, (TemporaryDirectory) throws -> Void, String)] = [
-            ("flipped byte", { try $0.write("rel/app windows.zip", "zip bytez") }, "app windows.zip: sha256"),
-            ("missing file", { try FileManager.default.removeItem(atPath: $0.url("rel/docs/README.md")) }, "docs/README.md: missing"),
-            ("extra file", { try $0.write("rel/docs/.hidden", "x") }, "docs/.hidden: not listed"),
+        let tamperings: [(String, (TemporaryDirectory) throws -> Void, String, ProblemCode)] = [
+            ("flipped byte", { try $0.write("rel/app windows.zip", "zip bytez") }, "app windows.zip: sha256", .fileModified),
+            ("missing file", { try FileManager.default.removeItem(atPath: $0.url("rel/docs/README.md")) }, "docs/README.md: missing", .fileMissing),
+            ("extra file", { try $0.write("rel/docs/.hidden", "x") }, "docs/.hidden: not listed", .fileUnlisted),
             ("flipped signature", {
                 let sig = try $0.read("rel/app windows.zip.sig")
                 var bytes = Array(Data(base64Encoded: String(decoding: sig, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))!)
                 bytes[5] ^= 1
                 try $0.write("rel/app windows.zip.sig", Data(bytes).base64EncodedString())
-            }, "app windows.zip: the signature"),
+            }, "app windows.zip: the signature", .signatureInvalid),
             ("swapped signatures", {
                 let a = try $0.read("rel/app windows.zip.sig")
                 try $0.write("rel/app windows.zip.sig", try $0.read("rel/docs/README.md.sig"))
                 try $0.write("rel/docs/README.md.sig", a)
-            }, "does not verify"),
+            }, "does not verify", .signatureInvalid),
             ("edited checksums.txt", {
                 var text = String(decoding: try $0.read("rel/checksums.txt"), as: UTF8.self)
                 text = text.replacingOccurrences(of: "app windows.zip", with: "app_windows.zip")
                 try $0.write("rel/checksums.txt", text)
-            }, "checksums.txt: the signature"),
+            }, "checksums.txt: the signature", .signatureInvalid),
             ("traversal in checksums.txt", {
                 try $0.write("rel/checksums.txt", String(decoding: try $0.read("rel/checksums.txt"), as: UTF8.self)
                     + "\(String(repeating: "0", count: 64))  ../outside\n")
-            }, "'..' would leave the directory"),
+            }, "'..' would leave the directory", .checksumsUnsafePath),
             ("absolute path in checksums.txt", {
                 try $0.write("rel/checksums.txt", String(decoding: try $0.read("rel/checksums.txt"), as: UTF8.self)
                     + "\(String(repeating: "0", count: 64))  /etc/passwd\n")
-            }, "absolute paths are not allowed"),
+            }, "absolute paths are not allowed", .checksumsUnsafePath),
             ("symlink in place of a file", {
                 try FileManager.default.removeItem(atPath: $0.url("rel/docs/README.md"))
                 try FileManager.default.createSymbolicLink(atPath: $0.url("rel/docs/README.md"), withDestinationPath: "/etc/hostname")
-            }, "not a regular file"),
+            }, "not a regular file", .fileNotRegular),
         ]
-        for (label, tamper, expected) in tamperings {
+        for (label, tamper, expected, code) in tamperings {
             let release = try Release()
             _ = try release.sign()
             try tamper(release.dir)
             let report = try release.verify()
             #expect(!report.verified, "\(label) was not caught")
-            #expect(report.problems.contains { $0.contains(expected) }, "\(label): \(report.problems)")
+            #expect(report.problems.contains { $0.message.contains(expected) }, "\(label): \(report.problems)")
+            #expect(report.problems.contains { $0.code == code }, "\(label): \(report.problems.map(\.code))")
         }
     }
 
@@ -98,7 +99,8 @@ import Testing
         let report = try release.verify(keys: [try PrivateKey.generate(.ed25519).publicKey])
         #expect(!report.verified)
         #expect(report.files.allSatisfy { $0.signature == .untrusted })
-        #expect(report.problems.first?.contains("not a trusted key") == true)
+        #expect(report.problems.first?.message.contains("not a trusted key") == true)
+        #expect(report.problems.first?.code == .signatureUntrustedKey)
     }
 
     @Test func unsignedReleasesNeedAllowUnsigned() throws {
@@ -110,6 +112,9 @@ import Testing
         #expect(try !release.verify().verified)
         #expect(try release.verify(keys: [], policy: .allowUnsigned).verified)
         #expect(throws: HallmarkError.self) { _ = try release.verify(keys: []) }
+        // --allow-unsigned checks no signature, so a key beside it is a usage error, not a silent downgrade.
+        #expect(throws: HallmarkError.usage("")) { _ = try release.verify(keys: [release.key.publicKey], policy: .allowUnsigned) }
+        #expect(try release.verify().problems.contains { $0.code == .signatureMissing })
     }
 
     @Test func failedSigningLeavesTheDirectoryUnchanged() throws {

@@ -24,7 +24,9 @@ public struct AirGap: Sendable {
         let keys = try KeyResolver(context: context).publicKeys(references)
         let report = try ReleaseVerification(context: context).verify(directory: directory, keys: keys, policy: .required)
         guard report.verified else {
-            throw .verificationFailed("\(directory) does not verify (\(report.problems.first ?? "?")); an air-gap bundle carries only verified releases")
+            throw .verificationFailed(
+                "\(directory) does not verify (\(report.problems.first?.message ?? "?")); an air-gap bundle carries only verified releases",
+                problem: report.problems.first?.code)
         }
         let root = context.resolve(directory)
         var entries: [ArchiveEntry] = []
@@ -71,8 +73,9 @@ public struct AirGap: Sendable {
 
         // The zip's times come from the release, so the same release makes the same bundle.
         var epoch: Int64 = 315_532_800
-        if let data = try? FileIO.read(root + "/" + ReleaseIndex.fileName), let index = try? CanonicalJSON.decode(ReleaseIndex.self, from: data, source: "index.json") {
-            epoch = index.sourceDateEpoch
+        if FileIO.isFile(root + "/" + ReleaseIndex.fileName) {
+            let data = try FileIO.read(root + "/" + ReleaseIndex.fileName, display: ReleaseIndex.fileName)
+            epoch = try CanonicalJSON.decode(ReleaseIndex.self, from: data, source: "\(directory)/\(ReleaseIndex.fileName)").sourceDateEpoch
         }
         let target = context.resolve(output)
         let temporary = (target as NSString).deletingLastPathComponent + "/.\(name).tmp-\(getpid())"
@@ -86,72 +89,129 @@ public struct AirGap: Sendable {
     }
 
     public struct VerifyResult: Codable, Sendable {
+        /// `verified` (checked with a key from outside the zip), `self-vouched` (consistent with the keys the zip
+        /// carries, which proves nothing about who made it), or `failed`.
+        public enum Outcome: String, Codable, Sendable {
+            case verified
+            case selfVouched = "self-vouched"
+            case failed
+        }
+
+        public var schemaVersion = VerificationReportSchema.version
         public var bundle: String
         public var verified: Bool
+        public var outcome: Outcome
         public var keySource: String
         public var requiredFiles: Int
         public var release: ReleaseVerification.Report?
         public var extractedTo: String?
-        public var problems: [String]
+        public var problems: [VerificationProblem]
+        /// What an unsafe option let through (the self-vouching keys), said every time.
+        public var warnings: [VerificationProblem]
     }
 
-    public func verify(bundle: String, keys references: [String], extract: String?) throws(HallmarkError) -> VerifyResult {
+    /// An air-gap zip that verified with keys from outside it.
+    public struct VerifiedAirGapBundle: Sendable {
+        public let requiredFiles: Int
+        public let release: ReleaseVerification.VerifiedRelease
+    }
+
+    /// Checks the zip before extracting anything. `insecureUseEmbeddedKeys` checks the release against the keys
+    /// inside the zip: consistent, but vouched for by nothing outside it, so never reported as verified.
+    public func verify(bundle: String, keys references: [String], extract: String?, insecureUseEmbeddedKeys: Bool = false) throws(HallmarkError) -> VerifyResult {
+        switch (references.isEmpty, insecureUseEmbeddedKeys) {
+        case (true, false):
+            throw .usage("pass --key with the release's public key, obtained through your own channel (the keys inside the zip prove nothing: anyone can put a key there)")
+        case (false, true):
+            throw .usage("--insecure-use-embedded-keys contradicts --key; pass one or the other")
+        default: break
+        }
         let path = context.resolve(bundle)
         guard FileIO.isFile(path) else { throw .io("\(bundle): No such file") }
         if let extract, FileManager.default.fileExists(atPath: context.resolve(extract)) {
             throw .usage("\(extract) already exists; --extract needs a new directory")
         }
+        let trustedKeys = try KeyResolver(context: context).publicKeys(references)
         // 1. The zip itself: refused before anything is written if any member is unsafe.
         let reader = ArchiveReader()
         let (members, kept) = try reader.members(of: path, format: .zip, display: bundle, keeping: { $0.path == Self.requiredFiles })
         guard let listData = kept[Self.requiredFiles] else {
-            throw .verificationFailed("\(bundle): no \(Self.requiredFiles); not a Hallmark air-gap bundle")
+            throw .verificationFailed("\(bundle): no \(Self.requiredFiles); not a Hallmark air-gap bundle", problem: .airgapContentMismatch)
         }
         let list = ChecksumList(parsing: listData, algorithm: .sha256)
-        var problems: [String] = list.improperLines.map { "\(Self.requiredFiles):\($0): not a sha256 line" }
+        var problems = ProblemList()
+        for line in list.improperLines { problems.add(.airgapContentMismatch, "\(Self.requiredFiles):\(line): not a sha256 line", file: Self.requiredFiles) }
         let files = Set(members.filter { $0.kind == .file }.map(\.path))
-        for entry in list.entries where !files.contains(entry.path) { problems.append("\(entry.path): required, but missing from the bundle") }
-        for file in files.subtracting(list.entries.map(\.path)).subtracting([Self.requiredFiles]).sorted() {
-            problems.append("\(file): in the bundle but not in \(Self.requiredFiles)")
+        for entry in list.entries where !files.contains(entry.path) {
+            problems.add(.airgapContentMismatch, "\(entry.path): required, but missing from the bundle", file: entry.path)
         }
+        for file in files.subtracting(list.entries.map(\.path)).subtracting([Self.requiredFiles]).sorted() {
+            problems.add(.airgapContentMismatch, "\(file): in the bundle but not in \(Self.requiredFiles)", file: file)
+        }
+        if list.entries.isEmpty { problems.add(.airgapContentMismatch, "\(Self.requiredFiles) lists no files", file: Self.requiredFiles) }
 
         // 2. Extract into a staging directory beside the target (or a temporary one), check, then move.
         let staging = (extract.map { (context.resolve($0) as NSString).deletingLastPathComponent } ?? NSTemporaryDirectory())
             + "/.hallmark-airgap-\(getpid())-\(UUID().uuidString.prefix(8))"
         try Paths.makeDirectory(staging)
         defer { try? FileManager.default.removeItem(atPath: staging) }
+        var checkedFiles = 0
         if problems.isEmpty {
             try reader.extractAll(path, format: .zip, display: bundle, into: staging)
             for entry in list.entries {
                 let actual = try FileHasher.hexDigest(ofFileAt: staging + "/" + entry.path, algorithm: .sha256, display: entry.path)
-                if actual != entry.digest { problems.append("\(entry.path): sha256 \(actual) is not the listed \(entry.digest)") }
+                if actual == entry.digest {
+                    checkedFiles += 1
+                } else {
+                    problems.add(.fileModified, "\(entry.path): sha256 \(actual) is not the listed \(entry.digest)", file: entry.path)
+                }
             }
         }
         var keySource = "--key"
+        var warnings: [VerificationProblem] = []
         var report: ReleaseVerification.Report?
+        var release: ReleaseVerification.VerifiedRelease?
         if problems.isEmpty {
-            var keys = try KeyResolver(context: context).publicKeys(references)
-            if keys.isEmpty {
-                keySource = "the keys inside the bundle (pass --key to trust your own copy)"
+            var keys = trustedKeys
+            if insecureUseEmbeddedKeys {
+                keySource = "the keys inside the bundle (--insecure-use-embedded-keys)"
                 let keyDir = staging + "/trust/keys"
-                for name in ((try? FileManager.default.contentsOfDirectory(atPath: keyDir)) ?? []).sorted() {
+                let names: [String]
+                do { names = try FileManager.default.contentsOfDirectory(atPath: keyDir).sorted() } catch { names = [] }
+                for name in names {
                     keys.append(try PublicKey(pem: try FileIO.readText(keyDir + "/" + name, display: name), source: "trust/keys/\(name)"))
                 }
                 guard !keys.isEmpty else { throw .usage("the bundle carries no keys; pass --key") }
+                warnings.append(.init(
+                    .airgapSelfVouched,
+                    "checked only against the keys the zip carries itself (\(keys.map { String($0.keyID.prefix(16)) + "…" }.joined(separator: ", "))): anyone who can write the zip can write those; this is NOT verified",
+                    file: bundle))
             }
-            let checked = try ReleaseVerification(context: context).verify(directory: staging + "/release", keys: keys, policy: .required)
+            let (verdict, checked) = try ReleaseVerification(context: context).verifyRelease(directory: staging + "/release", keys: keys, policy: .required)
             report = checked
-            problems += checked.problems.map { "release/\($0)" }
+            release = verdict.value
+            for problem in verdict.problems {
+                problems.add(problem.code, "release/\(problem.message)", file: problem.file.map { "release/\($0)" })
+            }
+        }
+        let verdict = problems.verdict({ () -> VerifiedAirGapBundle? in
+            guard let release, checkedFiles == list.entries.count, !list.entries.isEmpty else { return nil }
+            return VerifiedAirGapBundle(requiredFiles: checkedFiles, release: release)
+        }, subject: bundle)
+        let outcome: VerifyResult.Outcome = switch (verdict.isVerified, insecureUseEmbeddedKeys) {
+        case (true, false): .verified
+        case (true, true): .selfVouched
+        case (false, _): .failed
         }
         var extractedTo: String?
-        if problems.isEmpty, let extract {
+        if verdict.isVerified, let extract {
             guard rename(staging, context.resolve(extract)) == 0 else {
-                throw .io("\(extract): cannot move the verified bundle into place: \(String(cString: strerror(errno)))")
+                throw .io("\(extract): cannot move the checked bundle into place: \(String(cString: strerror(errno)))")
             }
             extractedTo = extract
         }
         return VerifyResult(
-            bundle: bundle, verified: problems.isEmpty, keySource: keySource, requiredFiles: list.entries.count, release: report,
-            extractedTo: extractedTo, problems: problems)
+            bundle: bundle, verified: outcome == .verified, outcome: outcome, keySource: keySource, requiredFiles: list.entries.count,
+            release: report, extractedTo: extractedTo, problems: verdict.problems, warnings: warnings)
     }
 }

@@ -66,12 +66,13 @@ public struct Attestation: Sendable {
 
     /// The outcome of verifying an attestation file.
     public struct Verification: Codable, Sendable {
+        public var schemaVersion = VerificationReportSchema.version
         public var file: String
         public var verified: Bool
         public var keyIds: [String]
         public var predicateType: String?
         public var subjects: [ResourceDescriptor]
-        public var problems: [String]
+        public var problems: [VerificationProblem]
     }
 
     /// Verifies every envelope in `file`: a trusted key signed it, the Statement is valid, each given subject
@@ -82,8 +83,9 @@ public struct Attestation: Sendable {
         guard !keys.isEmpty else { throw .usage("pass --key with the signer's public key") }
         let data = try FileIO.read(context.resolve(file), display: file)
         let envelopes = try DSSEEnvelope.parseAll(data, source: file)
-        var problems: [String] = []
+        var problems = ProblemList()
         var keyIDs: [String] = []
+        var verifiedEnvelopes = 0
         var statementSubjects: [ResourceDescriptor] = []
         var seenType: String?
         let subjectDigests = FileHasher.hexDigests(
@@ -91,35 +93,42 @@ public struct Attestation: Sendable {
         for (index, envelope) in envelopes.enumerated() {
             let label = envelopes.count > 1 ? "\(file) envelope \(index + 1)" : file
             guard envelope.payloadType == DSSEEnvelope.inTotoPayloadType else {
-                problems.append("\(label): payloadType is \"\(envelope.payloadType)\", not \(DSSEEnvelope.inTotoPayloadType)")
+                problems.add(.payloadInvalid, "\(label): payloadType is \"\(envelope.payloadType)\", not \(DSSEEnvelope.inTotoPayloadType)", file: file)
                 continue
             }
             let result = try DSSESigning.verify(envelope, keys: keys, source: label)
             guard result.isVerified else {
-                problems.append(envelope.signatures.isEmpty
-                    ? "\(label): the envelope has no signatures"
-                    : "\(label): no signature verifies with a trusted key (the envelope was changed, or another key signed it)")
+                if envelope.signatures.isEmpty {
+                    problems.add(.signatureMissing, "\(label): the envelope has no signatures", file: file)
+                } else {
+                    problems.add(.signatureInvalid, "\(label): no signature verifies with a trusted key (the envelope was changed, or another key signed it)", file: file)
+                }
                 continue
             }
             keyIDs += result.verifiedKeyIDs
             let statement = try InTotoStatement(validating: result.payload, source: label)
+            verifiedEnvelopes += 1
             seenType = statement.predicateType
             statementSubjects += statement.subject
             if let predicateType, statement.predicateType != predicateType {
-                problems.append("\(label): predicateType is \"\(statement.predicateType)\", expected \"\(predicateType)\"")
+                problems.add(.payloadInvalid, "\(label): predicateType is \"\(statement.predicateType)\", expected \"\(predicateType)\"", file: file)
             }
             for (subject, digest) in zip(subjects, subjectDigests) {
                 switch digest {
                 case .success(let hex) where statement.subjects(matchingSHA256: hex).isEmpty:
-                    problems.append("\(label): \(subject) (sha256 \(hex.prefix(12))…) is not a subject of the Statement")
+                    problems.add(.subjectMismatch, "\(label): \(subject) (sha256 \(hex.prefix(12))…) is not a subject of the Statement", file: file)
                 case .failure(let error):
                     throw error
                 default: break
                 }
             }
         }
+        // Verified only when every envelope verified (and there was one).
+        let verdict = problems.verdict({ () -> Int? in
+            verifiedEnvelopes == envelopes.count && verifiedEnvelopes > 0 ? verifiedEnvelopes : nil
+        }, subject: file, file: file)
         return Verification(
-            file: file, verified: problems.isEmpty, keyIds: Array(Set(keyIDs)).sorted(), predicateType: seenType,
-            subjects: statementSubjects, problems: problems)
+            file: file, verified: verdict.isVerified, keyIds: Array(Set(keyIDs)).sorted(), predicateType: seenType,
+            subjects: statementSubjects, problems: verdict.problems)
     }
 }

@@ -64,6 +64,8 @@ public struct BlobSigning: Sendable {
         public var keyId: String?
         public var algorithm: String?
         public var reason: String?
+        public var schemaVersion = VerificationReportSchema.version
+        public var problems: [VerificationProblem] = []
     }
 
     /// Verifies `file` against the signature in `signature` (default `FILE.sig`) with any of `keys`.
@@ -95,8 +97,9 @@ public struct BlobSigning: Sendable {
         let algorithms = Set(keys.map(\.algorithm.rawValue)).sorted().joined(separator: ", ")
         let rsaHint = keys.contains { $0.algorithm == .rsa }
             ? " (RSA-PSS signatures must use a digest-length salt: openssl dgst -sigopt rsa_pss_saltlen:digest)" : ""
+        let reason = "\(signaturePath) is not a valid signature of \(file) by the given key (\(algorithms)): the file or signature was changed, or another key signed it\(rsaHint)"
         return Verification(
-            file: file, signature: signaturePath, verified: false, keyId: nil, algorithm: nil,
-            reason: "\(signaturePath) is not a valid signature of \(file) by the given key (\(algorithms)): the file or signature was changed, or another key signed it\(rsaHint)")
+            file: file, signature: signaturePath, verified: false, keyId: nil, algorithm: nil, reason: reason,
+            problems: [VerificationProblem(.signatureInvalid, reason, file: signaturePath)])
     }
 }

@@ -30,6 +30,8 @@ public struct Installer: Sendable {
         public var force: Bool
         public var allowDowngrade: Bool
         public var upgrade: Bool
+        /// Install without authenticating the bytes (unsafe; recorded as `"verified": false`).
+        public var insecureSkipVerify = false
         /// How to reach a registry when `index` is an oci:// reference.
         public var registry = RegistryAccess()
         /// What to record as the source (the URL, when a download stands in for it).
@@ -62,6 +64,11 @@ public struct Installer: Sendable {
             public var version: String?
             public var source: String
             public var sha256: String
+            /// Whether the bytes were authenticated (a signature, a pinned sha256 or a signed index) before they
+            /// were installed; false only under --insecure-skip-verify. Absent in state written before it existed.
+            public var verified: Bool?
+            /// How: `signature KEYID`, `sha256`, or `none`.
+            public var authenticatedBy: [String]?
             public var previous: Previous?
         }
 
@@ -69,6 +76,7 @@ public struct Installer: Sendable {
             public var version: String?
             public var source: String
             public var sha256: String
+            public var verified: Bool?
         }
     }
 
@@ -80,6 +88,9 @@ public struct Installer: Sendable {
         public var previousVersion: String?
         public var sha256: String
         public var source: String
+        /// False only when --insecure-skip-verify installed unauthenticated bytes.
+        public var verified: Bool
+        public var authenticatedBy: [String]
         public var notes: [String]
     }
 
@@ -112,25 +123,56 @@ public struct Installer: Sendable {
         if context.environment["HALLMARK_FAILPOINT"] == name { kill(getpid(), SIGKILL) }
     }
 
-    /// Checks a detached signature of `file` (FILE.sig, or FILE.minisig) with the given keys.
-    func checkSignature(of file: String, display: String, keys: [String], required: Bool, notes: inout [String]) throws(HallmarkError) {
+    /// Checks a detached signature of `file` (FILE.sig, or FILE.minisig) with the given keys; returns what
+    /// verified it (`signature KEYID`), or nil when no key was given.
+    func checkSignature(of file: String, display: String, keys: [String], required: Bool, notes: inout [String]) throws(HallmarkError) -> String? {
         if keys.isEmpty {
             if required { throw .usage("--require-signature needs --key with the signer's public key") }
-            return
+            return nil
         }
         let candidates = [file + ".minisig", file + ".sig"].filter(FileIO.isFile)
         guard let signature = candidates.first else {
             throw .verificationFailed("\(display): no signature (\(display).sig or .minisig) beside it, and --key was given")
         }
         let head = try FileIO.read(signature, display: signature, limit: 64 << 10)
+        let keyID: String
         if MinisignOperations.isMinisignOrSignify(head) {
             let result = try MinisignOperations(context: context).verify(file: file, signature: signature, keyReferences: keys, prehashedOnly: false)
-            guard result.verified else { throw .verificationFailed("\(display): \(result.reason ?? "the signature does not verify")") }
+            guard result.verified else { throw .verificationFailed("\(display): \(result.reason ?? "the signature does not verify")", problem: .signatureInvalid) }
+            keyID = result.keyId
         } else {
             let result = try BlobSigning(context: context).verify(file: file, signature: signature, keys: try KeyResolver(context: context).publicKeys(keys))
-            guard result.verified else { throw .verificationFailed("\(display): \(result.reason ?? "the signature does not verify")") }
+            guard result.verified, let verifiedBy = result.keyId else {
+                throw .verificationFailed("\(display): \(result.reason ?? "the signature does not verify")", problem: .signatureInvalid)
+            }
+            keyID = verifiedBy
         }
         notes.append("\(display): signature verified")
+        return "signature \(keyID)"
+    }
+
+    /// Refuses, before anything is downloaded or touched, a request that could not authenticate what it installs:
+    /// it needs --key (a signature), --sha256 (the archive's digest, from a channel you trust) or, with --index,
+    /// a key for the index's signature; a plain http:// source needs a signature. --insecure-skip-verify is the
+    /// only way past, and it is recorded.
+    func checkAuthenticationIsPossible(_ request: Request) throws(HallmarkError) {
+        let source = request.index ?? request.from ?? ""
+        if request.insecureSkipVerify {
+            guard request.keys.isEmpty, request.sha256 == nil, !request.requireSignature else {
+                throw .usage("--insecure-skip-verify contradicts --key, --sha256 and --require-signature; pass one or the other")
+            }
+            return
+        }
+        let what = request.index != nil ? "a release index" : "an archive"
+        if source.hasPrefix("http://") && request.keys.isEmpty {
+            throw .usage("\(source): a plain http:// download can be changed on the way; pass --key so its signature is checked (or use https://)")
+        }
+        if request.index != nil && request.keys.isEmpty {
+            throw .usage("\(source): \(what) is trusted only with its signature: pass --key with the signer's public key (or --insecure-skip-verify to install unauthenticated bytes)")
+        }
+        if request.keys.isEmpty && request.sha256 == nil {
+            throw .usage("refusing to install unauthenticated bytes from \(source): pass --key (the signer's public key) or --sha256 (the archive's digest, from a channel you trust), or --insecure-skip-verify to install anyway")
+        }
     }
 
     static func isURL(_ text: String) -> Bool { text.hasPrefix("http://") || text.hasPrefix("https://") }
@@ -161,7 +203,7 @@ public struct Installer: Sendable {
         let fetcher = OCIReleaseFetch(context: context, access: access)
         let signed = { (name: String) -> Set<String> in [name, name + ".sig", name + ".minisig"] }
         func check(_ fetched: OCIReleaseFetch.Fetched, _ name: String) throws(HallmarkError) {
-            if let problem = fetched.problems.first { throw .verificationFailed(problem) }
+            if let problem = fetched.problems.first { throw .verificationFailed(problem.message, problem: problem.code) }
             guard fetched.files.contains(where: { $0.name == name }) else {
                 throw .verificationFailed("\(reference): the release has no \(name)")
             }
@@ -179,6 +221,7 @@ public struct Installer: Sendable {
     }
 
     public func install(_ request: Request) throws(HallmarkError) -> Result {
+        try checkAuthenticationIsPossible(request)
         var request = request
         request.recordedSource = request.index ?? request.from
         // URLs are downloaded (with their signatures) into a temporary directory, then handled as files.
@@ -211,7 +254,10 @@ public struct Installer: Sendable {
     }
 
     func installLocal(_ request: Request) throws(HallmarkError) -> Result {
+        try checkAuthenticationIsPossible(request)
         var notes: [String] = []
+        /// What authenticated the bytes: each entry made only by a check that passed.
+        var authenticatedBy: [String] = []
         guard (request.from == nil) != (request.index == nil) else { throw .usage("pass either --from ARCHIVE or --index index.json") }
 
         // 1. Find and verify everything, touching nothing.
@@ -225,7 +271,9 @@ public struct Installer: Sendable {
             let path = context.resolve(localIndex)
             // Messages name what the user gave (a URL or oci:// reference), not the download's temporary copy.
             let indexPath = request.recordedSource ?? localIndex
-            try checkSignature(of: path, display: indexPath, keys: request.keys, required: request.requireSignature, notes: &notes)
+            if let signed = try checkSignature(of: path, display: indexPath, keys: request.keys, required: request.requireSignature, notes: &notes) {
+                authenticatedBy.append("index \(signed)")
+            }
             let index = try CanonicalJSON.decode(ReleaseIndex.self, from: try FileIO.read(path, display: indexPath), source: indexPath)
             try index.validate(source: indexPath)
             let platform = request.platform ?? Platform.host
@@ -237,9 +285,11 @@ public struct Installer: Sendable {
             guard FileIO.isFile(archivePath) else { throw .io("\(artifact.file): not found beside \(indexPath)") }
             let digest = try FileHasher.hexDigest(ofFileAt: archivePath, algorithm: .sha256, display: artifact.file)
             guard digest == artifact.sha256 else {
-                throw .verificationFailed("\(artifact.file): sha256 \(digest) is not the \(artifact.sha256) that \(indexPath) lists (tampered or swapped)")
+                throw .verificationFailed("\(artifact.file): sha256 \(digest) is not the \(artifact.sha256) that \(indexPath) lists (tampered or swapped)", problem: .fileModified)
             }
-            try checkSignature(of: archivePath, display: artifact.file, keys: request.keys, required: request.requireSignature, notes: &notes)
+            if let signed = try checkSignature(of: archivePath, display: artifact.file, keys: request.keys, required: request.requireSignature, notes: &notes) {
+                authenticatedBy.append("archive \(signed)")
+            }
             guard let parsed = ArchiveFormat(rawValue: artifact.format) else { throw .invalidInput("\(indexPath): unknown format \(artifact.format)") }
             format = parsed
             member = artifact.binary.path
@@ -255,10 +305,24 @@ public struct Installer: Sendable {
             }
             if let expected = request.sha256?.lowercased() {
                 let digest = try FileHasher.hexDigest(ofFileAt: archivePath, algorithm: .sha256, display: from)
-                guard digest == expected else { throw .verificationFailed("\(from): sha256 \(digest) is not the expected \(expected)") }
+                guard digest == expected else { throw .verificationFailed("\(from): sha256 \(digest) is not the expected \(expected)", problem: .fileModified) }
                 notes.append("\(from): sha256 matches")
+                authenticatedBy.append("sha256")
             }
-            try checkSignature(of: archivePath, display: from, keys: request.keys, required: request.requireSignature, notes: &notes)
+            if let signed = try checkSignature(of: archivePath, display: from, keys: request.keys, required: request.requireSignature, notes: &notes) {
+                authenticatedBy.append("archive \(signed)")
+            }
+        }
+        // Nothing below touches the prefix unless a check above authenticated the bytes (or the user said not to).
+        let plainHTTP = (request.recordedSource ?? "").hasPrefix("http://")
+        if plainHTTP && !authenticatedBy.contains(where: { $0.contains("signature") }) && !request.insecureSkipVerify {
+            throw .verificationFailed("\(request.recordedSource ?? ""): a plain http:// download was not authenticated by a signature", problem: .installUnauthenticated)
+        }
+        if authenticatedBy.isEmpty {
+            guard request.insecureSkipVerify else {
+                throw .verificationFailed("\(archiveDisplay): nothing authenticated these bytes; refusing to install them", problem: .installUnauthenticated)
+            }
+            notes.append("NOT verified: installed under --insecure-skip-verify; nothing authenticated these bytes")
         }
         let reader = ArchiveReader()
         // One pass: every member checked, and the candidates for the binary kept.
@@ -282,7 +346,7 @@ public struct Installer: Sendable {
         guard let binary = kept[member!] else { throw .invalidInput("\(archiveDisplay) has no file \(member!)") }
         let binarySha = Hex.encode(SHA256Hasher.hash(binary))
         if let expectedBinary, binarySha != expectedBinary {
-            throw .verificationFailed("\(archiveDisplay): \(member!) has sha256 \(binarySha), not the \(expectedBinary) the index lists")
+            throw .verificationFailed("\(archiveDisplay): \(member!) has sha256 \(binarySha), not the \(expectedBinary) the index lists", problem: .installBinaryMismatch)
         }
         var name = request.name ?? member!
         if name.hasSuffix(".exe") && request.name == nil { name.removeLast(4) }
@@ -332,10 +396,14 @@ public struct Installer: Sendable {
         }
         failpoint("after-swap")
         let source = request.recordedSource ?? request.index ?? request.from!
-        var entry = State.Entry(version: version, source: source, sha256: binarySha, previous: nil)
+        var entry = State.Entry(
+            version: version, source: source, sha256: binarySha, verified: !authenticatedBy.isEmpty, authenticatedBy: authenticatedBy, previous: nil)
         if present {
-            let previousSha = current?.sha256 ?? (try? FileHasher.hexDigest(ofFileAt: paths.pendingBackup, algorithm: .sha256)) ?? ""
-            entry.previous = State.Previous(version: current?.version, source: current?.source ?? "unknown", sha256: previousSha)
+            let previousSha: String
+            if let recorded = current?.sha256 { previousSha = recorded } else {
+                previousSha = try FileHasher.hexDigest(ofFileAt: paths.pendingBackup, algorithm: .sha256)
+            }
+            entry.previous = State.Previous(version: current?.version, source: current?.source ?? "unknown", sha256: previousSha, verified: current?.verified)
         }
 
         // 4. Smoke test; roll back when it fails.
@@ -359,7 +427,7 @@ public struct Installer: Sendable {
         try save(state, paths)
         return Result(
             action: action, name: name, path: paths.bin, version: version, previousVersion: entry.previous?.version, sha256: binarySha,
-            source: source, notes: notes)
+            source: source, verified: !authenticatedBy.isEmpty, authenticatedBy: authenticatedBy, notes: notes)
     }
 
     /// Puts the backup back (or removes the binary when there was none).
@@ -387,11 +455,11 @@ public struct Installer: Sendable {
         try FileIO.writeAtomically(try FileIO.read(paths.backup, display: paths.backup, limit: Int.max), to: paths.bin, mode: 0o755)
         try FileIO.writeAtomically(currentBytes, to: paths.backup, mode: 0o755)
         state.binaries[name] = State.Entry(
-            version: previous.version, source: previous.source, sha256: previous.sha256,
-            previous: State.Previous(version: current.version, source: current.source, sha256: current.sha256))
+            version: previous.version, source: previous.source, sha256: previous.sha256, verified: previous.verified, authenticatedBy: nil,
+            previous: State.Previous(version: current.version, source: current.source, sha256: current.sha256, verified: current.verified))
         try save(state, paths)
         return Result(action: "rolled back", name: name, path: paths.bin, version: previous.version, previousVersion: current.version,
-                      sha256: previous.sha256, source: previous.source, notes: [])
+                      sha256: previous.sha256, source: previous.source, verified: previous.verified ?? true, authenticatedBy: [], notes: [])
     }
 
     public func installed(prefix: String) throws(HallmarkError) -> State {

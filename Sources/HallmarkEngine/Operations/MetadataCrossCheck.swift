@@ -8,7 +8,11 @@ public enum MetadataCrossCheck {
     public struct Outcome: Sendable {
         /// The metadata files that were cross-checked.
         public var checked: [String] = []
-        public var problems: [String] = []
+        public var problems: [VerificationProblem] = []
+
+        mutating func add(_ message: String, code: ProblemCode = .metadataMismatch, file: String? = nil) {
+            problems.append(VerificationProblem(code, message, file: file))
+        }
     }
 
     /// `expected` maps release file names to the sha256 `checksums.txt` lists for them. `complete: false` is for
@@ -20,17 +24,17 @@ public enum MetadataCrossCheck {
             do {
                 return try FileIO.read(root + "/" + name, display: name)
             } catch {
-                outcome.problems.append(error.message)
+                outcome.add(error.message)
                 return nil
             }
         }
         func compare(_ document: String, _ name: String, _ digest: String) {
             if let listed = expected[name] {
                 if listed != digest.lowercased() {
-                    outcome.problems.append("\(document): the sha256 of \(name) (\(digest)) disagrees with \(ReleaseDirectory.checksums) (\(listed))")
+                    outcome.add("\(document): the sha256 of \(name) (\(digest)) disagrees with \(ReleaseDirectory.checksums) (\(listed))", file: document)
                 }
             } else {
-                outcome.problems.append("\(document) names \(name), which \(ReleaseDirectory.checksums) does not list")
+                outcome.add("\(document) names \(name), which \(ReleaseDirectory.checksums) does not list", file: document)
             }
         }
 
@@ -43,10 +47,10 @@ public enum MetadataCrossCheck {
                 index = decoded
                 for artifact in decoded.artifacts { compare(ReleaseIndex.fileName, artifact.file, artifact.sha256) }
                 for name in decoded.metadata where complete && name != ReleaseDirectory.checksums && name != ReleaseDirectory.signatures && expected[name] == nil {
-                    outcome.problems.append("\(ReleaseIndex.fileName) names metadata file \(name), which \(ReleaseDirectory.checksums) does not list")
+                    outcome.add("\(ReleaseIndex.fileName) names metadata file \(name), which \(ReleaseDirectory.checksums) does not list", file: ReleaseIndex.fileName)
                 }
             } catch {
-                outcome.problems.append(error.message)
+                outcome.add(error.message)
             }
         }
         let binaryByArchive = Dictionary((index?.artifacts ?? []).map { ($0.file, $0.binary.sha256) }, uniquingKeysWith: { a, _ in a })
@@ -68,25 +72,25 @@ public enum MetadataCrossCheck {
                         let sum = file.checksums.first(where: { $0.algorithm == "SHA256" }), let inIndex = binaryByArchive[archive]
                     else { continue }
                     if sum.checksumValue.lowercased() != inIndex {
-                        outcome.problems.append("\(SPDXDocument.fileName): the sha256 of \(file.fileName) in \(archive) (\(sum.checksumValue)) disagrees with \(ReleaseIndex.fileName) (\(inIndex))")
+                        outcome.add("\(SPDXDocument.fileName): the sha256 of \(file.fileName) in \(archive) (\(sum.checksumValue)) disagrees with \(ReleaseIndex.fileName) (\(inIndex))", file: SPDXDocument.fileName)
                     }
                 }
             } catch {
-                outcome.problems.append(error.message)
+                outcome.add(error.message)
             }
         }
 
         func checkSubjects(_ statement: InTotoStatement, document: String) {
             for subject in statement.subject {
                 guard let name = subject.name, let digest = subject.digest?["sha256"] else {
-                    outcome.problems.append("\(document): a subject has no name or sha256")
+                    outcome.add("\(document): a subject has no name or sha256", file: document)
                     continue
                 }
                 compare(document, name, digest)
             }
             let named = Set(statement.subject.compactMap(\.name))
             for artifact in index?.artifacts ?? [] where !named.contains(artifact.file) {
-                outcome.problems.append("\(document): \(artifact.file) is not a subject of the provenance")
+                outcome.add("\(document): \(artifact.file) is not a subject of the provenance", file: document)
             }
         }
         if let data = read("provenance.json") {
@@ -94,7 +98,7 @@ public enum MetadataCrossCheck {
             do {
                 checkSubjects(try InTotoStatement(validating: data, source: "provenance.json"), document: "provenance.json")
             } catch {
-                outcome.problems.append(error.message)
+                outcome.add(error.message)
             }
         }
         if let data = read("provenance.intoto.jsonl") {
@@ -106,12 +110,12 @@ public enum MetadataCrossCheck {
                     if !keys.isEmpty {
                         let result = try DSSESigning.verify(envelope, keys: keys, source: "provenance.intoto.jsonl")
                         if !result.isVerified {
-                            outcome.problems.append("provenance.intoto.jsonl: the envelope is not signed by a trusted key")
+                            outcome.add("provenance.intoto.jsonl: the envelope is not signed by a trusted key", code: .signatureInvalid)
                         }
                     }
                 }
             } catch {
-                outcome.problems.append(error.message)
+                outcome.add(error.message)
             }
         }
 
@@ -123,16 +127,16 @@ public enum MetadataCrossCheck {
                 for target in manifest.targets {
                     guard let artifact = index?.artifacts.first(where: { $0.platform == target.platform && $0.build == target.build }) else {
                         if index != nil {
-                            outcome.problems.append("\(ReproducibilityManifest.fileName): target \(target.platform) (\(target.build)) is not in \(ReleaseIndex.fileName)")
+                            outcome.add("\(ReproducibilityManifest.fileName): target \(target.platform) (\(target.build)) is not in \(ReleaseIndex.fileName)", file: ReproducibilityManifest.fileName)
                         }
                         continue
                     }
                     if artifact.binary.sha256 != target.binary.sha256.lowercased() {
-                        outcome.problems.append("\(ReproducibilityManifest.fileName): the binary sha256 for \(target.platform) (\(target.binary.sha256)) disagrees with \(ReleaseIndex.fileName) (\(artifact.binary.sha256))")
+                        outcome.add("\(ReproducibilityManifest.fileName): the binary sha256 for \(target.platform) (\(target.binary.sha256)) disagrees with \(ReleaseIndex.fileName) (\(artifact.binary.sha256))", file: ReproducibilityManifest.fileName)
                     }
                 }
             } catch {
-                outcome.problems.append(error.message)
+                outcome.add(error.message)
             }
         }
         return outcome

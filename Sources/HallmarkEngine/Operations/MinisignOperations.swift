@@ -40,6 +40,8 @@ public struct MinisignOperations: Sendable {
         public var verified: Bool
         public var trustedComment: String?
         public var reason: String?
+        public var schemaVersion = VerificationReportSchema.version
+        public var problems: [VerificationProblem] = []
     }
 
     /// Verifies a minisign (4-line) or signify (2-line) signature of `file`.
@@ -52,9 +54,11 @@ public struct MinisignOperations: Sendable {
         let path = context.resolve(file)
         guard FileIO.isFile(path) else { throw .io("\(file): No such file or directory") }
         var reason = "no --key has key id \(Minisign.keyIDText(parsed.keyID))"
+        var code = ProblemCode.signatureUntrustedKey
         for key in keys where key.keyID == parsed.keyID {
             if let problem = try parsed.problem(key: key, message: .file(path), allowLegacy: !prehashedOnly) {
                 reason = "\(file): \(problem)"
+                code = .signatureInvalid
             } else {
                 return Verification(
                     file: file, signature: signature, format: isMinisign ? "minisign" : "signify", algorithm: parsed.algorithm,
@@ -64,9 +68,11 @@ public struct MinisignOperations: Sendable {
         if keys.count == 1, keys[0].keyID != parsed.keyID, let problem = try parsed.problem(key: keys[0], message: .file(path)) {
             reason = "\(signature): \(problem)"
         }
-        return Verification(
+        var failed = Verification(
             file: file, signature: signature, format: isMinisign ? "minisign" : "signify", algorithm: parsed.algorithm,
             keyId: Minisign.keyIDText(parsed.keyID), verified: false, trustedComment: parsed.trustedComment, reason: reason)
+        failed.problems = [VerificationProblem(code, reason, file: signature)]
+        return failed
     }
 
     public struct EmbeddedResult: Codable, Sendable {
@@ -74,6 +80,16 @@ public struct MinisignOperations: Sendable {
         public var verified: Bool
         public var reason: String?
         public var extractedTo: String?
+        public var schemaVersion = VerificationReportSchema.version
+        public var problems: [VerificationProblem] = []
+
+        init(signature: String, verified: Bool, reason: String? = nil, extractedTo: String? = nil, code: ProblemCode = .signatureInvalid) {
+            self.signature = signature
+            self.verified = verified
+            self.reason = reason
+            self.extractedTo = extractedTo
+            problems = reason.map { [VerificationProblem(code, $0, file: signature)] } ?? []
+        }
     }
 
     /// A signify `-e` signature: verify the message it carries, and write it out only when it verifies.
@@ -83,7 +99,7 @@ public struct MinisignOperations: Sendable {
         let parsed = try Minisign.Signature(signify: data, source: signature)
         guard let message = parsed.embeddedMessage else { throw .invalidInput("\(signature): carries no embedded message (it is a detached signature)") }
         guard let key = keys.first(where: { $0.keyID == parsed.keyID }) else {
-            return EmbeddedResult(signature: signature, verified: false, reason: "no --key has key id \(Minisign.keyIDText(parsed.keyID))")
+            return EmbeddedResult(signature: signature, verified: false, reason: "no --key has key id \(Minisign.keyIDText(parsed.keyID))", code: .signatureUntrustedKey)
         }
         if let problem = try parsed.problem(key: key, message: .bytes(message)) {
             return EmbeddedResult(signature: signature, verified: false, reason: "\(signature): \(problem)")
@@ -98,6 +114,8 @@ public struct MinisignOperations: Sendable {
         public var files: [FileStatus]
         public var verified: Bool
         public var reason: String?
+        public var schemaVersion = VerificationReportSchema.version
+        public var problems: [VerificationProblem] = []
 
         public struct FileStatus: Codable, Sendable {
             public var file: String
@@ -117,32 +135,42 @@ public struct MinisignOperations: Sendable {
             list = try FileIO.read(context.resolve(String(signature.dropLast(4))), display: String(signature.dropLast(4)))
         }
         guard let listData = list, let key = keys.first(where: { $0.keyID == parsed.keyID }) else {
-            return ChecksumResult(list: signature, signatureVerified: false, files: [], verified: false, reason: "no --key has key id \(Minisign.keyIDText(parsed.keyID))")
+            let reason = "no --key has key id \(Minisign.keyIDText(parsed.keyID))"
+            return ChecksumResult(list: signature, signatureVerified: false, files: [], verified: false, reason: reason,
+                                  problems: [.init(.signatureUntrustedKey, reason, file: signature)])
         }
         if let problem = try parsed.problem(key: key, message: .bytes(listData)) {
-            return ChecksumResult(list: signature, signatureVerified: false, files: [], verified: false, reason: "\(signature): \(problem)")
+            return ChecksumResult(list: signature, signatureVerified: false, files: [], verified: false, reason: "\(signature): \(problem)",
+                                  problems: [.init(.signatureInvalid, "\(signature): \(problem)", file: signature)])
         }
         var statuses: [ChecksumResult.FileStatus] = []
+        var problems = ProblemList()
         for algorithm in [DigestAlgorithm.sha256, .sha384, .sha512] {
             for entry in ChecksumList(parsing: listData, algorithm: algorithm).entries where entry.style == .bsd {
                 if let reason = RelativePath.unsafeReason(entry.path) {
                     statuses.append(.init(file: entry.path, status: "FAIL (\(reason))"))
+                    problems.add(.checksumsUnsafePath, "\(entry.path): \(reason)", file: entry.path)
                     continue
                 }
                 let path = context.resolve(entry.path)
                 let status: String
-                if let actual = try? FileHasher.hexDigest(ofFileAt: path, algorithm: algorithm) {
+                if FileIO.isFile(path) {
+                    let actual = try FileHasher.hexDigest(ofFileAt: path, algorithm: algorithm, display: entry.path)
                     status = actual == entry.digest ? "OK" : "FAIL"
+                    if actual != entry.digest { problems.add(.fileModified, "\(entry.path): \(algorithm.rawValue) does not match the list", file: entry.path) }
                 } else {
                     status = "FAIL (missing)"
+                    problems.add(.fileMissing, "\(entry.path): missing", file: entry.path)
                 }
                 statuses.append(.init(file: entry.path, status: status))
             }
         }
         let failed = statuses.filter { $0.status != "OK" }
+        if statuses.isEmpty { problems.add(.checksumsEmpty, "\(signature): the list names no files", file: signature) }
         return ChecksumResult(
             list: signature, signatureVerified: true, files: statuses, verified: failed.isEmpty && !statuses.isEmpty,
-            reason: statuses.isEmpty ? "\(signature): the list names no files" : failed.first.map { "\($0.file): \($0.status)" })
+            reason: statuses.isEmpty ? "\(signature): the list names no files" : failed.first.map { "\($0.file): \($0.status)" },
+            problems: problems.all)
     }
 
     public struct Signed: Codable, Sendable {

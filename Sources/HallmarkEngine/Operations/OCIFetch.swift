@@ -13,7 +13,7 @@ struct OCIReleaseFetch: Sendable {
 
     struct Fetched: Sendable {
         var files: [FileResult]
-        var problems: [String]
+        var problems: [VerificationProblem]
         var streamed: [String: String]
         var manifestDigest: String
     }
@@ -29,7 +29,7 @@ struct OCIReleaseFetch: Sendable {
         struct Job: Sendable { var name: String; var digest: String; var size: Int64; var path: String }
         struct Pulled: Sendable {
             var manifestDigest: String
-            var problems: [String]
+            var problems: [VerificationProblem]
             var jobs: [Job]
             var hashers: [StreamingSHA256]
             var results: [Result<Int64, HallmarkError>]
@@ -67,7 +67,8 @@ struct OCIReleaseFetch: Sendable {
                 }
             }
             return Pulled(
-                manifestDigest: manifestDigest, problems: layerProblems.map { "\(display): \($0)" }, jobs: jobs, hashers: hashers,
+                manifestDigest: manifestDigest, problems: layerProblems.map { VerificationProblem(.registryContentMismatch, "\(display): \($0)", file: display) },
+                jobs: jobs, hashers: hashers,
                 results: results)
         }
         let manifestDigest = pulled.manifestDigest
@@ -87,18 +88,20 @@ struct OCIReleaseFetch: Sendable {
                 var status = "ok"
                 if "sha256:" + digest != job.digest || size != job.size {
                     status = "modified"
-                    problems.append("\(job.name): the registry served \(size) bytes with sha256 \(digest) for the layer \(job.digest) (\(job.size) bytes)")
+                    problems.append(.init(
+                        .registryContentMismatch, "\(job.name): the registry served \(size) bytes with sha256 \(digest) for the layer \(job.digest) (\(job.size) bytes)",
+                        file: job.name))
                 }
                 files.append(FileResult(name: job.name, url: url, status: status, sha256: digest, expectedSha256: nil, size: size))
             case .failure(let error):
                 try? FileManager.default.removeItem(atPath: job.path)
-                files.append(FileResult(name: job.name, url: url, status: error.message.contains("404") ? "missing" : "failed",
+                files.append(FileResult(name: job.name, url: url, status: error.problem == .downloadNotFound ? "missing" : "failed",
                                         sha256: nil, expectedSha256: nil, size: nil))
-                problems.append("\(job.name): \(error.message)")
+                problems.append(.init(error.problem ?? .downloadFailed, "\(job.name): \(error.message)", file: job.name))
             }
         }
         // What the list promises, for the report (the verification proper compares them again).
-        if let data = try? FileIO.read(directory + "/" + ReleaseDirectory.checksums) {
+        if case .success(let data) = Result(catching: { () throws(HallmarkError) in try FileIO.read(directory + "/" + ReleaseDirectory.checksums) }) {
             let expected = Dictionary(ChecksumList(parsing: data, algorithm: .sha256).entries.map { ($0.path, $0.digest) }, uniquingKeysWith: { a, _ in a })
             for index in files.indices { files[index].expectedSha256 = expected[files[index].name] }
         }

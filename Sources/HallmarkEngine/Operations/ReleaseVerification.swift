@@ -2,7 +2,9 @@ import Foundation
 import HallmarkCore
 import HallmarkCrypto
 
-/// `hallmark verify DIR`: every listed file present and intact, nothing unlisted, every signature by a trusted key.
+/// `hallmark verify DIR`: every listed file present and intact, nothing unlisted, every signature by a trusted key,
+/// and the metadata's digests agreeing with the list. The result is a ``VerifiedRelease`` built from those
+/// pieces, or the coded problems that stopped it.
 public struct ReleaseVerification: Sendable {
     public var context: EngineContext
 
@@ -12,7 +14,7 @@ public struct ReleaseVerification: Sendable {
     public enum SignaturePolicy: String, Codable, Sendable {
         /// Every listed file and `checksums.txt` must carry a signature by a trusted key (the default).
         case required
-        /// Signatures are checked where present and a key is given; an unsigned release passes on checksums alone.
+        /// No key is given and no signature is checked: the release passes on its checksums alone.
         case allowUnsigned = "allow-unsigned"
     }
 
@@ -38,6 +40,7 @@ public struct ReleaseVerification: Sendable {
     }
 
     public struct Report: Codable, Sendable {
+        public var schemaVersion = VerificationReportSchema.version
         public var directory: String
         public var verified: Bool
         public var policy: SignaturePolicy
@@ -45,7 +48,24 @@ public struct ReleaseVerification: Sendable {
         public var files: [FileResult]
         /// Metadata files whose digests were cross-checked against `checksums.txt`.
         public var crossChecked: [String]
-        public var problems: [String]
+        public var problems: [VerificationProblem]
+    }
+
+    /// A release directory that verified.
+    public struct VerifiedRelease: Sendable {
+        public struct File: Sendable {
+            public let name: String
+            public let sha256: String
+            /// The trusted key that signed it (nil under `allow-unsigned`).
+            public let signedBy: String?
+        }
+
+        /// Every file `checksums.txt` lists, each matched (and signed, unless unsigned releases were allowed).
+        public let files: [File]
+        /// The key that signed `checksums.txt` itself.
+        public let checksumsSignedBy: String?
+        public let policy: SignaturePolicy
+        public let crossChecked: [String]
     }
 
     /// `knownDigests`: sha256 already computed for some files (by a download that hashed them as they were
@@ -53,20 +73,29 @@ public struct ReleaseVerification: Sendable {
     public func verify(
         directory: String, keys: [PublicKey], policy: SignaturePolicy, knownDigests: [String: String] = [:]
     ) throws(HallmarkError) -> Report {
+        try verifyRelease(directory: directory, keys: keys, policy: policy, knownDigests: knownDigests).report
+    }
+
+    /// The verdict and its report.
+    public func verifyRelease(
+        directory: String, keys: [PublicKey], policy: SignaturePolicy, knownDigests: [String: String] = [:]
+    ) throws(HallmarkError) -> (verdict: Verdict<VerifiedRelease>, report: Report) {
         let root = context.resolve(directory)
         guard FileIO.isDirectory(root) else { throw .io("\(directory): No such directory") }
         let checksumsPath = root + "/" + ReleaseDirectory.checksums
         guard FileIO.isFile(checksumsPath) else {
             throw .invalidInput("\(directory) has no \(ReleaseDirectory.checksums): it is not a release directory (create one with `hallmark sign \(directory) --key KEY`)")
         }
-        if policy == .required && keys.isEmpty {
-            throw .usage("pass --key with the release's public key, or --allow-unsigned to check checksums only")
+        switch (policy, keys.isEmpty) {
+        case (.required, true): throw .usage("pass --key with the release's public key, or --allow-unsigned to check checksums only")
+        case (.allowUnsigned, false): throw .usage("--allow-unsigned checks no signature, so a --key would be ignored; pass one or the other")
+        default: break
         }
-        var problems: [String] = []
+        var problems = ProblemList()
         let checksumsData = try FileIO.read(checksumsPath, display: "\(directory)/\(ReleaseDirectory.checksums)", limit: 256 << 20)
         let list = ChecksumList(parsing: checksumsData, algorithm: .sha256)
         for line in list.improperLines {
-            problems.append("\(ReleaseDirectory.checksums):\(line): not a sha256 checksum line")
+            problems.add(.checksumsMalformedLine, "\(ReleaseDirectory.checksums):\(line): not a sha256 checksum line", file: ReleaseDirectory.checksums)
         }
 
         // The listed files: safe names only, hashed in parallel.
@@ -74,16 +103,16 @@ public struct ReleaseVerification: Sendable {
         var order: [String] = []
         for entry in list.entries {
             if let reason = RelativePath.unsafeReason(entry.path) {
-                problems.append("\(ReleaseDirectory.checksums):\(entry.line): refusing \"\(entry.displayName)\": \(reason)")
+                problems.add(.checksumsUnsafePath, "\(ReleaseDirectory.checksums):\(entry.line): refusing \"\(entry.displayName)\": \(reason)", file: ReleaseDirectory.checksums)
                 continue
             }
             if let previous = expected[entry.path], previous != entry.digest {
-                problems.append("\(ReleaseDirectory.checksums):\(entry.line): \(entry.path) is listed twice with different digests")
+                problems.add(.checksumsConflict, "\(ReleaseDirectory.checksums):\(entry.line): \(entry.path) is listed twice with different digests", file: ReleaseDirectory.checksums)
             }
             if expected[entry.path] == nil { order.append(entry.path) }
             expected[entry.path] = entry.digest
         }
-        if list.entries.isEmpty { problems.append("\(ReleaseDirectory.checksums) lists no files") }
+        if list.entries.isEmpty { problems.add(.checksumsEmpty, "\(ReleaseDirectory.checksums) lists no files", file: ReleaseDirectory.checksums) }
 
         let members = try ReleaseDirectory.members(of: root)
         let memberByName = Dictionary(members.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
@@ -101,7 +130,7 @@ public struct ReleaseVerification: Sendable {
         }
         actual[ReleaseDirectory.checksums] = Hex.encode(SHA256Hasher.hash(checksumsData))
 
-        // Signatures.
+        // Signatures (read when present, so their files are known; checked only when required).
         var signatureSet: SignatureSet?
         let signaturesPath = root + "/" + ReleaseDirectory.signatures
         if FileIO.isFile(signaturesPath) {
@@ -110,101 +139,118 @@ public struct ReleaseVerification: Sendable {
                     SignatureSet.self, from: try FileIO.read(signaturesPath, display: ReleaseDirectory.signatures),
                     source: ReleaseDirectory.signatures)
             } catch {
-                problems.append(error.message)
+                problems.add(.signaturesInvalid, error.message, file: ReleaseDirectory.signatures)
             }
         } else if policy == .required {
-            problems.append("\(ReleaseDirectory.signatures) is missing: the release is unsigned (pass --allow-unsigned to check checksums only)")
+            problems.add(.signatureMissing, "\(ReleaseDirectory.signatures) is missing: the release is unsigned (pass --allow-unsigned, without --key, to check checksums only)", file: ReleaseDirectory.signatures)
         }
         let signatureEntries = Dictionary((signatureSet?.files ?? []).map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         var signatureFiles: Set<String> = []
         for entry in signatureSet?.files ?? [] {
             if let reason = RelativePath.unsafeReason(entry.signatureFile) {
-                problems.append("\(ReleaseDirectory.signatures): refusing signature file \"\(entry.signatureFile)\": \(reason)")
+                problems.add(.signaturesInvalid, "\(ReleaseDirectory.signatures): refusing signature file \"\(entry.signatureFile)\": \(reason)", file: ReleaseDirectory.signatures)
             } else {
                 signatureFiles.insert(entry.signatureFile)
             }
             if entry.name != ReleaseDirectory.checksums && expected[entry.name] == nil {
-                problems.append("\(ReleaseDirectory.signatures) names \(entry.name), which \(ReleaseDirectory.checksums) does not list")
+                problems.add(.signaturesInvalid, "\(ReleaseDirectory.signatures) names \(entry.name), which \(ReleaseDirectory.checksums) does not list", file: ReleaseDirectory.signatures)
             }
         }
 
         var results: [FileResult] = []
         for name in order + [ReleaseDirectory.checksums] {
             var result = FileResult(
-                name: name, status: .ok, sha256: actual[name], expectedSha256: expected[name],
-                signature: .notApplicable, keyId: nil)
+                name: name, status: .ok, sha256: actual[name], expectedSha256: expected[name], signature: .notApplicable, keyId: nil)
             if name != ReleaseDirectory.checksums {
                 if let member = memberByName[name], !member.isRegularFile {
                     result.status = .notRegular
-                    problems.append("\(name): not a regular file (a symlink or device stands where a release file should be)")
+                    problems.add(.fileNotRegular, "\(name): not a regular file (a symlink or device stands where a release file should be)", file: name)
                 } else if memberByName[name] == nil {
                     result.status = .missing
-                    problems.append("\(name): missing (listed in \(ReleaseDirectory.checksums))")
+                    problems.add(.fileMissing, "\(name): missing (listed in \(ReleaseDirectory.checksums))", file: name)
                 } else if unreadable.contains(name) {
                     result.status = .unreadable
-                    problems.append("\(name): cannot be read")
+                    problems.add(.fileUnreadable, "\(name): cannot be read", file: name)
                 } else if actual[name] != expected[name] {
                     result.status = .modified
-                    problems.append("\(name): sha256 \(actual[name] ?? "?") does not match the listed \(expected[name] ?? "?") (the file was changed)")
+                    problems.add(.fileModified, "\(name): sha256 \(actual[name] ?? "?") does not match the listed \(expected[name] ?? "?") (the file was changed)", file: name)
                 }
             }
-            (result.signature, result.keyId) = checkSignature(
-                name: name, root: root, entry: signatureEntries[name], actualDigest: actual[name], keys: keys,
-                policy: policy, problems: &problems)
+            if policy == .required {
+                (result.signature, result.keyId) = checkSignature(
+                    name: name, root: root, entry: signatureEntries[name], actualDigest: actual[name], keys: keys, problems: &problems)
+            }
             results.append(result)
         }
 
         // The metadata's own digests must agree with checksums.txt.
         let crossCheck = MetadataCrossCheck.run(root: root, expected: expected, keys: keys)
-        problems += crossCheck.problems
+        problems.add(contentsOf: crossCheck.problems)
 
         // Anything else in the directory is hiding: refuse it.
         let known = Set(order).union([ReleaseDirectory.checksums, ReleaseDirectory.signatures]).union(signatureFiles)
         for member in members where !known.contains(member.name) {
             results.append(FileResult(name: member.name, status: .unlisted, sha256: nil, expectedSha256: nil, signature: .notApplicable, keyId: nil))
-            problems.append("\(member.name): not listed in \(ReleaseDirectory.checksums) (an extra file hides in the release)")
+            problems.add(.fileUnlisted, "\(member.name): not listed in \(ReleaseDirectory.checksums) (an extra file hides in the release)", file: member.name)
         }
-        return Report(
-            directory: directory, verified: problems.isEmpty, policy: policy, trustedKeyIds: keys.map(\.keyID),
-            files: results, crossChecked: crossCheck.checked, problems: problems)
+
+        let verdict = problems.verdict({ () -> VerifiedRelease? in
+            var files: [VerifiedRelease.File] = []
+            for result in results where result.name != ReleaseDirectory.checksums {
+                guard result.status == .ok, let sha256 = result.sha256, sha256 == expected[result.name] else { return nil }
+                if policy == .required && result.signature != .verified { return nil }
+                files.append(.init(name: result.name, sha256: sha256, signedBy: result.keyId))
+            }
+            let checksums = results.last { $0.name == ReleaseDirectory.checksums }
+            if policy == .required && checksums?.signature != .verified { return nil }
+            guard !files.isEmpty, files.count == order.count else { return nil }
+            return VerifiedRelease(files: files, checksumsSignedBy: checksums?.keyId, policy: policy, crossChecked: crossCheck.checked)
+        }, subject: directory)
+        let report = Report(
+            directory: directory, verified: verdict.isVerified, policy: policy, trustedKeyIds: keys.map(\.keyID),
+            files: results, crossChecked: crossCheck.checked, problems: verdict.problems)
+        return (verdict, report)
     }
 
     private func checkSignature(
-        name: String, root: String, entry: SignatureSet.Entry?, actualDigest: String?, keys: [PublicKey],
-        policy: SignaturePolicy, problems: inout [String]
+        name: String, root: String, entry: SignatureSet.Entry?, actualDigest: String?, keys: [PublicKey], problems: inout ProblemList
     ) -> (FileResult.SignatureStatus, String?) {
         guard let entry else {
-            if policy == .required {
-                problems.append("\(name): no signature in \(ReleaseDirectory.signatures)")
-                return (.missing, nil)
-            }
-            return (.notApplicable, nil)
+            problems.add(.signatureMissing, "\(name): no signature in \(ReleaseDirectory.signatures)", file: name)
+            return (.missing, nil)
         }
-        if keys.isEmpty { return (.notChecked, nil) }
         if let actualDigest, entry.sha256.lowercased() != actualDigest {
-            problems.append("\(ReleaseDirectory.signatures): the sha256 recorded for \(name) does not match the file")
+            problems.add(.signaturesInvalid, "\(ReleaseDirectory.signatures): the sha256 recorded for \(name) does not match the file", file: ReleaseDirectory.signatures)
         }
         guard RelativePath.unsafeReason(entry.signatureFile) == nil else { return (.invalid, nil) }
         let signaturePath = root + "/" + entry.signatureFile
-        guard FileIO.isFile(signaturePath), let data = try? FileIO.read(signaturePath, limit: 64 << 10) else {
-            problems.append("\(entry.signatureFile): missing (the signature of \(name))")
+        let data: Data
+        do {
+            guard FileIO.isFile(signaturePath) else { throw HallmarkError.io("missing") }
+            data = try FileIO.read(signaturePath, limit: 64 << 10)
+        } catch {
+            problems.add(.signatureMissing, "\(entry.signatureFile): missing or unreadable (the signature of \(name))", file: entry.signatureFile)
             return (.missing, nil)
         }
         let candidates = SignatureEncoding.candidates(fromFileContents: data)
         let path = root + "/" + name
         for key in keys {
-            guard let content = try? SignedContent.file(at: path, for: key) else { continue }
+            let content: SignedContent
+            do { content = try SignedContent.file(at: path, for: key) } catch {
+                problems.add(.fileUnreadable, "\(name): cannot be read to check its signature (\(error.message))", file: name)
+                return (.invalid, nil)
+            }
             if candidates.contains(where: { key.isValidSignature($0, for: content) }) { return (.verified, key.keyID) }
         }
         // Say whether it is a bad signature or a good one by a key nobody trusted.
-        if let embedded = try? PublicKey(pem: entry.publicKey, source: ReleaseDirectory.signatures),
-            let content = try? SignedContent.file(at: path, for: embedded),
+        if case .success(let embedded) = Result(catching: { () throws(HallmarkError) in try PublicKey(pem: entry.publicKey, source: ReleaseDirectory.signatures) }),
+            case .success(let content) = Result(catching: { () throws(HallmarkError) in try SignedContent.file(at: path, for: embedded) }),
             candidates.contains(where: { embedded.isValidSignature($0, for: content) })
         {
-            problems.append("\(name): signed by key \(embedded.keyID.prefix(16))…, which is not a trusted key (--key)")
+            problems.add(.signatureUntrustedKey, "\(name): signed by key \(embedded.keyID.prefix(16))…, which is not a trusted key (--key)", file: name)
             return (.untrusted, embedded.keyID)
         }
-        problems.append("\(name): the signature \(entry.signatureFile) does not verify with the trusted key (the file or signature was changed)")
+        problems.add(.signatureInvalid, "\(name): the signature \(entry.signatureFile) does not verify with the trusted key (the file or signature was changed)", file: name)
         return (.invalid, nil)
     }
 }

@@ -20,14 +20,22 @@ public struct RemoteVerification: Sendable {
     }
 
     public struct Report: Codable, Sendable {
+        public var schemaVersion = VerificationReportSchema.version
         public var url: String
         public var verified: Bool
         public var files: [FileResult]
-        public var problems: [String]
+        public var problems: [VerificationProblem]
         public var verification: ReleaseVerification.Report?
         public var directory: String?
         /// OCI only: the digest of the manifest that was verified (pin to it: oci://HOST/REPO@DIGEST).
         public var manifestDigest: String?
+    }
+
+    /// A remote release that verified: every file downloaded whole, then the release verified as `verify` does.
+    public struct VerifiedRemoteRelease: Sendable {
+        public let url: String
+        public let manifestDigest: String?
+        public let release: ReleaseVerification.VerifiedRelease
     }
 
     static let metadataLimit: Int64 = 64 << 20
@@ -37,6 +45,14 @@ public struct RemoteVerification: Sendable {
         url: String, keys references: [String], allowUnsigned: Bool, out: String?, reportDirectory: String?,
         registry: RegistryAccess = RegistryAccess()
     ) throws(HallmarkError) -> Report {
+        try verifyRemote(url: url, keys: references, allowUnsigned: allowUnsigned, out: out, reportDirectory: reportDirectory, registry: registry).report
+    }
+
+    /// The verdict and its report.
+    public func verifyRemote(
+        url: String, keys references: [String], allowUnsigned: Bool, out: String?, reportDirectory: String?,
+        registry: RegistryAccess = RegistryAccess()
+    ) throws(HallmarkError) -> (verdict: Verdict<VerifiedRemoteRelease>, report: Report) {
         let oci = url.hasPrefix(OCIReference.scheme)
         guard url.hasPrefix("http://") || url.hasPrefix("https://") || oci else {
             throw .usage("\(url): verify-remote reads http://, https:// and oci:// URLs")
@@ -45,11 +61,18 @@ public struct RemoteVerification: Sendable {
         if let reference, reference.reference == nil {
             throw .usage("\(url): name the release's tag or digest (oci://HOST/REPO:TAG or @sha256:...)")
         }
+        if allowUnsigned && !references.isEmpty {
+            throw .usage("--allow-unsigned checks no signature, so a --key would be ignored; pass one or the other")
+        }
         let keys = try KeyResolver(context: context).publicKeys(references)
         if keys.isEmpty && !allowUnsigned { throw .usage("pass --key with the release's public key, or --allow-unsigned to check checksums only") }
         let directory = out.map(context.resolve) ?? NSTemporaryDirectory() + "hallmark-remote-\(getpid())-\(UUID().uuidString.prefix(8))"
-        if FileManager.default.fileExists(atPath: directory), let contents = try? FileManager.default.contentsOfDirectory(atPath: directory), !contents.isEmpty {
-            throw .usage("\(out ?? directory) is not empty; --out needs a new or empty directory")
+        if FileManager.default.fileExists(atPath: directory) {
+            let contents: [String]
+            do { contents = try FileManager.default.contentsOfDirectory(atPath: directory) } catch {
+                throw .usage("\(out ?? directory) exists and is not a readable directory; --out needs a new or empty directory")
+            }
+            if !contents.isEmpty { throw .usage("\(out ?? directory) is not empty; --out needs a new or empty directory") }
         }
         try Paths.makeDirectory(directory)
         defer { if out == nil { try? FileManager.default.removeItem(atPath: directory) } }
@@ -60,7 +83,7 @@ public struct RemoteVerification: Sendable {
         }
         let base = url.hasSuffix("/") ? url : url + "/"
         let downloader = try registry.downloader(context: context)
-        var problems: [String] = []
+        var problems = ProblemList()
         var files: [FileResult] = []
 
         // 1. The list, and what names the other files.
@@ -69,25 +92,43 @@ public struct RemoteVerification: Sendable {
         let listData = try FileIO.read(directory + "/" + ReleaseDirectory.checksums, display: ReleaseDirectory.checksums)
         let list = ChecksumList(parsing: listData, algorithm: .sha256)
         var names = list.entries.map(\.path).filter { RelativePath.unsafeReason($0) == nil }
-        for bad in list.entries where RelativePath.unsafeReason(bad.path) != nil { problems.append("\(ReleaseDirectory.checksums): refusing \"\(bad.path)\"") }
-        let signatures = downloader.download([(base + ReleaseDirectory.signatures, directory + "/" + ReleaseDirectory.signatures, Self.metadataLimit)]) { _, _ in }
-        if case .failure(let error) = signatures[0] {
-            try? FileManager.default.removeItem(atPath: directory + "/" + ReleaseDirectory.signatures)
-            if error.code != .verificationFailed { throw error }  // 404: an unsigned release; the verification says so
-        } else if let data = try? FileIO.read(directory + "/" + ReleaseDirectory.signatures),
-            let set = try? CanonicalJSON.decode(SignatureSet.self, from: data, source: ReleaseDirectory.signatures)
-        {
-            names += set.files.map(\.signatureFile).filter { RelativePath.unsafeReason($0) == nil && !names.contains($0) }
+        for bad in list.entries where RelativePath.unsafeReason(bad.path) != nil {
+            problems.add(.checksumsUnsafePath, "\(ReleaseDirectory.checksums): refusing \"\(bad.path)\"", file: ReleaseDirectory.checksums)
         }
+        // signatures.json: absent (404) means an unsigned release, which the verification then names; any other
+        // failure is a failure.
+        let signatures = downloader.download([(base + ReleaseDirectory.signatures, directory + "/" + ReleaseDirectory.signatures, Self.metadataLimit)]) { _, _ in }
+        switch signatures[0] {
+        case .failure(let error) where error.problem == .downloadNotFound:
+            try? FileManager.default.removeItem(atPath: directory + "/" + ReleaseDirectory.signatures)
+        case .failure(let error):
+            throw error
+        case .success:
+            do {
+                let data = try FileIO.read(directory + "/" + ReleaseDirectory.signatures, display: ReleaseDirectory.signatures)
+                let set = try CanonicalJSON.decode(SignatureSet.self, from: data, source: ReleaseDirectory.signatures)
+                names += set.files.map(\.signatureFile).filter { RelativePath.unsafeReason($0) == nil && !names.contains($0) }
+            } catch {
+                problems.add(.signaturesInvalid, error.message, file: ReleaseDirectory.signatures)
+            }
+        }
+        // index.json first: its sizes cap the archives' downloads (a malformed index is the cross-check's to report).
         var sizes: [String: Int64] = [:]
         if names.contains(ReleaseIndex.fileName) {
             let indexResult = downloader.download([(base + ReleaseIndex.fileName, directory + "/" + ReleaseIndex.fileName, Self.metadataLimit)]) { _, _ in }
-            if case .success = indexResult[0], let data = try? FileIO.read(directory + "/" + ReleaseIndex.fileName),
-                let index = try? CanonicalJSON.decode(ReleaseIndex.self, from: data, source: ReleaseIndex.fileName)
-            {
-                for artifact in index.artifacts { sizes[artifact.file] = Int64(artifact.size) }
+            switch indexResult[0] {
+            case .success:
+                do {
+                    let data = try FileIO.read(directory + "/" + ReleaseIndex.fileName)
+                    let index = try CanonicalJSON.decode(ReleaseIndex.self, from: data, source: ReleaseIndex.fileName)
+                    for artifact in index.artifacts { sizes[artifact.file] = Int64(artifact.size) }
+                } catch {
+                    sizes = [:]
+                }
+                names.removeAll { $0 == ReleaseIndex.fileName }
+            case .failure:
+                break  // fetched again below with the others, and reported there
             }
-            names.removeAll { $0 == ReleaseIndex.fileName }
         }
 
         // 2. Everything else, in parallel, hashed as it arrives.
@@ -105,35 +146,48 @@ public struct RemoteVerification: Sendable {
                 var status = "ok"
                 if let want = expected[name], want != digest {
                     status = "modified"
-                    problems.append("\(name): the published file's sha256 is \(digest), not the listed \(want) (tampered, swapped or truncated)")
+                    problems.add(.fileModified, "\(name): the published file's sha256 is \(digest), not the listed \(want) (tampered, swapped or truncated)", file: name)
                 }
                 files.append(FileResult(name: name, url: base + name, status: status, sha256: digest, expectedSha256: expected[name], size: size))
             case .failure(let error):
                 try? FileManager.default.removeItem(atPath: directory + "/" + name)
-                files.append(FileResult(name: name, url: base + name, status: error.message.contains("404") ? "missing" : "failed", sha256: nil, expectedSha256: expected[name], size: nil))
-                problems.append(error.message)
+                let code = error.problem ?? .downloadFailed
+                let status = switch code {
+                case .downloadNotFound: "missing"
+                case .downloadTooLarge: "too-large"
+                default: "failed"
+                }
+                files.append(FileResult(name: name, url: base + name, status: status, sha256: nil, expectedSha256: expected[name], size: nil))
+                problems.add(code, error.message, file: name)
             }
         }
 
-        return try finish(url: url, directory: directory, files: files, problems: problems, streamed: streamed,
+        return try finish(url: url, directory: directory, files: files, problems: problems.all, streamed: streamed,
                           keys: keys, allowUnsigned: allowUnsigned, out: out, reportDirectory: reportDirectory, manifestDigest: nil)
     }
 
     /// The same checks as `hallmark verify`, on what was downloaded, and the report.
     func finish(
-        url: String, directory: String, files: [FileResult], problems: [String], streamed: [String: String], keys: [PublicKey],
-        allowUnsigned: Bool, out: String?, reportDirectory: String?, manifestDigest: String?
-    ) throws(HallmarkError) -> Report {
-        var problems = problems
+        url: String, directory: String, files: [FileResult], problems downloadProblems: [VerificationProblem], streamed: [String: String],
+        keys: [PublicKey], allowUnsigned: Bool, out: String?, reportDirectory: String?, manifestDigest: String?
+    ) throws(HallmarkError) -> (verdict: Verdict<VerifiedRemoteRelease>, report: Report) {
+        var problems = ProblemList()
+        problems.add(contentsOf: downloadProblems)
         var verification: ReleaseVerification.Report?
+        var release: ReleaseVerification.VerifiedRelease?
         if problems.isEmpty {
             // The files were hashed as they were written; verification does not read them again for that.
-            let report = try ReleaseVerification(context: context).verify(
+            let (verdict, report) = try ReleaseVerification(context: context).verifyRelease(
                 directory: directory, keys: keys, policy: allowUnsigned ? .allowUnsigned : .required, knownDigests: streamed)
             verification = report
-            problems += report.problems
+            release = verdict.value
+            problems.add(contentsOf: verdict.problems)
         }
-        let report = Report(url: url, verified: problems.isEmpty, files: files.sorted { $0.name < $1.name }, problems: problems,
+        let verdict = problems.verdict({ () -> VerifiedRemoteRelease? in
+            guard let release else { return nil }
+            return VerifiedRemoteRelease(url: url, manifestDigest: manifestDigest, release: release)
+        }, subject: url)
+        let report = Report(url: url, verified: verdict.isVerified, files: files.sorted { $0.name < $1.name }, problems: verdict.problems,
                             verification: verification, directory: out, manifestDigest: manifestDigest)
         let reports = reportDirectory.map(context.resolve) ?? (out.map { (context.resolve($0) as NSString).deletingLastPathComponent } ?? context.workingDirectory)
         try Paths.makeDirectory(reports)
@@ -141,7 +195,7 @@ public struct RemoteVerification: Sendable {
             throw .io("remote-verify.json: \(error)")
         }
         try FileIO.writeAtomically(Data(Self.markdown(report).utf8), to: reports + "/remote-verify.md")
-        return report
+        return (verdict, report)
     }
 
     static func markdown(_ report: Report) -> String {
@@ -150,7 +204,7 @@ public struct RemoteVerification: Sendable {
         lines += ["| File | Status | SHA-256 | Size |", "|---|---|---|---|"]
         for file in report.files { lines.append("| `\(file.name)` | \(file.status) | `\(file.sha256 ?? "-")` | \(file.size.map(String.init) ?? "-") |") }
         if !report.problems.isEmpty {
-            lines += ["", "## Problems", ""] + report.problems.map { "- \($0)" }
+            lines += ["", "## Problems", ""] + report.problems.map { "- `\($0.code.rawValue)` \($0.message)" }
         }
         return lines.joined(separator: "\n") + "\n"
     }

@@ -396,8 +396,8 @@ public struct ReleasePipeline: Sendable {
             checks.append(.init(name: "builds", passed: true, detail: "\(artifacts.count) targets built; each binary hashed after its build"))
             checks.append(.init(
                 name: "metadata cross-check", passed: cross.problems.isEmpty,
-                detail: cross.problems.isEmpty ? "\(cross.checked.joined(separator: ", ")) agree with the archives' digests" : cross.problems.joined(separator: "; ")))
-            guard cross.problems.isEmpty else { throw HallmarkError.verificationFailed("the release metadata disagrees with itself: \(cross.problems[0])") }
+                detail: cross.problems.isEmpty ? "\(cross.checked.joined(separator: ", ")) agree with the archives' digests" : cross.problems.map(\.message).joined(separator: "; ")))
+            guard cross.problems.isEmpty else { throw HallmarkError.verificationFailed("the release metadata disagrees with itself: \(cross.problems[0].message)", problem: cross.problems[0].code) }
             let evidence = ReleaseEvidence(
                 name: facts.name, version: facts.version, commit: commit, ref: ref, repository: repository, sourceDate: facts.sourceDate,
                 builder: .init(id: builderID, invocationId: invocationID, hallmarkVersion: VersionInfo.releaseVersion, tools: tools),
@@ -446,7 +446,8 @@ public struct ReleasePipeline: Sendable {
                 directory: staging, keys: signingKey.map { [$0.publicKey] } ?? [], policy: signed ? .required : .allowUnsigned)
             try FileIO.writeAtomically(try encode(report), to: workRoot + "/verify.json")
             guard report.verified else {
-                throw HallmarkError.verificationFailed("the staged release does not verify: \(report.problems.first ?? "?") (report: \(workRoot)/verify.json)")
+                throw HallmarkError.verificationFailed(
+                    "the staged release does not verify: \(report.problems.first?.message ?? "?") (report: \(workRoot)/verify.json)", problem: report.problems.first?.code)
             }
             return (report, "\(report.files.count) files, cross-checked \(report.crossChecked.joined(separator: ", "))")
         }
