@@ -38,12 +38,18 @@ struct VerifyRemoteTests {
             try FileManager.default.copyItem(atPath: dir + "/greet_1.0.0_linux_arm64.tar.gz", toPath: dir + "/greet_1.0.0_linux_amd64.tar.gz")
         }
         let missing = try damaged("missing") { dir in try FileManager.default.removeItem(atPath: dir + "/sbom.spdx.json") }
-        for (path, mention) in [(truncated, "greet_1.0.0_linux_amd64.tar.gz"), (swapped, "/swapped/greet_1.0.0_linux_amd64.tar.gz"),
-                                (missing, "sbom.spdx.json: HTTP 404")] {
+        let unsignedCopy = try damaged("unsigned") { dir in try FileManager.default.removeItem(atPath: dir + "/signatures.json") }
+        for (path, mention, code) in [(truncated, "greet_1.0.0_linux_amd64.tar.gz", "file.modified"), (swapped, "/swapped/greet_1.0.0_linux_amd64.tar.gz", "download.too-large"),
+                                      (missing, "sbom.spdx.json: HTTP 404", "download.not-found"), (unsignedCopy, "signatures.json is missing", "signature.missing")] {
             let result = try remote(path)
             #expect(result.status == 1, "\(path): \(result.stdout)\(result.stderr)")
-            #expect(result.stdout.contains(mention), "\(path): \(result.stdout)")
+            #expect(result.stdout.contains(mention) && result.stdout.contains("[\(code)]"), "\(path): \(result.stdout)")
         }
+        // --allow-unsigned checks no signature: with --key it is a usage error; alone it checks the checksums.
+        let both = try remote(unsignedCopy, ["--allow-unsigned"])
+        #expect(both.status == 2 && both.stderr.contains("--allow-unsigned"), "\(both.stderr)")
+        let checksumsOnly = try ProcessRunner.hallmark(["verify-remote", server.base + unsignedCopy, "--allow-unsigned", "--report-dir", project.dir.url("reports")])
+        #expect(checksumsOnly.status == 0, "\(checksumsOnly.stdout)\(checksumsOnly.stderr)")
         // A transfer that breaks off is retried from the start, and the digest is of the whole file.
         let flaky = try remote("/flaky/v1.0.0/")
         #expect(flaky.status == 0, "\(flaky.stdout)\(flaky.stderr)")
@@ -101,5 +107,11 @@ struct InstallFromURLTests {
         #expect(missing.status == 1 && missing.stderr.contains("404"))
         let archive = try ProcessRunner.hallmark(["install", "--from", server.base + "/v1.1.0/greet_1.1.0_linux_amd64.tar.gz", "--key", key, "--require-signature", "--prefix", project.dir.url("other")])
         #expect(archive.status == 0, "\(archive.stderr)")
+        // Plain http:// with only a digest: the download could be changed on the way, so a signature is required.
+        let sha = try ProcessRunner.run("sha256sum", [project.root + "/dist/v1.1.0/greet_1.1.0_linux_amd64.tar.gz"]).stdout.prefix(64)
+        let digestOnly = try ProcessRunner.hallmark(["install", "--from", server.base + "/v1.1.0/greet_1.1.0_linux_amd64.tar.gz", "--sha256", String(sha),
+                                                     "--prefix", project.dir.url("third")])
+        #expect(digestOnly.status == 2 && digestOnly.stderr.contains("http://"), "\(digestOnly.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: project.dir.url("third")))
     }
 }
