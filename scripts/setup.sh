@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the third-party tools Hallmark's tests run: openssl, GNU coreutils, tar, gzip, unzip, make, a C
 # compiler and cargo (the release tests build real projects), minisign and signify-openbsd, an OCI registry
-# (docker-registry), skopeo and Apache's htpasswd (registry passwords), the C libraries Hallmark links (zlib,
+# (docker-registry), skopeo and Apache's htpasswd (registry passwords), ssh-keygen (key fingerprints), the C libraries Hallmark links (zlib,
 # libsodium), and Python's securesystemslib, spdx-tools (pyspdxtools), ntia-conformance-checker, jsonschema
 # and oras (the OCI client oras-py). Safe to run again; it installs only what is missing.
 set -euo pipefail
@@ -26,6 +26,7 @@ command -v signify-openbsd >/dev/null || need_apt+=(signify-openbsd)
 command -v docker-registry >/dev/null || need_apt+=(docker-registry)
 command -v skopeo >/dev/null || need_apt+=(skopeo)
 command -v htpasswd >/dev/null || need_apt+=(apache2-utils)
+command -v ssh-keygen >/dev/null || need_apt+=(openssh-client)
 if [ ${#need_apt[@]} -gt 0 ]; then
     echo "==> apt-get install ${need_apt[*]}"
     $SUDO apt-get update -qq

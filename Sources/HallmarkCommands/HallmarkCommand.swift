@@ -32,7 +32,7 @@ public struct HallmarkCommand: ParsableCommand {
             VersionCommand.self, KeysCommand.self, ChecksumCommand.self, SignBlobCommand.self, VerifyBlobCommand.self,
             AttestCommand.self, VerifyAttestationCommand.self, SignCommand.self, VerifyCommand.self,
             InitCommand.self, VersionGuardCommand.self, ReleaseCommand.self, RebuildCommand.self, SummaryCommand.self,
-            VerifyBundleCommand.self, VerifyProvenanceCommand.self, TrustCommand.self,
+            VerifyBundleCommand.self, VerifyProvenanceCommand.self, VerifyVSACommand.self, TrustCommand.self,
             InstallCommand.self, UpgradeCommand.self, RollbackCommand.self, InstalledCommand.self, AirGapCommand.self,
             PublishCommand.self, VerifyRemoteCommand.self,
         ]

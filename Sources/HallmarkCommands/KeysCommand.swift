@@ -60,6 +60,9 @@ struct KeysIDCommand: ParsableCommand {
         commandName: "id",
         abstract: "Print a key's id (hex SHA-256 of its SubjectPublicKeyInfo DER) and algorithm.",
         discussion: """
+            With --format json, also the key's SSH fingerprint (SHA256:…, as ssh-keygen -l prints it): the key id
+            DSSE envelopes signed with go-securesystemslib carry by default, and verify-vsa's default --key-id.
+
             Examples:
               $ hallmark keys id release.pub
               $ hallmark keys id env://HALLMARK_SIGNING_KEY
@@ -74,12 +77,13 @@ struct KeysIDCommand: ParsableCommand {
         var keyId: String
         var algorithm: String
         var publicKey: String
+        var sshFingerprint: String?
     }
 
     func run() throws {
         try Terminal.run { () throws(HallmarkError) in
             let publicKey = try KeyResolver(context: .current()).publicKey(key)
-            let info = Info(keyId: publicKey.keyID, algorithm: publicKey.algorithm.rawValue, publicKey: publicKey.pemText)
+            let info = Info(keyId: publicKey.keyID, algorithm: publicKey.algorithm.rawValue, publicKey: publicKey.pemText, sshFingerprint: publicKey.sshFingerprint)
             switch output.format {
             case .json: try Terminal.printJSON(info)
             case .text: Terminal.print("\(info.keyId)  \(info.algorithm)")

@@ -20,6 +20,35 @@ import Testing
         try dir.write(output, try #require(Data(base64Encoded: text)))
     }
 
+    @Test("Key fingerprints as ssh-keygen -l prints them (the default DSSE key id verify-vsa expects)")
+    func sshFingerprints() throws {
+        let dir = try TemporaryDirectory()
+        // ssh-keygen cannot import an Ed25519 PKCS#8 key: make it there, and wrap its raw key in an SPKI here.
+        #expect(try ProcessRunner.run("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", "ed25519"], in: dir.path).status == 0)
+        let line = String(decoding: try dir.read("ed25519.pub"), as: UTF8.self).split(separator: " ")
+        let blob = try #require(Data(base64Encoded: String(line[1])))
+        let spki = Data([0x30, 0x2A, 0x30, 0x05, 0x06, 0x03, 0x2B, 0x65, 0x70, 0x03, 0x21, 0x00]) + blob.suffix(32)
+        try dir.write("ed25519-spki.pub", "-----BEGIN PUBLIC KEY-----\n\(spki.base64EncodedString())\n-----END PUBLIC KEY-----\n")
+        let edExpected = try ProcessRunner.run("ssh-keygen", ["-l", "-E", "sha256", "-f", "ed25519.pub"], in: dir.path).stdout.split(separator: " ")[1]
+        let edInfo = try hallmark(["keys", "id", "ed25519-spki.pub", "--format", "json"], in: dir)
+        #expect((try JSONSerialization.jsonObject(with: edInfo.stdoutData) as? [String: Any])?["sshFingerprint"] as? String == String(edExpected))
+        let keys: [(String, [String])] = [
+            ("p256", ["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256"]),
+            ("p384", ["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-384"]), ("rsa", ["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048"]),
+        ]
+        for (name, generate) in keys {
+            _ = try openssl(generate + ["-out", "\(name).key"], in: dir)
+            _ = try openssl(["pkey", "-in", "\(name).key", "-pubout", "-out", "\(name).pub"], in: dir)
+            let converted = try ProcessRunner.run("ssh-keygen", ["-i", "-m", "PKCS8", "-f", "\(name).pub"], in: dir.path)
+            #expect(converted.status == 0, "\(name): \(converted.stderr)")
+            try dir.write("\(name).ssh.pub", converted.stdout)
+            let expected = try ProcessRunner.run("ssh-keygen", ["-l", "-E", "sha256", "-f", "\(name).ssh.pub"], in: dir.path).stdout.split(separator: " ")[1]
+            let info = try hallmark(["keys", "id", "\(name).pub", "--format", "json"], in: dir)
+            let object = try #require(try JSONSerialization.jsonObject(with: info.stdoutData) as? [String: Any])
+            #expect(object["sshFingerprint"] as? String == String(expected), "\(name)")
+        }
+    }
+
     @Test func opensslVerifiesOurEd25519AndECDSASignatures() throws {
         let dir = try TemporaryDirectory()
         try dir.write("artifact.bin", Data((0..<10_000).map { UInt8($0 % 251) }))
