@@ -48,7 +48,9 @@ public struct DSSEEnvelope: Codable, Sendable, Equatable {
         let trimmed = data.split(separator: 0x0A).filter { !$0.allSatisfy { $0 == 0x20 || $0 == 0x0D || $0 == 0x09 } }
         guard !trimmed.isEmpty else { throw .invalidInput("\(source): empty file, expected a DSSE envelope") }
         // A pretty-printed single envelope spans lines: try the whole file first.
-        if let whole = try? CanonicalJSON.decode(DSSEEnvelope.self, from: data, source: source) { return [whole] }
+        if case .success(let whole) = Result(catching: { () throws(HallmarkError) in try CanonicalJSON.decode(DSSEEnvelope.self, from: data, source: source) }) {
+            return [whole]
+        }
         var envelopes: [DSSEEnvelope] = []
         for (index, line) in trimmed.enumerated() {
             envelopes.append(

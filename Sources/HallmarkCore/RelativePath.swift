@@ -12,4 +12,15 @@ public enum RelativePath {
         }
         return nil
     }
+
+    /// Why `path` is not the one canonical name of a file — unsafe, or spelled with `.` or empty components
+    /// (`./a`, `a//b`, `a/`), which would let two entries name one file — or nil. For names that identify a
+    /// release's files (checksum lists, signature lists, registry layer titles), where each file has one name.
+    public static func nonCanonicalReason(_ path: String) -> String? {
+        if let reason = unsafeReason(path) { return reason }
+        let components = path.split(separator: "/", omittingEmptySubsequences: false)
+        if components.contains(".") { return "'.' components are not allowed (each file has one name)" }
+        if components.contains("") { return "empty components ('//' or a trailing '/') are not allowed (each file has one name)" }
+        return nil
+    }
 }

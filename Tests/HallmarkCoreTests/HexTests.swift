@@ -27,4 +27,9 @@ import Testing
         let found = RelativePath.unsafeReason(path)
         if let reason { #expect(found?.contains(reason) == true, "\(path): \(found ?? "nil")") } else { #expect(found == nil) }
     }
+
+    @Test func canonicalNames() {
+        for name in ["a", "dir/a", "café"] { #expect(RelativePath.nonCanonicalReason(name) == nil, "\(name)") }
+        for name in ["./a", "dir/./a", "dir//a", "dir/", "../a", "/a", ""] { #expect(RelativePath.nonCanonicalReason(name) != nil, "\(name)") }
+    }
 }

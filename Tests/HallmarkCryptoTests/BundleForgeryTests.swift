@@ -391,3 +391,16 @@ extension JSONValue {
         }
     }
 }
+
+@Suite struct IdentityMatcherTests {
+    @Test("Regular expressions match whole identities, not a line of one")
+    func anchoring() throws {
+        let matcher = try SANMatcher.regex("https://github\\.com/org/.*")
+        #expect(matcher.matches("https://github.com/org/repo/.github/workflows/r.yml@refs/tags/v1"))
+        #expect(!matcher.matches("https://github.com/org/repo\n"))
+        #expect(!matcher.matches("xhttps://github.com/org/repo"))
+        #expect(!matcher.matches("https://github.com/org/repo\nhttps://evil"))
+        #expect(try !SANMatcher.regex("a|b").matches("ab"))
+        #expect(throws: HallmarkError.usage("")) { _ = try SANMatcher.regex("(") }
+    }
+}

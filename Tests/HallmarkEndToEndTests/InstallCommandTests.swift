@@ -106,6 +106,9 @@ struct InstallCommandTests {
         try archiveBytes.write(to: URL(fileURLWithPath: tampered))
         try expectUnchanged(["upgrade", "--from", tampered, "--sha256", String(sha), "--force"], status: 1, mentions: "is not the expected")
         try expectUnchanged(["upgrade", "--from", archive, "--insecure-skip-verify", "--sha256", String(sha)], status: 2, mentions: "contradicts")
+        // The signed index names the version: --version cannot say otherwise, and --sha256 is not for indexes.
+        try expectUnchanged(["upgrade", "--index", release + "/index.json", "--key", key, "--version", "v9.9.9"], status: 2, mentions: "not the version the signed index names")
+        try expectUnchanged(["upgrade", "--index", release + "/index.json", "--key", key, "--sha256", String(sha)], status: 2, mentions: "--sha256 is for --from")
 
     }
 

@@ -16,6 +16,7 @@ import Testing
             key = try PrivateKey.generate(algorithm)
             try dir.write("rel/app-linux-amd64.tar.gz", Data(repeating: 7, count: 100_000))
             try dir.write("rel/app windows.zip", "zip bytes")
+            try dir.write("rel/caf\u{e9}.txt", "composed")
             try dir.write("rel/docs/README.md", "# app\n")
         }
 
@@ -31,7 +32,7 @@ import Testing
         let release = try Release(algorithm: algorithm)
         let result = try release.sign()
         #expect(result.wroteChecksums)
-        #expect(result.signed == ["app windows.zip", "app-linux-amd64.tar.gz", "checksums.txt", "docs/README.md"])
+        #expect(result.signed == ["app windows.zip", "app-linux-amd64.tar.gz", "caf\u{e9}.txt", "checksums.txt", "docs/README.md"])
         let report = try release.verify()
         #expect(report.verified, "\(report.problems)")
         #expect(report.files.allSatisfy { $0.signature == .verified })
@@ -81,6 +82,29 @@ import Testing
                 try FileManager.default.removeItem(atPath: $0.url("rel/docs/README.md"))
                 try FileManager.default.createSymbolicLink(atPath: $0.url("rel/docs/README.md"), withDestinationPath: "/etc/hostname")
             }, "not a regular file", .fileNotRegular),
+            ("checksums.txt a symlink to a copy", {
+                try FileManager.default.moveItem(atPath: $0.url("rel/checksums.txt"), toPath: $0.url("list.txt"))
+                try FileManager.default.createSymbolicLink(atPath: $0.url("rel/checksums.txt"), withDestinationPath: $0.url("list.txt"))
+            }, "checksums.txt: not a regular file", .fileNotRegular),
+            ("a second name for a listed file in checksums.txt", {
+                try $0.write("rel/checksums.txt", String(decoding: try $0.read("rel/checksums.txt"), as: UTF8.self)
+                    + "\(String(repeating: "0", count: 64))  ./app windows.zip\n")
+            }, "'.' components are not allowed", .checksumsUnsafePath),
+            ("signatures.json naming an extra file as a signature", {
+                try $0.write("rel/evil.sh", "#!/bin/sh\n")
+                var set = try CanonicalJSON.decode(SignatureSet.self, from: try $0.read("rel/signatures.json"), source: "s")
+                set.files.append(set.files[0])
+                set.files[set.files.count - 1].signatureFile = "evil.sh"
+                try $0.write("rel/signatures.json", try CanonicalJSON.prettyData(set))
+            }, "evil.sh: not listed", .fileUnlisted),
+            ("signatures.json lending one file's signature to another", {
+                var set = try CanonicalJSON.decode(SignatureSet.self, from: try $0.read("rel/signatures.json"), source: "s")
+                set.files[0].signatureFile = set.files[1].signatureFile
+                try $0.write("rel/signatures.json", try CanonicalJSON.prettyData(set))
+            }, "must be", .signaturesInvalid),
+            ("a file beside a listed one under another Unicode spelling", {
+                try $0.write("rel/caf\u{0065}\u{0301}.txt", "decomposed")
+            }, "not listed", .fileUnlisted),
         ]
         for (label, tamper, expected, code) in tamperings {
             let release = try Release()
@@ -106,7 +130,7 @@ import Testing
     @Test func unsignedReleasesNeedAllowUnsigned() throws {
         let release = try Release()
         let list = try Checksums(context: release.context).create(
-            files: ["app windows.zip", "app-linux-amd64.tar.gz", "docs/README.md"].map { "rel/" + $0 }, algorithm: .sha256)
+            files: ["app windows.zip", "app-linux-amd64.tar.gz", "caf\u{e9}.txt", "docs/README.md"].map { "rel/" + $0 }, algorithm: .sha256)
         let relative = ChecksumList(entries: list.entries.map { ChecksumEntry(algorithm: .sha256, digest: $0.digest, path: String($0.path.dropFirst(4))) })
         try release.dir.write("rel/checksums.txt", relative.gnuData)
         #expect(try !release.verify().verified)

@@ -68,17 +68,17 @@ public struct OCIManifest: Codable, Sendable, Equatable {
     public func files() -> (files: [(name: String, layer: OCIDescriptor)], problems: [String]) {
         var files: [(String, OCIDescriptor)] = []
         var problems: [String] = []
-        var seen = Set<String>()
+        var seen = Set<[UInt8]>()
         for (index, layer) in layers.enumerated() {
             guard let title = layer.title else {
                 problems.append("layer \(index) (\(layer.digest)) has no \(Self.titleAnnotation) annotation, so it names no file")
                 continue
             }
-            if let reason = RelativePath.unsafeReason(title) {
+            if let reason = RelativePath.nonCanonicalReason(title) {
                 problems.append("layer \(index) is titled \"\(title)\": \(reason)")
                 continue
             }
-            guard seen.insert(title).inserted else {
+            guard seen.insert(Array(title.utf8)).inserted else {
                 problems.append("two layers are titled \"\(title)\"")
                 continue
             }

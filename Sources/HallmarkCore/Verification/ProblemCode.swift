@@ -189,6 +189,8 @@ extension ProblemCode {
     public static let airgapContentMismatch = ProblemCode("airgap.content-mismatch")
     /// The air-gap zip was checked only against the keys it carries itself: nothing outside it vouches for them.
     public static let airgapSelfVouched = ProblemCode("airgap.self-vouched")
+    /// Members of the air-gap zip that no signature covers (instructions, a trusted root, other keys).
+    public static let airgapUnauthenticated = ProblemCode("airgap.unauthenticated")
     /// The bytes to install were not authenticated (installed only because an unsafe option said so).
     public static let installUnauthenticated = ProblemCode("install.unauthenticated")
     /// The binary inside an archive is not the one the index lists.
@@ -215,7 +217,7 @@ extension ProblemCode {
         checksumsMalformedLine, checksumsUnsafePath, checksumsConflict, checksumsEmpty,
         fileMissing, fileModified, fileUnreadable, fileNotRegular, fileUnlisted, signaturesInvalid, metadataMismatch,
         downloadFailed, downloadNotFound, downloadTooLarge, registryContentMismatch,
-        airgapContentMismatch, airgapSelfVouched, installUnauthenticated, installBinaryMismatch,
+        airgapContentMismatch, airgapSelfVouched, airgapUnauthenticated, installUnauthenticated, installBinaryMismatch,
         verificationIncomplete,
     ]
 }

@@ -22,7 +22,11 @@ public enum BLAKE2b512 {
 
     public static func hash(_ data: some DataProtocol) -> [UInt8] {
         let bytes = Array(data)
-        return (try? digest { state in crypto_generichash_blake2b_update(state, bytes, UInt64(bytes.count)) }) ?? []
+        var out = [UInt8](repeating: 0, count: 64)
+        bytes.withUnsafeBufferPointer { buffer in
+            _ = crypto_generichash_blake2b(&out, 64, buffer.baseAddress, UInt64(buffer.count), nil, 0)
+        }
+        return out
     }
 
     public static func hash(fileAt path: String, display: String? = nil) throws(HallmarkError) -> [UInt8] {

@@ -77,8 +77,11 @@ extension PublicKey {
     private static func ecdsaSignature<S>(
         _ bytes: [UInt8], rawLength: Int, make: ([UInt8]) throws -> S, der: ([UInt8]) throws -> S
     ) -> S? {
-        if bytes.count == rawLength, let s = try? make(bytes) { return s }
-        return try? der(bytes)
+        if bytes.count == rawLength, case .success(let s) = Result(catching: { try make(bytes) }) { return s }
+        switch Result(catching: { try der(bytes) }) {
+        case .success(let s): return s
+        case .failure: return nil
+        }
     }
 }
 

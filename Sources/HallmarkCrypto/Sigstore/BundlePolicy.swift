@@ -43,7 +43,8 @@ public struct RegexBox: @unchecked Sendable {  // NSRegularExpression is immutab
 
     init(_ pattern: String, flag: String) throws(HallmarkError) {
         do {
-            expression = try NSRegularExpression(pattern: "^(?:\(pattern))$")
+            // \A and \z: `$` would also match before a final newline.
+            expression = try NSRegularExpression(pattern: "\\A(?:\(pattern))\\z")
         } catch {
             throw .usage("\(flag) \(pattern) is not a valid regular expression")
         }

@@ -123,16 +123,11 @@ public struct RFC3161Timestamp: Sendable {
         imprint = hashed
         let time: GeneralizedTime
         do { time = try GeneralizedTime(derEncoded: fields[4]) } catch { throw bad("genTime is not a GeneralizedTime") }
-        var components = DateComponents()
-        components.year = time.year
-        components.month = time.month
-        components.day = time.day
-        components.hour = time.hours
-        components.minute = time.minutes
-        components.second = time.seconds
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "UTC")!
-        guard let date = calendar.date(from: components) else { throw bad("genTime is not a date") }
+        guard let seconds = RFC3339.unixSeconds(
+            year: Int64(time.year), month: Int64(time.month), day: Int64(time.day), hour: Int64(time.hours), minute: Int64(time.minutes),
+            second: Int64(time.seconds))
+        else { throw bad("genTime is not a date") }
+        let date = Date(timeIntervalSince1970: TimeInterval(seconds))
         genTime = date.addingTimeInterval(time.fractionalSeconds)
     }
 

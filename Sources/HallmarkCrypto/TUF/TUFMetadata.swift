@@ -73,17 +73,23 @@ public struct TUFMetadata: Sendable {
         public var terminating: Bool
     }
 
-    /// The key named by a TUF key object (ed25519 hex, or PEM for ecdsa and rsa).
+    /// The key named by a TUF key object (ed25519 hex, or PEM for ecdsa and rsa); nil for a key this verifier
+    /// cannot use, which then verifies no signature (TUF clients ignore keys of unknown types).
     static func key(_ object: JSONValue, source: String) -> PublicKey? {
         guard let type = object["keytype"]?.stringValue, let value = object["keyval"]?["public"]?.stringValue else { return nil }
+        let parsed: Result<PublicKey, HallmarkError>
         switch type {
         case "ed25519":
             guard let raw = Hex.decode(value) else { return nil }
-            return try? PublicKey(rawEd25519: raw, source: source)
+            parsed = Result { () throws(HallmarkError) in try PublicKey(rawEd25519: raw, source: source) }
         case "ecdsa", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "rsa":
-            return try? PublicKey(pem: value, source: source)
+            parsed = Result { () throws(HallmarkError) in try PublicKey(pem: value, source: source) }
         default:
             return nil
+        }
+        switch parsed {
+        case .success(let key): return key
+        case .failure: return nil
         }
     }
 

@@ -108,6 +108,9 @@ public struct AirGap: Sendable {
         public var problems: [VerificationProblem]
         /// What an unsafe option let through (the self-vouching keys), said every time.
         public var warnings: [VerificationProblem]
+        /// Members no signature covers (instructions, a trusted root, keys other than --key): carried for
+        /// convenience, extracted, and never to be trusted as they are.
+        public var unauthenticated: [String]
     }
 
     /// An air-gap zip that verified with keys from outside it.
@@ -147,6 +150,10 @@ public struct AirGap: Sendable {
         }
         for file in files.subtracting(list.entries.map(\.path)).subtracting([Self.requiredFiles]).sorted() {
             problems.add(.airgapContentMismatch, "\(file): in the bundle but not in \(Self.requiredFiles)", file: file)
+        }
+        // Only the layout `airgap bundle` writes: anything else (a script, a second trust directory) is refused.
+        for file in files.sorted() where !Self.isInLayout(file) {
+            problems.add(.airgapContentMismatch, "\(file): not part of an air-gap bundle (release/, trust/keys/*.pub, trust/trusted_root.json, VERIFY.md, \(Self.requiredFiles))", file: file)
         }
         if list.entries.isEmpty { problems.add(.airgapContentMismatch, "\(Self.requiredFiles) lists no files", file: Self.requiredFiles) }
 
@@ -194,6 +201,24 @@ public struct AirGap: Sendable {
                 problems.add(problem.code, "release/\(problem.message)", file: problem.file.map { "release/\($0)" })
             }
         }
+        // What no signature covers: everything outside release/ but the list itself, and keys that are not --key.
+        var unauthenticated: [String] = []
+        for file in list.entries.map(\.path).sorted() where !file.hasPrefix("release/") {
+            if file.hasPrefix("trust/keys/"), FileIO.isFile(staging + "/" + file),
+                case .success(let text) = Result(catching: { () throws(HallmarkError) in try FileIO.readText(staging + "/" + file, limit: 1 << 20) }),
+                case .success(let key) = Result(catching: { () throws(HallmarkError) in try PublicKey(pem: text, source: file) }),
+                trustedKeys.contains(where: { $0.keyID == key.keyID })
+            {
+                continue
+            }
+            unauthenticated.append(file)
+        }
+        if !unauthenticated.isEmpty && problems.isEmpty {
+            warnings.append(.init(
+                .airgapUnauthenticated,
+                "not covered by any signature, so not verified: \(unauthenticated.joined(separator: ", ")) (check a trusted root with `hallmark trust update`, keys through your own channel)",
+                file: bundle))
+        }
         let verdict = problems.verdict({ () -> VerifiedAirGapBundle? in
             guard let release, checkedFiles == list.entries.count, !list.entries.isEmpty else { return nil }
             return VerifiedAirGapBundle(requiredFiles: checkedFiles, release: release)
@@ -212,6 +237,16 @@ public struct AirGap: Sendable {
         }
         return VerifyResult(
             bundle: bundle, verified: outcome == .verified, outcome: outcome, keySource: keySource, requiredFiles: list.entries.count,
-            release: report, extractedTo: extractedTo, problems: verdict.problems, warnings: warnings)
+            release: report, extractedTo: extractedTo, problems: verdict.problems, warnings: warnings, unauthenticated: unauthenticated)
+    }
+
+    /// Whether `path` belongs to the layout `bundle` writes.
+    static func isInLayout(_ path: String) -> Bool {
+        if path == requiredFiles || path == "VERIFY.md" || path == "trust/trusted_root.json" { return true }
+        if path.hasPrefix("release/") && path.count > "release/".count { return true }
+        if path.hasPrefix("trust/keys/"), path.hasSuffix(".pub") {
+            return !path.dropFirst("trust/keys/".count).contains("/")
+        }
+        return false
     }
 }

@@ -163,6 +163,9 @@ public struct Installer: Sendable {
             }
             return
         }
+        if request.index != nil && request.sha256 != nil {
+            throw .usage("--sha256 is for --from: with --index, the signed index gives the archive's digest")
+        }
         let what = request.index != nil ? "a release index" : "an archive"
         if source.hasPrefix("http://") && request.keys.isEmpty {
             throw .usage("\(source): a plain http:// download can be changed on the way; pass --key so its signature is checked (or use https://)")
@@ -294,7 +297,11 @@ public struct Installer: Sendable {
             format = parsed
             member = artifact.binary.path
             expectedBinary = artifact.binary.sha256
-            version = version ?? index.version
+            // The signed index names the version; a --version that says otherwise would defeat the downgrade check.
+            if let given = request.version, given != index.version {
+                throw .usage("--version \(given) is not the version the signed index names (\(index.version)); leave --version out with --index")
+            }
+            version = index.version
         } else {
             let from = request.from!
             archiveDisplay = from
@@ -367,7 +374,11 @@ public struct Installer: Sendable {
             if !request.upgrade && !request.force {
                 throw .usage("\(paths.bin) is already installed; use `hallmark upgrade`, or pass --force to replace it")
             }
-            if let old = current?.version.flatMap({ try? SemanticVersion(parsing: $0) }), let new = version.flatMap({ try? SemanticVersion(parsing: $0) }) {
+            func semver(_ text: String?) -> SemanticVersion? {
+                guard let text, case .success(let parsed) = Swift.Result(catching: { () throws(HallmarkError) in try SemanticVersion(parsing: text) }) else { return nil }
+                return parsed
+            }
+            if let old = semver(current?.version), let new = semver(version) {
                 if new < old && !request.allowDowngrade {
                     throw .invalidInput("refusing to downgrade \(name) from \(old) to \(new); pass --allow-downgrade to do it anyway")
                 }

@@ -26,8 +26,12 @@ public enum ReleaseDirectory {
             }
             for name in names.sorted() {
                 let child = relative.isEmpty ? name : relative + "/" + name
-                let attributes = try? FileManager.default.attributesOfItem(atPath: directory + "/" + child)
-                let type = attributes?[.type] as? FileAttributeType
+                let type: FileAttributeType?
+                do {
+                    type = try FileManager.default.attributesOfItem(atPath: directory + "/" + child)[.type] as? FileAttributeType
+                } catch {
+                    throw .io("\(directory)/\(child): cannot read its attributes: \(error.localizedDescription)")
+                }
                 if type == .typeDirectory {
                     try walk(child)
                 } else {

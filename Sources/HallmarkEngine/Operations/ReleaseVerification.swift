@@ -98,25 +98,37 @@ public struct ReleaseVerification: Sendable {
             problems.add(.checksumsMalformedLine, "\(ReleaseDirectory.checksums):\(line): not a sha256 checksum line", file: ReleaseDirectory.checksums)
         }
 
-        // The listed files: safe names only, hashed in parallel.
+        // The listed files: safe names only, hashed in parallel. Names are compared byte for byte (Swift's String
+        // equality would take "é" and "e\u{301}" for one name, while the file system holds two files).
         var expected: [String: String] = [:]
+        var expectedBytes: [[UInt8]: String] = [:]
         var order: [String] = []
         for entry in list.entries {
-            if let reason = RelativePath.unsafeReason(entry.path) {
+            if let reason = RelativePath.nonCanonicalReason(entry.path) {
                 problems.add(.checksumsUnsafePath, "\(ReleaseDirectory.checksums):\(entry.line): refusing \"\(entry.displayName)\": \(reason)", file: ReleaseDirectory.checksums)
                 continue
             }
-            if let previous = expected[entry.path], previous != entry.digest {
+            let key = Array(entry.path.utf8)
+            if let previous = expectedBytes[key], previous != entry.digest {
                 problems.add(.checksumsConflict, "\(ReleaseDirectory.checksums):\(entry.line): \(entry.path) is listed twice with different digests", file: ReleaseDirectory.checksums)
             }
-            if expected[entry.path] == nil { order.append(entry.path) }
+            if expectedBytes[key] == nil {
+                order.append(entry.path)
+                if expected[entry.path] != nil {
+                    problems.add(.checksumsConflict, "\(ReleaseDirectory.checksums):\(entry.line): \(entry.path) is listed under two Unicode spellings of one name", file: ReleaseDirectory.checksums)
+                }
+            }
+            expectedBytes[key] = entry.digest
             expected[entry.path] = entry.digest
         }
         if list.entries.isEmpty { problems.add(.checksumsEmpty, "\(ReleaseDirectory.checksums) lists no files", file: ReleaseDirectory.checksums) }
 
         let members = try ReleaseDirectory.members(of: root)
-        let memberByName = Dictionary(members.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
-        let present = order.filter { memberByName[$0]?.isRegularFile == true }
+        let memberByName = Dictionary(members.map { (Array($0.name.utf8), $0) }, uniquingKeysWith: { a, _ in a })
+        for name in [ReleaseDirectory.checksums, ReleaseDirectory.signatures] where memberByName[Array(name.utf8)]?.isRegularFile == false {
+            problems.add(.fileNotRegular, "\(name): not a regular file (a symlink or device stands where the release's \(name) should be)", file: name)
+        }
+        let present = order.filter { memberByName[Array($0.utf8)]?.isRegularFile == true }
         let hashable = present.filter { knownDigests[$0] == nil }
         let hashes = FileHasher.hexDigests(ofFilesAt: hashable.map { root + "/" + $0 }, algorithm: .sha256)
         var actual: [String: String] = [:]
@@ -144,17 +156,27 @@ public struct ReleaseVerification: Sendable {
         } else if policy == .required {
             problems.add(.signatureMissing, "\(ReleaseDirectory.signatures) is missing: the release is unsigned (pass --allow-unsigned, without --key, to check checksums only)", file: ReleaseDirectory.signatures)
         }
-        let signatureEntries = Dictionary((signatureSet?.files ?? []).map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
-        var signatureFiles: Set<String> = []
+        // signatures.json is not signed itself: each entry must be for a listed file, once, and its signature file
+        // must be that file's NAME.sig (or NAME.minisig), so the list cannot hide other files or lend one file's
+        // signature to another.
+        var signatureEntries: [[UInt8]: SignatureSet.Entry] = [:]
+        var signatureFiles: Set<[UInt8]> = []
         for entry in signatureSet?.files ?? [] {
-            if let reason = RelativePath.unsafeReason(entry.signatureFile) {
-                problems.add(.signaturesInvalid, "\(ReleaseDirectory.signatures): refusing signature file \"\(entry.signatureFile)\": \(reason)", file: ReleaseDirectory.signatures)
-            } else {
-                signatureFiles.insert(entry.signatureFile)
-            }
-            if entry.name != ReleaseDirectory.checksums && expected[entry.name] == nil {
+            let key = Array(entry.name.utf8)
+            guard entry.name == ReleaseDirectory.checksums || expectedBytes[key] != nil else {
                 problems.add(.signaturesInvalid, "\(ReleaseDirectory.signatures) names \(entry.name), which \(ReleaseDirectory.checksums) does not list", file: ReleaseDirectory.signatures)
+                continue
             }
+            guard signatureEntries[key] == nil else {
+                problems.add(.signaturesInvalid, "\(ReleaseDirectory.signatures) has two entries for \(entry.name)", file: ReleaseDirectory.signatures)
+                continue
+            }
+            guard entry.signatureFile == entry.name + ".sig" || entry.signatureFile == entry.name + ".minisig" else {
+                problems.add(.signaturesInvalid, "\(ReleaseDirectory.signatures): the signature of \(entry.name) must be \(entry.name).sig, not \"\(entry.signatureFile)\"", file: ReleaseDirectory.signatures)
+                continue
+            }
+            signatureEntries[key] = entry
+            signatureFiles.insert(Array(entry.signatureFile.utf8))
         }
 
         var results: [FileResult] = []
@@ -162,10 +184,10 @@ public struct ReleaseVerification: Sendable {
             var result = FileResult(
                 name: name, status: .ok, sha256: actual[name], expectedSha256: expected[name], signature: .notApplicable, keyId: nil)
             if name != ReleaseDirectory.checksums {
-                if let member = memberByName[name], !member.isRegularFile {
+                if let member = memberByName[Array(name.utf8)], !member.isRegularFile {
                     result.status = .notRegular
                     problems.add(.fileNotRegular, "\(name): not a regular file (a symlink or device stands where a release file should be)", file: name)
-                } else if memberByName[name] == nil {
+                } else if memberByName[Array(name.utf8)] == nil {
                     result.status = .missing
                     problems.add(.fileMissing, "\(name): missing (listed in \(ReleaseDirectory.checksums))", file: name)
                 } else if unreadable.contains(name) {
@@ -178,7 +200,8 @@ public struct ReleaseVerification: Sendable {
             }
             if policy == .required {
                 (result.signature, result.keyId) = checkSignature(
-                    name: name, root: root, entry: signatureEntries[name], actualDigest: actual[name], keys: keys, problems: &problems)
+                    name: name, root: root, entry: signatureEntries[Array(name.utf8)], actualDigest: actual[name], keys: keys,
+                    inMemory: name == ReleaseDirectory.checksums ? checksumsData : nil, problems: &problems)
             }
             results.append(result)
         }
@@ -188,8 +211,8 @@ public struct ReleaseVerification: Sendable {
         problems.add(contentsOf: crossCheck.problems)
 
         // Anything else in the directory is hiding: refuse it.
-        let known = Set(order).union([ReleaseDirectory.checksums, ReleaseDirectory.signatures]).union(signatureFiles)
-        for member in members where !known.contains(member.name) {
+        let known = Set((order + [ReleaseDirectory.checksums, ReleaseDirectory.signatures]).map { Array($0.utf8) }).union(signatureFiles)
+        for member in members where !known.contains(Array(member.name.utf8)) {
             results.append(FileResult(name: member.name, status: .unlisted, sha256: nil, expectedSha256: nil, signature: .notApplicable, keyId: nil))
             problems.add(.fileUnlisted, "\(member.name): not listed in \(ReleaseDirectory.checksums) (an extra file hides in the release)", file: member.name)
         }
@@ -213,7 +236,8 @@ public struct ReleaseVerification: Sendable {
     }
 
     private func checkSignature(
-        name: String, root: String, entry: SignatureSet.Entry?, actualDigest: String?, keys: [PublicKey], problems: inout ProblemList
+        name: String, root: String, entry: SignatureSet.Entry?, actualDigest: String?, keys: [PublicKey], inMemory: Data?,
+        problems: inout ProblemList
     ) -> (FileResult.SignatureStatus, String?) {
         guard let entry else {
             problems.add(.signatureMissing, "\(name): no signature in \(ReleaseDirectory.signatures)", file: name)
@@ -234,9 +258,14 @@ public struct ReleaseVerification: Sendable {
         }
         let candidates = SignatureEncoding.candidates(fromFileContents: data)
         let path = root + "/" + name
+        // checksums.txt: the bytes that were parsed and hashed are the bytes whose signature is checked.
+        func signedContent(for key: PublicKey) throws(HallmarkError) -> SignedContent {
+            if let inMemory { return SignedContent(bytes: inMemory) }
+            return try SignedContent.file(at: path, for: key)
+        }
         for key in keys {
             let content: SignedContent
-            do { content = try SignedContent.file(at: path, for: key) } catch {
+            do { content = try signedContent(for: key) } catch {
                 problems.add(.fileUnreadable, "\(name): cannot be read to check its signature (\(error.message))", file: name)
                 return (.invalid, nil)
             }
@@ -244,7 +273,7 @@ public struct ReleaseVerification: Sendable {
         }
         // Say whether it is a bad signature or a good one by a key nobody trusted.
         if case .success(let embedded) = Result(catching: { () throws(HallmarkError) in try PublicKey(pem: entry.publicKey, source: ReleaseDirectory.signatures) }),
-            case .success(let content) = Result(catching: { () throws(HallmarkError) in try SignedContent.file(at: path, for: embedded) }),
+            case .success(let content) = Result(catching: { () throws(HallmarkError) in try signedContent(for: embedded) }),
             candidates.contains(where: { embedded.isValidSignature($0, for: content) })
         {
             problems.add(.signatureUntrustedKey, "\(name): signed by key \(embedded.keyID.prefix(16))…, which is not a trusted key (--key)", file: name)

@@ -91,8 +91,11 @@ public struct RemoteVerification: Sendable {
         if case .failure(let error) = listResult[0] { throw error.code == .verificationFailed ? error : .io(error.message) }
         let listData = try FileIO.read(directory + "/" + ReleaseDirectory.checksums, display: ReleaseDirectory.checksums)
         let list = ChecksumList(parsing: listData, algorithm: .sha256)
-        var names = list.entries.map(\.path).filter { RelativePath.unsafeReason($0) == nil }
-        for bad in list.entries where RelativePath.unsafeReason(bad.path) != nil {
+        var names: [String] = []
+        for entry in list.entries where RelativePath.nonCanonicalReason(entry.path) == nil && !names.contains(where: { Array($0.utf8) == Array(entry.path.utf8) }) {
+            names.append(entry.path)
+        }
+        for bad in list.entries where RelativePath.nonCanonicalReason(bad.path) != nil {
             problems.add(.checksumsUnsafePath, "\(ReleaseDirectory.checksums): refusing \"\(bad.path)\"", file: ReleaseDirectory.checksums)
         }
         // signatures.json: absent (404) means an unsigned release, which the verification then names; any other
@@ -107,7 +110,15 @@ public struct RemoteVerification: Sendable {
             do {
                 let data = try FileIO.read(directory + "/" + ReleaseDirectory.signatures, display: ReleaseDirectory.signatures)
                 let set = try CanonicalJSON.decode(SignatureSet.self, from: data, source: ReleaseDirectory.signatures)
-                names += set.files.map(\.signatureFile).filter { RelativePath.unsafeReason($0) == nil && !names.contains($0) }
+                // Only NAME.sig / NAME.minisig of a listed name (what verification accepts); one download per name.
+                let listed = Set((names + [ReleaseDirectory.checksums]).map { Array($0.utf8) })
+                for entry in set.files where listed.contains(Array(entry.name.utf8))
+                    && (entry.signatureFile == entry.name + ".sig" || entry.signatureFile == entry.name + ".minisig")
+                    && RelativePath.nonCanonicalReason(entry.signatureFile) == nil
+                    && !names.contains(where: { Array($0.utf8) == Array(entry.signatureFile.utf8) })
+                {
+                    names.append(entry.signatureFile)
+                }
             } catch {
                 problems.add(.signaturesInvalid, error.message, file: ReleaseDirectory.signatures)
             }

@@ -20,7 +20,10 @@ public enum FileIO {
             throw .io("\(name): No such file or directory")
         }
         guard !isDirectory.boolValue else { throw .io("\(name): is a directory, not a file") }
-        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+        let size: Int
+        do { size = try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int ?? 0 } catch {
+            throw .io("\(name): cannot read its size: \(error.localizedDescription)")
+        }
         guard size <= limit else {
             throw .invalidInput("\(name): \(size) bytes is over the \(limit)-byte limit for this kind of file")
         }
