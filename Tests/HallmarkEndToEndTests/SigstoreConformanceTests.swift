@@ -149,6 +149,32 @@ struct SigstoreConformanceTests {
         #expect(object["schemaVersion"] as? Int == 1 && object["verified"] as? Bool == true)
         let usage = try ProcessRunner.hallmark(Array(base.prefix(5)) + [base.last!])
         #expect(usage.status == 2 && usage.stderr.contains("--certificate-identity"))
+        // A thrown error is a JSON report too, with its problem code.
+        let malformed = try ProcessRunner.hallmark([
+            "verify-bundle", "--bundle", Self.root + "/bundle-verify/bundle-malformed-json_fail/bundle.sigstore.json", "--trusted-root",
+            Self.root + "/default-trust/production_trusted_root.json", "--certificate-identity", Self.defaultIdentity,
+            "--certificate-oidc-issuer", Self.defaultIssuer, Self.root + "/bundle-verify/a.txt", "--format", "json",
+        ])
+        #expect(malformed.status == 2 && malformed.stderr.hasSuffix("[bundle.malformed]\n"), "\(malformed.stderr)")
+        let failure = try #require(try JSONSerialization.jsonObject(with: malformed.stdoutData) as? [String: Any])
+        #expect(failure["verified"] as? Bool == false && failure["schemaVersion"] as? Int == 1)
+        #expect((failure["error"] as? [String: Any])?["code"] as? String == "bundle.malformed")
+        // Without a log entry the bundle fails by default, and passes only with the option that says it is unsafe.
+        let rekor2 = Self.root + "/bundle-verify/rekor2-happy-path"
+        let stripped = try TemporaryDirectory()
+        var bundleJSON = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: rekor2 + "/bundle.sigstore.json"))) as? [String: Any])
+        var material = try #require(bundleJSON["verificationMaterial"] as? [String: Any])
+        material["tlogEntries"] = []
+        bundleJSON["verificationMaterial"] = material
+        try stripped.write("bundle.json", try JSONSerialization.data(withJSONObject: bundleJSON))
+        let common = ["verify-bundle", "--bundle", stripped.url("bundle.json"), "--trusted-root", rekor2 + "/trusted_root.json",
+                      "--certificate-identity", Self.defaultIdentity, "--certificate-oidc-issuer", Self.defaultIssuer]
+        let noLog = try ProcessRunner.hallmark(common + [Self.root + "/bundle-verify/a.txt"])
+        #expect(noLog.status == 1 && noLog.stdout.contains("[tlog.missing]"), "\(noLog.stdout)")
+        let zero = try ProcessRunner.hallmark(common + ["--min-tlog-entries", "0", Self.root + "/bundle-verify/a.txt"])
+        #expect(zero.status == 2 && zero.stderr.contains("--insecure-ignore-tlog"), "\(zero.stderr)")
+        let unsafe = try ProcessRunner.hallmark(common + ["--insecure-ignore-tlog", Self.root + "/bundle-verify/a.txt"])
+        #expect(unsafe.status == 0 && unsafe.stdout.contains("WITHOUT a transparency-log entry"), "\(unsafe.stdout)\(unsafe.stderr)")
     }
 }
 
