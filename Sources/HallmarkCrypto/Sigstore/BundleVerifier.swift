@@ -72,7 +72,7 @@ public struct BundleVerifier: Sendable {
 
         // 3. Every transparency-log entry must verify.
         let expected = LogEntryVerifier.Expected(
-            content: bundle.content, artifactSHA256: artifact.digest(.sha256), certificateDER: leaf?.der, keySPKI: key?.spkiDER)
+            content: bundle.content, artifact: artifact, certificateDER: leaf?.der, keySPKI: key?.spkiDER)
         var entries: [VerifiedLogEntry] = []
         for entry in bundle.tlogEntries {
             switch LogEntryVerifier(trustedRoot: trustedRoot).verify(entry, expected: expected) {

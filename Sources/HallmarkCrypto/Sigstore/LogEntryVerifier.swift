@@ -17,7 +17,7 @@ struct LogEntryVerifier {
     /// What the body must record.
     struct Expected {
         var content: SigstoreBundle.Content
-        var artifactSHA256: [UInt8]?
+        var artifact: BundleVerifier.Artifact
         /// DER of the signing certificate, or nil for a key-signed bundle.
         var certificateDER: [UInt8]?
         /// SPKI DER of the signing key.
@@ -109,8 +109,9 @@ struct LogEntryVerifier {
         }
         switch (entry.kind, entry.kindVersion, expected.content) {
         case ("hashedrekord", "0.0.1", .messageSignature(_, _, let signature)):
-            guard spec?["data"]?["hash"]?["algorithm"]?.stringValue == "sha256",
-                spec?["data"]?["hash"]?["value"]?.stringValue?.lowercased() == expected.artifactSHA256.map(Hex.encode)
+            let algorithm = spec?["data"]?["hash"]?["algorithm"]?.stringValue.flatMap(DigestAlgorithm.init(rawValue:))
+            guard let algorithm, let digest = expected.artifact.digest(algorithm),
+                spec?["data"]?["hash"]?["value"]?.stringValue?.lowercased() == Hex.encode(digest)
             else { return mismatch("the logged digest is not the artifact's") }
             guard bytes(spec?["signature"]?["content"]) == signature else { return mismatch("the logged signature is not the bundle's") }
             guard verifierMatches(pemBase64: spec?["signature"]?["publicKey"]?["content"]) else {
@@ -118,8 +119,13 @@ struct LogEntryVerifier {
             }
         case ("hashedrekord", "0.0.2", .messageSignature(_, _, let signature)):
             let v2 = spec?["hashedRekordV002"]
-            guard v2?["data"]?["algorithm"]?.stringValue.map({ $0 == "SHA2_256" }) ?? true,
-                bytes(v2?["data"]?["digest"]) == expected.artifactSHA256
+            let algorithm: DigestAlgorithm? = switch v2?["data"]?["algorithm"]?.stringValue ?? "SHA2_256" {
+            case "SHA2_256": .sha256
+            case "SHA2_384": .sha384
+            case "SHA2_512": .sha512
+            default: nil
+            }
+            guard let algorithm, let digest = expected.artifact.digest(algorithm), bytes(v2?["data"]?["digest"]) == digest
             else { return mismatch("the logged digest is not the artifact's") }
             guard bytes(v2?["signature"]?["content"]) == signature else { return mismatch("the logged signature is not the bundle's") }
             guard verifierMatches(v2: v2?["signature"]?["verifier"]) else { return mismatch("the logged certificate or key is not the bundle's") }
