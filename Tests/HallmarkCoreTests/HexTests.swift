@@ -30,6 +30,15 @@ import Testing
 
     @Test func canonicalNames() {
         for name in ["a", "dir/a", "café"] { #expect(RelativePath.nonCanonicalReason(name) == nil, "\(name)") }
-        for name in ["./a", "dir/./a", "dir//a", "dir/", "../a", "/a", ""] { #expect(RelativePath.nonCanonicalReason(name) != nil, "\(name)") }
+        for name in ["./a", "dir/./a", "dir//a", "dir/", "../a", "/a", "", "a\\b"] { #expect(RelativePath.nonCanonicalReason(name) != nil, "\(name)") }
+        // Checked on bytes: a combining mark after "/" or a prepend mark before it hides nothing.
+        for name in ["../\u{34F}d\u{600}/..", "../\u{34F}x", "x\u{600}/../y", "/\u{34F}etc/passwd", "\u{600}/../app"] {
+            #expect(RelativePath.unsafeReason(name) != nil, "\(name.unicodeScalars.map { String($0.value, radix: 16) })")
+        }
+        #expect(RelativePath.nonCanonicalReason("a/\u{34F}./b") == nil)  // "\u{34F}." is a name, not "."
+        #expect(RelativePath.nonCanonicalReason("a/.\u{34F}/b") == nil)
+        #expect(RelativePath.nonCanonicalReason("a/./b") != nil)
+        for name in ["a", "caf\u{e9}"] { #expect(RelativePath.isPlainName(name)) }
+        for name in ["", ".", "..", "a/b", "a/\u{34F}b", "a\\b"] { #expect(!RelativePath.isPlainName(name), "\(name)") }
     }
 }

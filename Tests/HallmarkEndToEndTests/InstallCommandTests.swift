@@ -109,6 +109,8 @@ struct InstallCommandTests {
         // The signed index names the version: --version cannot say otherwise, and --sha256 is not for indexes.
         try expectUnchanged(["upgrade", "--index", release + "/index.json", "--key", key, "--version", "v9.9.9"], status: 2, mentions: "not the version the signed index names")
         try expectUnchanged(["upgrade", "--index", release + "/index.json", "--key", key, "--sha256", String(sha)], status: 2, mentions: "--sha256 is for --from")
+        // An archive of unknown version over a known one: a downgrade cannot be ruled out.
+        try expectUnchanged(["upgrade", "--from", archive, "--sha256", String(sha)], status: 2, mentions: "a downgrade cannot be ruled out")
 
     }
 

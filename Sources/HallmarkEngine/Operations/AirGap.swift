@@ -203,8 +203,8 @@ public struct AirGap: Sendable {
         }
         // What no signature covers: everything outside release/ but the list itself, and keys that are not --key.
         var unauthenticated: [String] = []
-        for file in list.entries.map(\.path).sorted() where !file.hasPrefix("release/") {
-            if file.hasPrefix("trust/keys/"), FileIO.isFile(staging + "/" + file),
+        for file in list.entries.map(\.path).sorted() where !RelativePath.hasDirectoryPrefix(file, "release/") {
+            if RelativePath.hasDirectoryPrefix(file, "trust/keys/"), FileIO.isFile(staging + "/" + file),
                 case .success(let text) = Result(catching: { () throws(HallmarkError) in try FileIO.readText(staging + "/" + file, limit: 1 << 20) }),
                 case .success(let key) = Result(catching: { () throws(HallmarkError) in try PublicKey(pem: text, source: file) }),
                 trustedKeys.contains(where: { $0.keyID == key.keyID })
@@ -242,10 +242,12 @@ public struct AirGap: Sendable {
 
     /// Whether `path` belongs to the layout `bundle` writes.
     static func isInLayout(_ path: String) -> Bool {
-        if path == requiredFiles || path == "VERIFY.md" || path == "trust/trusted_root.json" { return true }
-        if path.hasPrefix("release/") && path.count > "release/".count { return true }
-        if path.hasPrefix("trust/keys/"), path.hasSuffix(".pub") {
-            return !path.dropFirst("trust/keys/".count).contains("/")
+        guard RelativePath.nonCanonicalReason(path) == nil else { return false }
+        let bytes = Array(path.utf8)
+        if [requiredFiles, "VERIFY.md", "trust/trusted_root.json"].contains(where: { Array($0.utf8) == bytes }) { return true }
+        if RelativePath.hasDirectoryPrefix(path, "release/") { return bytes.count > "release/".utf8.count }
+        if RelativePath.hasDirectoryPrefix(path, "trust/keys/"), bytes.reversed().starts(with: Array(".pub".utf8).reversed()) {
+            return RelativePath.isPlainName(String(decoding: bytes.dropFirst("trust/keys/".utf8.count), as: UTF8.self))
         }
         return false
     }

@@ -183,7 +183,7 @@ public struct Installer: Sendable {
     /// Downloads `url` into `directory` (named by its last path component), and its signature when present.
     func fetch(_ url: String, into directory: String, limit: Int64, withSignatures: Bool, access: RegistryAccess) throws(HallmarkError) -> String {
         let name = URL(string: url)?.lastPathComponent ?? "download"
-        guard !name.isEmpty, RelativePath.unsafeReason(name) == nil else { throw .usage("\(url): no file name in the URL") }
+        guard RelativePath.isPlainName(name) else { throw .usage("\(url): no plain file name at the end of the URL") }
         let path = directory + "/" + name
         let downloader = try access.downloader(context: context)
         if case .failure(let error) = downloader.download([(url, path, limit)], onChunk: { _, _ in })[0] { throw error }
@@ -336,10 +336,10 @@ public struct Installer: Sendable {
         let wanted = member
         let (members, kept) = try reader.members(of: archivePath, format: format, display: archiveDisplay) { entry in
             if let wanted { return entry.path == wanted }
-            return !entry.path.contains("/")
+            return !entry.path.utf8.contains(0x2F)
         }
         if member == nil {
-            let executables = members.filter { $0.kind == .file && $0.mode & 0o111 != 0 && !$0.path.contains("/") }
+            let executables = members.filter { $0.kind == .file && $0.mode & 0o111 != 0 && !$0.path.utf8.contains(0x2F) }
             if let name = request.name {
                 member = members.first { $0.path == name || $0.path == name + ".exe" }?.path
                 guard member != nil else { throw .invalidInput("\(archiveDisplay) has no file \(name) at its top level") }
@@ -357,7 +357,7 @@ public struct Installer: Sendable {
         }
         var name = request.name ?? member!
         if name.hasSuffix(".exe") && request.name == nil { name.removeLast(4) }
-        guard !name.contains("/"), RelativePath.unsafeReason(name) == nil else { throw .usage("--name must be a plain file name") }
+        guard RelativePath.isPlainName(name) else { throw .usage("--name must be a plain file name (the binary is installed as PREFIX/bin/NAME)") }
 
         // 2. Decide against what is installed.
         let paths = Paths(prefix: context.resolve(request.prefix), name: name)
@@ -385,6 +385,9 @@ public struct Installer: Sendable {
                 if new == old && current?.sha256 != binarySha && !request.force {
                     throw .invalidInput("\(name) \(new) is installed with another digest; pass --force to replace it")
                 }
+            } else if let old = semver(current?.version), !request.allowDowngrade {
+                // An archive whose version is unknown could be older: refuse rather than skip the downgrade check.
+                throw .usage("\(name) \(old) is installed, and the version of \(archiveDisplay) is unknown, so a downgrade cannot be ruled out; pass --version (or --allow-downgrade)")
             } else if present {
                 notes.append("the installed and new versions cannot be compared; no downgrade check")
             }

@@ -171,7 +171,8 @@ public struct ReleaseVerification: Sendable {
                 problems.add(.signaturesInvalid, "\(ReleaseDirectory.signatures) has two entries for \(entry.name)", file: ReleaseDirectory.signatures)
                 continue
             }
-            guard entry.signatureFile == entry.name + ".sig" || entry.signatureFile == entry.name + ".minisig" else {
+            let signatureBytes = Array(entry.signatureFile.utf8)
+            guard signatureBytes == key + Array(".sig".utf8) || signatureBytes == key + Array(".minisig".utf8) else {
                 problems.add(.signaturesInvalid, "\(ReleaseDirectory.signatures): the signature of \(entry.name) must be \(entry.name).sig, not \"\(entry.signatureFile)\"", file: ReleaseDirectory.signatures)
                 continue
             }

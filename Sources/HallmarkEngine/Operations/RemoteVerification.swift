@@ -113,7 +113,7 @@ public struct RemoteVerification: Sendable {
                 // Only NAME.sig / NAME.minisig of a listed name (what verification accepts); one download per name.
                 let listed = Set((names + [ReleaseDirectory.checksums]).map { Array($0.utf8) })
                 for entry in set.files where listed.contains(Array(entry.name.utf8))
-                    && (entry.signatureFile == entry.name + ".sig" || entry.signatureFile == entry.name + ".minisig")
+                    && [".sig", ".minisig"].contains(where: { Array(entry.signatureFile.utf8) == Array(entry.name.utf8) + Array($0.utf8) })
                     && RelativePath.nonCanonicalReason(entry.signatureFile) == nil
                     && !names.contains(where: { Array($0.utf8) == Array(entry.signatureFile.utf8) })
                 {
@@ -187,9 +187,10 @@ public struct RemoteVerification: Sendable {
         var verification: ReleaseVerification.Report?
         var release: ReleaseVerification.VerifiedRelease?
         if problems.isEmpty {
-            // The files were hashed as they were written; verification does not read them again for that.
+            // The files are hashed again on disk: what is verified is what the directory holds, whatever the
+            // downloads did (a digest taken while downloading vouches for the bytes received, not the file left).
             let (verdict, report) = try ReleaseVerification(context: context).verifyRelease(
-                directory: directory, keys: keys, policy: allowUnsigned ? .allowUnsigned : .required, knownDigests: streamed)
+                directory: directory, keys: keys, policy: allowUnsigned ? .allowUnsigned : .required)
             verification = report
             release = verdict.value
             problems.add(contentsOf: verdict.problems)
