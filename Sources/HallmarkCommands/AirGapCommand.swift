@@ -79,7 +79,7 @@ struct AirGapVerifyCommand: ParsableCommand {
     @OptionGroup var output: OutputOptions
 
     func run() throws {
-        try Terminal.run { () throws(HallmarkError) in
+        try Terminal.run(format: output.format) { () throws(HallmarkError) in
             let result = try AirGap(context: .current()).verify(
                 bundle: bundle, keys: key, extract: extract, insecureUseEmbeddedKeys: insecureUseEmbeddedKeys)
             for warning in result.warnings { Terminal.warning("WARNING: \(warning.message) [\(warning.code.rawValue)]") }

@@ -84,7 +84,7 @@ struct VerifyAttestationCommand: ParsableCommand {
     @OptionGroup var output: OutputOptions
 
     func run() throws {
-        try Terminal.run { () throws(HallmarkError) in
+        try Terminal.run(format: output.format) { () throws(HallmarkError) in
             let context = EngineContext.current()
             let keys = try KeyResolver(context: context).publicKeys(key)
             let result = try Attestation(context: context).verify(

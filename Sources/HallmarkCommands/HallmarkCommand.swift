@@ -101,8 +101,18 @@ enum Terminal {
         }
     }
 
-    /// The same for verification commands, which may run async work; with `--format json` a thrown error is
-    /// also printed as a JSON report on stdout (`verified: false` and the error's code).
+    /// The same for verification commands: with `--format json` a thrown error is also printed as a JSON report on
+    /// stdout (`verified: false` and the error's code).
+    static func run(format: OutputOptions.Format, _ body: () throws(HallmarkError) -> Void) throws(ExitCode) {
+        do {
+            try body()
+        } catch {
+            report(error, format: format)
+            throw ExitCode(exitCode(for: error))
+        }
+    }
+
+    /// The same for verification commands that run async work.
     static func run(format: OutputOptions.Format, _ body: () async throws(HallmarkError) -> Void) async throws(ExitCode) {
         do {
             try await body()

@@ -129,7 +129,7 @@ struct VerifyBlobCommand: ParsableCommand {
     @OptionGroup var output: OutputOptions
 
     func run() throws {
-        try Terminal.run { () throws(HallmarkError) in
+        try Terminal.run(format: output.format) { () throws(HallmarkError) in
             let context = EngineContext.current()
             let minisign = MinisignOperations(context: context)
             if embedded {

@@ -40,7 +40,7 @@ struct VerifyCommand: ParsableCommand {
     }
 
     func run() throws {
-        try Terminal.run { () throws(HallmarkError) in
+        try Terminal.run(format: output.format) { () throws(HallmarkError) in
             let context = EngineContext.current()
             let keys = try KeyResolver(context: context).publicKeys(key)
             let report = try ReleaseVerification(context: context).verify(

@@ -50,7 +50,7 @@ struct VerifyRemoteCommand: ParsableCommand {
     @OptionGroup var output: OutputOptions
 
     func run() throws {
-        try Terminal.run { () throws(HallmarkError) in
+        try Terminal.run(format: output.format) { () throws(HallmarkError) in
             let report = try RemoteVerification(context: .current()).verify(
                 url: url, keys: key, allowUnsigned: allowUnsigned, out: out, reportDirectory: reportDir,
                 registry: try registry.access(timeout: timeout))

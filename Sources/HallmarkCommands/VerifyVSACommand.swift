@@ -48,7 +48,7 @@ struct VerifyVSACommand: ParsableCommand {
     @OptionGroup var output: OutputOptions
 
     func run() throws {
-        try Terminal.run { () throws(HallmarkError) in
+        try Terminal.run(format: output.format) { () throws(HallmarkError) in
             let (verdict, report) = try VSAVerification(context: .current()).verify(.init(
                 attestation: attestation, key: key, keyID: keyID, subjectDigests: subjectDigest, verifierID: verifierID,
                 resourceURI: resourceURI, verifiedLevels: verifiedLevel))
