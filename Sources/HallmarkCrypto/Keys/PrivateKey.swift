@@ -69,9 +69,9 @@ public struct PrivateKey: Sendable {
             let der = try EncryptedPrivateKeyInfo.decrypt(document.der, passphrase: phrase, source: source)
             try self.init(pkcs8: der, source: source)
         case "EC PRIVATE KEY":
-            if let key = try? P256.Signing.PrivateKey(derRepresentation: document.der) {
+            if case .success(let key) = Result(catching: { try P256.Signing.PrivateKey(derRepresentation: document.der) }) {
                 self.init(.p256(key))
-            } else if let key = try? P384.Signing.PrivateKey(derRepresentation: document.der) {
+            } else if case .success(let key) = Result(catching: { try P384.Signing.PrivateKey(derRepresentation: document.der) }) {
                 self.init(.p384(key))
             } else {
                 throw .invalidKey("\(source): the EC private key is damaged, or not on P-256/P-384")

@@ -161,7 +161,7 @@ public struct AirGap: Sendable {
         let staging = (extract.map { (context.resolve($0) as NSString).deletingLastPathComponent } ?? NSTemporaryDirectory())
             + "/.hallmark-airgap-\(getpid())-\(UUID().uuidString.prefix(8))"
         try Paths.makeDirectory(staging)
-        defer { try? FileManager.default.removeItem(atPath: staging) }
+        defer { FileIO.removeQuietly(staging) }
         var checkedFiles = 0
         if problems.isEmpty {
             try reader.extractAll(path, format: .zip, display: bundle, into: staging)

@@ -190,7 +190,7 @@ public struct Installer: Sendable {
         if withSignatures {
             for suffix in [".sig", ".minisig"] {
                 if case .failure = downloader.download([(url + suffix, path + suffix, 64 << 10)], onChunk: { _, _ in })[0] {
-                    try? FileManager.default.removeItem(atPath: path + suffix)
+                    FileIO.removeQuietly(path + suffix)
                 }
             }
         }
@@ -229,7 +229,7 @@ public struct Installer: Sendable {
         request.recordedSource = request.index ?? request.from
         // URLs are downloaded (with their signatures) into a temporary directory, then handled as files.
         let downloads = NSTemporaryDirectory() + "hallmark-install-\(getpid())-\(UUID().uuidString.prefix(8))"
-        defer { try? FileManager.default.removeItem(atPath: downloads) }
+        defer { FileIO.removeQuietly(downloads) }
         if let from = request.from, Self.isURL(from) {
             try HallmarkEngine.Paths.makeDirectory(downloads)
             request.from = try fetch(from, into: downloads, limit: 4 << 30, withSignatures: true, access: request.registry)

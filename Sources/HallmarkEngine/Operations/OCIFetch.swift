@@ -94,7 +94,7 @@ struct OCIReleaseFetch: Sendable {
                 }
                 files.append(FileResult(name: job.name, url: url, status: status, sha256: digest, expectedSha256: nil, size: size))
             case .failure(let error):
-                try? FileManager.default.removeItem(atPath: job.path)
+                FileIO.removeQuietly(job.path)
                 files.append(FileResult(name: job.name, url: url, status: error.problem == .downloadNotFound ? "missing" : "failed",
                                         sha256: nil, expectedSha256: nil, size: nil))
                 problems.append(.init(error.problem ?? .downloadFailed, "\(job.name): \(error.message)", file: job.name))

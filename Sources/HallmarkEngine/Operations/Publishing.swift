@@ -62,7 +62,7 @@ public struct Publishing: Sendable {
         do {
             try FileManager.default.copyItem(atPath: root, toPath: staging)
         } catch {
-            try? FileManager.default.removeItem(atPath: staging)
+            FileIO.removeQuietly(staging)
             throw .io("\(target): cannot copy the release: \(error.localizedDescription)")
         }
         // The copy must be byte for byte what was published.
@@ -70,7 +70,7 @@ public struct Publishing: Sendable {
             let a = try FileHasher.hexDigest(ofFileAt: root + "/" + member.name, algorithm: .sha256)
             let b = try FileHasher.hexDigest(ofFileAt: staging + "/" + member.name, algorithm: .sha256)
             guard a == b else {
-                try? FileManager.default.removeItem(atPath: staging)
+                FileIO.removeQuietly(staging)
                 throw .io("\(target)/\(member.name): the copy differs from the release")
             }
         }

@@ -237,7 +237,7 @@ public struct ReleaseVerification: Sendable {
     }
 
     private func checkSignature(
-        name: String, root: String, entry: SignatureSet.Entry?, actualDigest: String?, keys: [PublicKey], inMemory: Data?,
+        name: String, root: String, entry: Optional<SignatureSet.Entry>, actualDigest: String?, keys: [PublicKey], inMemory: Data?,
         problems: inout ProblemList
     ) -> (FileResult.SignatureStatus, String?) {
         guard let entry else {

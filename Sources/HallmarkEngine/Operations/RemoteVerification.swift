@@ -75,7 +75,7 @@ public struct RemoteVerification: Sendable {
             if !contents.isEmpty { throw .usage("\(out ?? directory) is not empty; --out needs a new or empty directory") }
         }
         try Paths.makeDirectory(directory)
-        defer { if out == nil { try? FileManager.default.removeItem(atPath: directory) } }
+        defer { if out == nil { FileIO.removeQuietly(directory) } }
         if let reference {
             let fetched = try OCIReleaseFetch(context: context, access: registry).fetch(reference, into: directory)
             return try finish(url: url, directory: directory, files: fetched.files, problems: fetched.problems, streamed: fetched.streamed,
@@ -103,7 +103,7 @@ public struct RemoteVerification: Sendable {
         let signatures = downloader.download([(base + ReleaseDirectory.signatures, directory + "/" + ReleaseDirectory.signatures, Self.metadataLimit)]) { _, _ in }
         switch signatures[0] {
         case .failure(let error) where error.problem == .downloadNotFound:
-            try? FileManager.default.removeItem(atPath: directory + "/" + ReleaseDirectory.signatures)
+            FileIO.removeQuietly(directory + "/" + ReleaseDirectory.signatures)
         case .failure(let error):
             throw error
         case .success:
@@ -161,7 +161,7 @@ public struct RemoteVerification: Sendable {
                 }
                 files.append(FileResult(name: name, url: base + name, status: status, sha256: digest, expectedSha256: expected[name], size: size))
             case .failure(let error):
-                try? FileManager.default.removeItem(atPath: directory + "/" + name)
+                FileIO.removeQuietly(directory + "/" + name)
                 let code = error.problem ?? .downloadFailed
                 let status = switch code {
                 case .downloadNotFound: "missing"

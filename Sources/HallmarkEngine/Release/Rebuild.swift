@@ -45,7 +45,7 @@ public struct Rebuild: Sendable {
         let checkout = scratch + "/src"
         try Paths.makeDirectory(scratch)
         var keepScratch = keep
-        defer { if !keepScratch { try? FileManager.default.removeItem(atPath: scratch) } }
+        defer { if !keepScratch { FileIO.removeQuietly(scratch) } }
 
         let clone = try Subprocess.run(["git", "clone", "--quiet", "--no-checkout", origin, checkout], in: scratch, environment: context.environment)
         guard clone.status == 0 else {

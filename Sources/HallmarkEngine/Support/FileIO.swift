@@ -114,6 +114,12 @@ public enum FileIO {
     }
 
     /// Whether a regular file (not a directory) exists at `path`.
+    /// Removes a scratch file or directory. A failure leaves litter behind, never a different result, so it is
+    /// not reported.
+    public static func removeQuietly(_ path: String) {
+        do { try FileManager.default.removeItem(atPath: path) } catch { return }
+    }
+
     public static func isFile(_ path: String) -> Bool {
         var isDirectory: ObjCBool = false
         return FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && !isDirectory.boolValue
