@@ -14,7 +14,6 @@ struct OCIReleaseFetch: Sendable {
     struct Fetched: Sendable {
         var files: [FileResult]
         var problems: [VerificationProblem]
-        var streamed: [String: String]
         var manifestDigest: String
     }
 
@@ -78,13 +77,11 @@ struct OCIReleaseFetch: Sendable {
         let results = pulled.results
 
         var files: [FileResult] = []
-        var streamed: [String: String] = [:]
         for (index, job) in jobs.enumerated() {
             let url = blobBase + job.digest
             switch results[index] {
             case .success(let size):
                 let digest = hashers[index].finalizeHex()
-                streamed[job.name] = digest
                 var status = "ok"
                 if "sha256:" + digest != job.digest || size != job.size {
                     status = "modified"
@@ -105,6 +102,6 @@ struct OCIReleaseFetch: Sendable {
             let expected = Dictionary(ChecksumList(parsing: data, algorithm: .sha256).entries.map { ($0.path, $0.digest) }, uniquingKeysWith: { a, _ in a })
             for index in files.indices { files[index].expectedSha256 = expected[files[index].name] }
         }
-        return Fetched(files: files.sorted { $0.name < $1.name }, problems: problems, streamed: streamed, manifestDigest: manifestDigest)
+        return Fetched(files: files.sorted { $0.name < $1.name }, problems: problems, manifestDigest: manifestDigest)
     }
 }

@@ -68,17 +68,16 @@ public struct ReleaseVerification: Sendable {
         public let crossChecked: [String]
     }
 
-    /// `knownDigests`: sha256 already computed for some files (by a download that hashed them as they were
-    /// written), which are then not read again for hashing.
+    /// Verifies the release directory `directory` and returns the report.
     public func verify(
-        directory: String, keys: [PublicKey], policy: SignaturePolicy, knownDigests: [String: String] = [:]
+        directory: String, keys: [PublicKey], policy: SignaturePolicy
     ) throws(HallmarkError) -> Report {
-        try verifyRelease(directory: directory, keys: keys, policy: policy, knownDigests: knownDigests).report
+        try verifyRelease(directory: directory, keys: keys, policy: policy).report
     }
 
     /// The verdict and its report.
     public func verifyRelease(
-        directory: String, keys: [PublicKey], policy: SignaturePolicy, knownDigests: [String: String] = [:]
+        directory: String, keys: [PublicKey], policy: SignaturePolicy
     ) throws(HallmarkError) -> (verdict: Verdict<VerifiedRelease>, report: Report) {
         let root = context.resolve(directory)
         guard FileIO.isDirectory(root) else { throw .io("\(directory): No such directory") }
@@ -129,12 +128,10 @@ public struct ReleaseVerification: Sendable {
             problems.add(.fileNotRegular, "\(name): not a regular file (a symlink or device stands where the release's \(name) should be)", file: name)
         }
         let present = order.filter { memberByName[Array($0.utf8)]?.isRegularFile == true }
-        let hashable = present.filter { knownDigests[$0] == nil }
-        let hashes = FileHasher.hexDigests(ofFilesAt: hashable.map { root + "/" + $0 }, algorithm: .sha256)
+        let hashes = FileHasher.hexDigests(ofFilesAt: present.map { root + "/" + $0 }, algorithm: .sha256)
         var actual: [String: String] = [:]
-        for name in present { if let known = knownDigests[name] { actual[name] = known } }
         var unreadable: Set<String> = []
-        for (name, result) in zip(hashable, hashes) {
+        for (name, result) in zip(present, hashes) {
             switch result {
             case .success(let hex): actual[name] = hex
             case .failure: unreadable.insert(name)

@@ -78,7 +78,7 @@ public struct RemoteVerification: Sendable {
         defer { if out == nil { FileIO.removeQuietly(directory) } }
         if let reference {
             let fetched = try OCIReleaseFetch(context: context, access: registry).fetch(reference, into: directory)
-            return try finish(url: url, directory: directory, files: fetched.files, problems: fetched.problems, streamed: fetched.streamed,
+            return try finish(url: url, directory: directory, files: fetched.files, problems: fetched.problems,
                               keys: keys, allowUnsigned: allowUnsigned, out: out, reportDirectory: reportDirectory, manifestDigest: fetched.manifestDigest)
         }
         let base = url.hasSuffix("/") ? url : url + "/"
@@ -148,12 +148,10 @@ public struct RemoteVerification: Sendable {
         let jobs = names.map { name in (url: base + name, path: directory + "/" + name, limit: sizes[name] ?? Self.fileLimit) }
         let results = downloader.download(jobs, width: 4, onRestart: { hashers[$0].reset() }) { index, bytes in hashers[index].update(bytes) }
         let expected = Dictionary(list.entries.map { ($0.path, $0.digest) }, uniquingKeysWith: { a, _ in a })
-        var streamed: [String: String] = [:]
         for (index, name) in names.enumerated() {
             switch results[index] {
             case .success(let size):
                 let digest = hashers[index].finalizeHex()
-                streamed[name] = digest
                 var status = "ok"
                 if let want = expected[name], want != digest {
                     status = "modified"
@@ -173,13 +171,13 @@ public struct RemoteVerification: Sendable {
             }
         }
 
-        return try finish(url: url, directory: directory, files: files, problems: problems.all, streamed: streamed,
+        return try finish(url: url, directory: directory, files: files, problems: problems.all,
                           keys: keys, allowUnsigned: allowUnsigned, out: out, reportDirectory: reportDirectory, manifestDigest: nil)
     }
 
     /// The same checks as `hallmark verify`, on what was downloaded, and the report.
     func finish(
-        url: String, directory: String, files: [FileResult], problems downloadProblems: [VerificationProblem], streamed: [String: String],
+        url: String, directory: String, files: [FileResult], problems downloadProblems: [VerificationProblem],
         keys: [PublicKey], allowUnsigned: Bool, out: String?, reportDirectory: String?, manifestDigest: String?
     ) throws(HallmarkError) -> (verdict: Verdict<VerifiedRemoteRelease>, report: Report) {
         var problems = ProblemList()
