@@ -128,8 +128,11 @@ extension HTTPClient {
     /// The client every Hallmark request uses: connection failures come back at once (Hallmark retries them
     /// itself, a few times with a short backoff) instead of being retried silently until the deadline; HTTPS
     /// trusts the system's roots and `trusting`.
-    static func hallmark(timeoutSeconds: Int64, trusting extra: TrustedCertificates? = nil) -> HTTPClient {
+    /// `followRedirects: false` for clients that carry credentials: their caller follows redirects itself and
+    /// decides per origin what to send.
+    static func hallmark(timeoutSeconds: Int64, trusting extra: TrustedCertificates? = nil, followRedirects: Bool = true) -> HTTPClient {
         var configuration = HTTPClient.Configuration()
+        if !followRedirects { configuration.redirectConfiguration = .disallow }
         if let extra {
             var tls = TLSConfiguration.makeClientConfiguration()
             tls.additionalTrustRoots = [.certificates(extra.certificates)]

@@ -56,7 +56,7 @@ public struct RegistryClient: Sendable {
     ) throws(HallmarkError) -> T {
         let client = self
         return try waitFor { () async -> Result<T, HallmarkError> in
-            let http = HTTPClient.hallmark(timeoutSeconds: client.options.timeoutSeconds, trusting: client.options.caCertificates)
+            let http = HTTPClient.hallmark(timeoutSeconds: client.options.timeoutSeconds, trusting: client.options.caCertificates, followRedirects: false)
             let result: Result<T, HallmarkError>
             do {
                 result = .success(try await body(RegistrySession(client: client, http: http)))
@@ -86,6 +86,8 @@ public final class RegistrySession: @unchecked Sendable {  // `authorization` is
     }
 
     var base: String { (client.options.plainHTTP ? "http://" : "https://") + client.registry + "/v2/" + client.repository }
+    /// The only origin the session's authorization (Basic credentials or a token) is sent to.
+    var registryOrigin: Origin? { Origin(url: (client.options.plainHTTP ? "http://" : "https://") + client.registry) }
     var display: String { client.registry + "/" + client.repository }
 
     static let manifestAccept = [
@@ -248,7 +250,7 @@ public final class RegistrySession: @unchecked Sendable {  // `authorization` is
         var attempt = 0
         return try await retrying(attempts) {
             attempt += 1
-            let response = try await self.send(request, push: push, body: nil)
+            let response = try await self.sendFollowingRedirects(request, push: push)
             if (500...599).contains(response.status.code), attempt < attempts {
                 _ = try? await response.body.collect(upTo: 1 << 20)
                 throw TransientFailure(error: .io("\(self.display): HTTP \(response.status.code) \(response.status.reasonPhrase) (after retries)"))
@@ -268,7 +270,12 @@ public final class RegistrySession: @unchecked Sendable {  // `authorization` is
         var challenged = false
         while true {
             var attempt = request
-            if let authorization = currentAuthorization() { attempt.headers.replaceOrAdd(name: "Authorization", value: authorization) }
+            // Credentials go to the registry's origin and nowhere else (an upload Location or a redirect to another
+            // host gets none).
+            attempt.headers.remove(name: "Authorization")
+            if mayAuthorize(attempt.url), let authorization = currentAuthorization() {
+                attempt.headers.replaceOrAdd(name: "Authorization", value: authorization)
+            }
             if let body { attempt.body = body() }
             let response: HTTPClientResponse
             do {
@@ -276,12 +283,39 @@ public final class RegistrySession: @unchecked Sendable {  // `authorization` is
             } catch {
                 throw Downloader.connectionFailure(error, naming: display)
             }
-            guard response.status == .unauthorized, !challenged else { return response }
+            guard response.status == .unauthorized, !challenged, mayAuthorize(attempt.url) else { return response }
             challenged = true
             let challenge = response.headers.first(name: "WWW-Authenticate") ?? ""
             _ = try? await response.body.collect(upTo: 1 << 20)
             try await authenticate(challenge: challenge, push: push)
         }
+    }
+
+    /// GET and HEAD with redirects followed here (at most five): a redirect to another origin (a blob store, a
+    /// CDN) is sent without the registry's authorization.
+    private func sendFollowingRedirects(_ request: HTTPClientRequest, push: Bool) async throws -> HTTPClientResponse {
+        var current = request
+        for _ in 0..<6 {
+            let response = try await send(current, push: push, body: nil)
+            guard [301, 302, 303, 307, 308].contains(response.status.code), let location = response.headers.first(name: "Location") else {
+                return response
+            }
+            _ = try? await response.body.collect(upTo: 1 << 20)
+            guard let next = Origin.resolve(location, against: current.url) else {
+                throw HallmarkError.io("\(display): the registry redirected to \(location), which is not an http(s) URL")
+            }
+            if client.options.plainHTTP == false, next.hasPrefix("http://") {
+                throw HallmarkError.io("\(display): the registry redirected to plain HTTP (\(next)); refusing")
+            }
+            current.url = next
+        }
+        throw HallmarkError.io("\(display): more than five redirects")
+    }
+
+    /// Whether the session's authorization may go with a request to `url`: only to the registry's origin.
+    func mayAuthorize(_ url: String) -> Bool {
+        guard let registryOrigin, let target = Origin(url: url) else { return false }
+        return target == registryOrigin
     }
 
     private func currentAuthorization() -> String? {
@@ -310,8 +344,14 @@ public final class RegistrySession: @unchecked Sendable {  // `authorization` is
             }
             setAuthorization(credentials.basic)
         case "bearer":
-            guard let realm = parsed.parameters["realm"], realm.hasPrefix("https://") || realm.hasPrefix("http://") else {
+            guard let realm = parsed.parameters["realm"], let realmOrigin = Origin(url: realm) else {
                 throw HallmarkError.io("\(display): the registry's Bearer challenge names no usable realm: \(challenge)")
+            }
+            // Credentials go to a token service over HTTPS only; plain HTTP only for a registry on this machine
+            // that is itself reached with --plain-http.
+            if realmOrigin.scheme != "https" && !(client.options.plainHTTP && (registryOrigin?.isLoopback ?? false) && realmOrigin.isLoopback) {
+                throw HallmarkError.io(
+                    "\(display): the registry's token service \(realm) is not HTTPS; refusing to send credentials there (plain HTTP is accepted only for a loopback registry with --plain-http)")
             }
             let service = parsed.parameters["service"]
             let scope = parsed.parameters["scope"] ?? "repository:\(client.repository):\(push ? "pull,push" : "pull")"
@@ -363,7 +403,7 @@ public final class RegistrySession: @unchecked Sendable {  // `authorization` is
 
     /// Resolves a `Location` header, which may be a path, against the registry.
     private func absolute(_ location: String) -> String {
-        if location.hasPrefix("http://") || location.hasPrefix("https://") { return location }
+        if Origin(url: location) != nil { return location }
         return (client.options.plainHTTP ? "http://" : "https://") + client.registry + (location.hasPrefix("/") ? "" : "/") + location
     }
 

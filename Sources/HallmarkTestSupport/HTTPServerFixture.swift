@@ -75,7 +75,7 @@ public final class HTTPServerFixture: @unchecked Sendable {  // the process hand
 
 extension HTTPServerFixture {
     /// Starts `python3 -c SCRIPT ARGUMENTS…`, a server that prints the port it listens on as its first line.
-    static func startPython(_ script: String, _ arguments: [String], name: String) throws -> (Process, Int) {
+    public static func startPython(_ script: String, _ arguments: [String], name: String) throws -> (Process, Int) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", "-c", script] + arguments

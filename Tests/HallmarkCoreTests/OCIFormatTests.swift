@@ -101,3 +101,29 @@ struct OCIFormatTests {
         #expect(unquoted.parameters["realm"] == "https://a/token" && unquoted.parameters["service"] == "reg")
     }
 }
+
+@Suite struct OriginTests {
+    @Test func originsCompareSchemeHostAndPort() {
+        #expect(Origin(url: "https://registry.example.com/v2/x") == Origin(url: "https://REGISTRY.example.com:443/v2/y"))
+        #expect(Origin(url: "http://127.0.0.1:5000/v2/") == Origin(url: "http://127.0.0.1:5000"))
+        #expect(Origin(url: "https://registry.example.com") != Origin(url: "http://registry.example.com"))
+        #expect(Origin(url: "https://registry.example.com") != Origin(url: "https://registry.example.com:5000"))
+        #expect(Origin(url: "https://registry.example.com") != Origin(url: "https://registry.example.com.evil.net"))
+        #expect(Origin(url: "https://user:pass@registry.example.com/x")?.host == "registry.example.com")
+        #expect(Origin(url: "http://[::1]:8080/x")?.port == 8080)
+        for bad in ["ftp://x", "registry.example.com", "https://", "https://x:notaport/", "https://x:70000"] { #expect(Origin(url: bad) == nil, "\(bad)") }
+        #expect(Origin(url: "http://127.0.0.1:5000")?.isLoopback == true)
+        #expect(Origin(url: "http://localhost")?.isLoopback == true)
+        #expect(Origin(url: "http://127.0.0.1.evil.net")?.isLoopback == false)
+        #expect(Origin(url: "http://10.0.0.1")?.isLoopback == false)
+    }
+
+    @Test func locationsResolve() {
+        let base = "https://r.example.com/v2/acme/greet/blobs/uploads/"
+        #expect(Origin.resolve("/v2/acme/greet/blobs/uploads/abc?state=1", against: base) == "https://r.example.com/v2/acme/greet/blobs/uploads/abc?state=1")
+        #expect(Origin.resolve("abc", against: base) == "https://r.example.com/v2/acme/greet/blobs/uploads/abc")
+        #expect(Origin.resolve("https://blobs.example.net/x", against: base) == "https://blobs.example.net/x")
+        #expect(Origin.resolve("//evil.example/x", against: base) == nil)
+        #expect(Origin.resolve("javascript:alert(1)", against: base) == "https://r.example.com/v2/acme/greet/blobs/uploads/javascript:alert(1)")
+    }
+}
