@@ -34,6 +34,15 @@ struct InitCommandTests {
         return (initialized, second)
     }
 
+    /// `hallmark rebuild` of the release's host target, from a fresh clone at the recorded build path.
+    func rebuildMatches(_ root: String) throws {
+        let machine = try ProcessRunner.run("uname", ["-m"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let host = "linux/" + (machine == "aarch64" ? "arm64" : "amd64")
+        let rebuilt = try ProcessRunner.hallmark(["rebuild", "dist/v0.1.0", "--target", host, "--format", "json"], in: root, environment: Self.environment)
+        #expect(rebuilt.status == 0, "\(rebuilt.stdout)\(rebuilt.stderr)")
+        #expect(rebuilt.stdout.contains("\"matched\": true"), "\(rebuilt.stdout)")
+    }
+
     func sbomPurls(_ root: String) throws -> [String] {
         let data = try Data(contentsOf: URL(fileURLWithPath: root + "/dist/v0.1.0/sbom.spdx.json"))
         let sbom = try CanonicalJSON.decode(SPDXDocument.self, from: data, source: "sbom")
@@ -80,6 +89,9 @@ struct InitCommandTests {
         #expect(release.stderr.contains("build rusty"), "\(release.stderr)")
         let provenance = try String(contentsOfFile: root + "/dist/v0.1.0/provenance.json", encoding: .utf8)
         #expect(provenance.contains("\"cargo\": \"cargo "), "tool versions are recorded")
+        // Built in a clean checkout at a fixed path: the live tree has no target/, and a rebuild matches bit for bit.
+        #expect(!FileManager.default.fileExists(atPath: root + "/target"), "the build ran in the live work tree")
+        try rebuildMatches(root)
     }
 
     @Test("SwiftPM project with a dependency: the SBOM lists it with a pkg:swift purl")
@@ -104,6 +116,40 @@ struct InitCommandTests {
         #expect(purls.contains("pkg:swift/github.com/mxcl/Version@2.2.1"), "\(purls)")
         let provenance = try String(contentsOfFile: root + "/dist/v0.1.0/provenance.json", encoding: .utf8)
         #expect(provenance.contains("pkg:swift/github.com/mxcl/Version@2.2.1"))
+        #expect(!FileManager.default.fileExists(atPath: root + "/.build"), "the build ran in the live work tree")
+        try rebuildMatches(root)
+    }
+
+    @Test("A Makefile project whose binary bakes in the version ships a fresh binary for each release")
+    func freshBuildPerRelease() throws {
+        let dir = try TemporaryDirectory("hallmark-init")
+        let root = dir.url("stamp")
+        try dir.write("stamp/main.c", "#include <stdio.h>\nint main(void) { puts(VERSION); return 0; }\n")
+        try dir.write("stamp/Makefile", "stamp: main.c\n\tcc -O2 -DVERSION='\"$(HALLMARK_VERSION)\"' -o stamp main.c\n")
+        try dir.write("stamp/.gitignore", "/dist/\n/stamp\n")
+        try GitFixture.commitAll(in: root, message: "stamp", tag: "v0.2.0")
+        #expect(try ProcessRunner.hallmark(["init"], in: root, environment: Self.environment).status == 0)
+        try GitFixture.git(["add", "-A"], in: root)
+        try GitFixture.git(["commit", "-q", "-m", "hallmark"], in: root)
+        try GitFixture.git(["tag", "-f", "v0.2.0"], in: root)
+        // A stale binary in the work tree, as an earlier `make` leaves it: it must not be what ships.
+        try dir.write("stamp/stamp", "#!/bin/sh\necho stale\n")
+        chmod(dir.url("stamp/stamp"), 0o755)
+        func release(_ version: String) throws -> String {
+            let result = try ProcessRunner.hallmark(["release", "--version", version, "--dry-run"], in: root, environment: Self.environment)
+            #expect(result.status == 0, "\(result.stderr)")
+            let archive = try #require(try FileManager.default.contentsOfDirectory(atPath: root + "/dist/" + version).first { $0.hasSuffix(".tar.gz") })
+            let out = dir.url("run-" + version)
+            try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+            #expect(try ProcessRunner.run("tar", ["-xzf", root + "/dist/" + version + "/" + archive, "-C", out]).status == 0)
+            return try ProcessRunner.run(out + "/stamp", []).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        #expect(try release("v0.2.0") == "v0.2.0")
+        try GitFixture.git(["commit", "-q", "--allow-empty", "-m", "0.3.0"], in: root)
+        try GitFixture.git(["tag", "v0.3.0"], in: root)
+        #expect(try release("v0.3.0") == "v0.3.0")
+        let manifest = try String(contentsOfFile: root + "/dist/v0.3.0/reproducibility.json", encoding: .utf8)
+        #expect(manifest.contains("\"root\": \"/tmp/hallmark-build-"), "\(manifest)")
     }
 
     @Test("Go project: a five-target matrix with GOOS/GOARCH from the templates")

@@ -190,10 +190,13 @@ struct ReleaseCommandTests {
         try expectFailure(dry, mentions: ["archives.name", "not a plain file name"]) {
             try project.edit("hallmark.yml") { $0.replacingOccurrences(of: "name: \"{{ project }}_", with: "name: \"../../{{ project }}_") }
         }
+        // The build uses the commit: a lockfile counts when it is committed.
         try expectFailure(dry, mentions: ["Cargo.lock:2:", "does not parse"]) {
             try project.dir.write("greet/Cargo.lock", "[[package]]\nname = \"broken\" nonsense\n")
+            try GitFixture.git(["add", "Cargo.lock"], in: project.root)
+            try GitFixture.git(["commit", "-q", "-m", "broken lock"], in: project.root)
         }
-        try FileManager.default.removeItem(atPath: project.root + "/Cargo.lock")
+        try GitFixture.git(["reset", "-q", "--hard", "HEAD~1"], in: project.root)
         try expectFailure(["release", "--version", "1.0"], mentions: ["\"1.0\" is not a semantic version"])
         try expectFailure(["release", "--version", "v1.0.0"], mentions: ["signing is required", "--dry-run"])
         try expectFailure(["release", "--version", "v1.0.0", "--key", "../release.key"], mentions: ["uncommitted change", "--allow-dirty"]) {

@@ -14,6 +14,8 @@ struct ReleaseInteropTests {
         try dir.write("greet/requirements.txt", "requests==2.31.0\nidna==3.7\n")
         try dir.write("greet/Cargo.lock", "version = 4\n\n[[package]]\nname = \"itoa\"\nversion = \"1.0.11\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\nchecksum = \"49f1f14873335454500d59611f1cf4a4b0f786f9ac11f4312a78e4cf2566695b\"\n")
         try dir.write("greet/Package.resolved", #"{"pins":[{"identity":"swift-argument-parser","kind":"remoteSourceControl","location":"https://github.com/apple/swift-argument-parser","state":{"revision":"41982a3656a71c768319979febd796c6fd111d5c","version":"1.8.2"}}],"version":2}"#)
+        // The release builds the commit, so the lockfiles must be in it (this machine's git ignores Package.resolved).
+        try GitFixture.git(["add", "-f", "Package.resolved"], in: dir.url("greet"))
         try GitFixture.commitAll(in: dir.url("greet"), message: "lockfiles")
         try GitFixture.git(["tag", "-f", "v1.0.0"], in: dir.url("greet"))
         try dir.write("release.key", Fixtures.ed25519PEM)

@@ -25,6 +25,25 @@ public struct ReproducibilityManifest: Codable, Sendable, Equatable {
     /// Tools that took part, with the version they reported.
     public var tools: [String: String]
     public var targets: [Target]
+    /// Where the release was built: a clean checkout of `commit` at a fixed path (absent in manifests written
+    /// before builds moved out of the work tree).
+    public var buildTree: BuildTree?
+
+    /// The build-directory convention: `root/source` holds the checkout, `root/output` the collected binaries;
+    /// `pathMaps` names the variables that map the build path out of binaries.
+    public struct BuildTree: Codable, Sendable, Equatable {
+        public var root: String
+        public var source: String
+        public var output: String
+        public var pathMaps: [String]
+
+        public init(root: String, source: String, output: String, pathMaps: [String]) {
+            self.root = root
+            self.source = source
+            self.output = output
+            self.pathMaps = pathMaps
+        }
+    }
 
     public struct Target: Codable, Sendable, Equatable {
         public var os: String
@@ -63,7 +82,7 @@ public struct ReproducibilityManifest: Codable, Sendable, Equatable {
     public init(
         name: String, version: String, commit: String, ref: String?, repository: String, workflowRef: String?,
         workingDirectory: String, config: String, configSha256: String, sourceDateEpoch: Int64,
-        environment: [String: String], tools: [String: String], targets: [Target]
+        environment: [String: String], tools: [String: String], targets: [Target], buildTree: BuildTree? = nil
     ) {
         schemaVersion = 1
         mediaType = Self.mediaType
@@ -80,6 +99,7 @@ public struct ReproducibilityManifest: Codable, Sendable, Equatable {
         self.environment = environment
         self.tools = tools
         self.targets = targets
+        self.buildTree = buildTree
     }
 
     public func validate(source: String) throws(HallmarkError) {
@@ -93,6 +113,13 @@ public struct ReproducibilityManifest: Codable, Sendable, Equatable {
         // the checkout), but are never absolute.
         for target in targets where target.output.hasPrefix("/") || target.output.isEmpty || target.output.contains("\0") {
             throw .invalidInput("\(source): output \"\(target.output)\" of \(target.platform) must be a relative path")
+        }
+        if let tree = buildTree {
+            guard tree.root.hasPrefix("/tmp/hallmark-build-"), RelativePath.unsafeReason(String(tree.root.dropFirst(5))) == nil,
+                RelativePath.isPlainName(tree.source), RelativePath.isPlainName(tree.output)
+            else {
+                throw .invalidInput("\(source): buildTree \(tree.root) is not a Hallmark build directory (/tmp/hallmark-build-COMMIT)")
+            }
         }
     }
 }

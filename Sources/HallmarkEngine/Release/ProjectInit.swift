@@ -42,7 +42,8 @@ public struct ProjectInit: Sendable {
         if FileIO.isFile(root + "/Package.swift") {
             kind = .swiftpm
             if let binary { binaryName = binary } else { binaryName = try Self.swiftExecutable(root + "/Package.swift") ?? name }
-            command = "swift build -c release --product {{ binary }}"
+            // The build path mapped out of the binary (#file, debug info), so a rebuild anywhere gives the same bytes.
+            command = "swift build -c release --product {{ binary }} -Xswiftc -file-prefix-map -Xswiftc \"$HALLMARK_BUILD_ROOT=.\""
             output = ".build/release/{{ binary }}"
             tools = ["swift"]
         } else if FileIO.isFile(root + "/Cargo.toml") {

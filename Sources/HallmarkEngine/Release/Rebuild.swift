@@ -41,25 +41,23 @@ public struct Rebuild: Sendable {
         var origin = source ?? manifest.repository
         if origin.hasPrefix("file://") { origin = String(origin.dropFirst("file://".count)) }
         if !origin.contains("://"), !origin.hasPrefix("/"), !origin.contains("@") { origin = context.resolve(origin) }
-        let scratch = NSTemporaryDirectory() + "hallmark-rebuild-\(getpid())-\(UUID().uuidString.prefix(8))"
-        let checkout = scratch + "/src"
-        try Paths.makeDirectory(scratch)
+        // The same build directory the release used (reproducibility.json's buildTree), so paths a toolchain
+        // records come out the same; a manifest from before that convention gets a scratch directory.
+        let tree = manifest.buildTree.map { BuildTree(root: $0.root) }
+            ?? BuildTree(root: NSTemporaryDirectory() + "hallmark-rebuild-\(getpid())-\(UUID().uuidString.prefix(8))")
+        let scratch = tree.root
+        let checkout = tree.source
         var keepScratch = keep
-        defer { if !keepScratch { FileIO.removeQuietly(scratch) } }
-
-        let clone = try Subprocess.run(["git", "clone", "--quiet", "--no-checkout", origin, checkout], in: scratch, environment: context.environment)
-        guard clone.status == 0 else {
-            throw .invalidInput("cannot clone \(origin): \(clone.stderr.trimmingCharacters(in: .whitespacesAndNewlines)); pass --source with a path or URL of the repository")
-        }
-        let switchTo = try Subprocess.run(["git", "checkout", "--quiet", "--detach", manifest.commit], in: checkout, environment: context.environment)
-        guard switchTo.status == 0 else {
-            throw .invalidInput("commit \(manifest.commit) is not in \(origin); pass --source with a clone that has it")
-        }
+        let prepared = try BuildTree.prepare(tree, repository: origin, commit: manifest.commit, environment: context.environment)
+        defer { if keepScratch { prepared.keep() } else { prepared.remove() } }
 
         let buildDirectory = entry.directory == "." ? checkout : checkout + "/" + entry.directory
         var environment = context.environment
         for (key, value) in manifest.environment { environment[key] = value }
         for (key, value) in entry.environment { environment[key] = value }
+        if manifest.buildTree != nil {
+            for (key, value) in tree.pathMapEnvironment(base: environment) { environment[key] = value }
+        }
         let hallmarkOutput = entry.environment["HALLMARK_OUTPUT"] ?? entry.output
         for path in Set([hallmarkOutput, entry.output]) {
             let absolute = path.hasPrefix("/") ? path : buildDirectory + "/" + path

@@ -166,7 +166,16 @@ public struct ReleasePipeline: Sendable {
         let staging = workRoot + "/release"
         let logs = workRoot + "/logs"
         try Paths.removeIfPresent(workRoot)
-        for directory in [staging, logs, workRoot + "/build"] { try Paths.makeDirectory(directory) }
+        for directory in [staging, logs] { try Paths.makeDirectory(directory) }
+
+        // Every build runs in a clean checkout of the commit at a fixed path, never in the live work tree: what
+        // ships is what the commit builds, and a rebuild finds the same paths.
+        let tree = try BuildTree.prepare(BuildTree(commit: commit), repository: repoRoot, commit: commit, environment: context.environment)
+        defer { tree.remove() }
+        let sourceDirectory = workingDirectory == "." ? tree.source : tree.source + "/" + workingDirectory
+        if options.dryRun, guardReport.failures.contains(where: { $0.name == "clean" }) {
+            warn("the build uses commit \(commit.prefix(12)) as committed: uncommitted changes are not built")
+        }
 
         // 2. Test.
         try step("test") { () throws(HallmarkError) in
@@ -174,7 +183,7 @@ public struct ReleasePipeline: Sendable {
                 return ((), config.testCommand == nil ? "no test command configured" : "skipped (--skip-tests)")
             }
             let log = logs + "/test.log"
-            let status = try Subprocess.shell(command, in: configDirectory, environment: context.environment, logPath: log)
+            let status = try Subprocess.shell(command, in: sourceDirectory, environment: context.environment, logPath: log)
             guard status == 0 else {
                 progress(.logTail(path: log, text: Subprocess.tail(log)))
                 throw HallmarkError.invalidInput("the test command failed (exit \(status)); see \(log)")
@@ -193,12 +202,12 @@ public struct ReleasePipeline: Sendable {
             "HALLMARK_VERSION": options.version, "HALLMARK_COMMIT": commit,
         ]
         let jobs = try matrix.map { (entry) throws(HallmarkError) -> BuildJob in
-            let buildDirectory = entry.build.directory == "." ? configDirectory : configDirectory + "/" + entry.build.directory
+            let buildDirectory = entry.build.directory == "." ? sourceDirectory : sourceDirectory + "/" + entry.build.directory
             guard FileIO.isDirectory(buildDirectory) else {
                 throw .invalidInput("\(options.configPath): build \(entry.build.id): dir \"\(entry.build.directory)\" does not exist")
             }
             let binaryName = entry.build.binary + entry.platform.executableSuffix
-            let outputPath = workRoot + "/build/\(entry.build.id)/\(entry.platform.slug)/\(binaryName)"
+            let outputPath = tree.output + "/\(entry.build.id)/\(entry.platform.slug)/\(binaryName)"
             let outputForCommand = Paths.relative(outputPath, from: buildDirectory)
             var values = baseValues
             values["os"] = entry.platform.os
@@ -224,13 +233,14 @@ public struct ReleasePipeline: Sendable {
             }
             return BuildJob(
                 build: entry.build, platform: entry.platform, directory: buildDirectory,
-                directoryRelative: Paths.relative(buildDirectory, from: repoRoot), command: command,
+                directoryRelative: Paths.relative(buildDirectory, from: tree.source), command: command,
                 environment: targetEnvironment, outputPath: outputPath, producedAt: producedAt ?? outputForCommand,
                 copyFrom: producedAt.map { buildDirectory + "/" + $0 },
                 log: logs + "/\(entry.build.id)_\(entry.platform.slug).log")
         }
         var processEnvironment = context.environment
         for (key, value) in pinnedEnvironment { processEnvironment[key] = value }
+        for (key, value) in tree.pathMapEnvironment(base: processEnvironment) { processEnvironment[key] = value }
         let binaries = try step("build") { () throws(HallmarkError) in
             let results = BuildRunner.run(
                 jobs, baseEnvironment: processEnvironment, width: config.parallelism ?? ProcessInfo.processInfo.activeProcessorCount,
@@ -254,8 +264,8 @@ public struct ReleasePipeline: Sendable {
 
         // 4. Archive.
         let extraFiles = config.archives.files
-        for file in extraFiles where !FileIO.isFile(configDirectory + "/" + file) {
-            throw .invalidInput("\(options.configPath): archives.files lists \(file), which does not exist beside the config")
+        for file in extraFiles where !FileIO.isFile(sourceDirectory + "/" + file) {
+            throw .invalidInput("\(options.configPath): archives.files lists \(file), which is not in commit \(commit.prefix(12)) beside the config (is it committed?)")
         }
         var archiveNames = Set<String>()
         var archiveJobs: [(BuiltBinary, String, ArchiveFormat)] = []
@@ -284,7 +294,7 @@ public struct ReleasePipeline: Sendable {
             let results = Parallel.map(archiveJobs) { (job) throws(HallmarkError) -> BuiltArtifact in
                 let (binary, name, format) = job
                 var entries = [ArchiveEntry.executable(binary.pathInArchive, from: binary.job.outputPath)]
-                for file in extraFiles { entries.append(.regular(file, from: configDirectory + "/" + file)) }
+                for file in extraFiles { entries.append(.regular(file, from: sourceDirectory + "/" + file)) }
                 let path = staging + "/" + name
                 let size = try archiver.write(entries, format: format, to: path)
                 let sha256 = try FileHasher.hexDigest(ofFileAt: path, algorithm: .sha256, display: name)
@@ -304,7 +314,8 @@ public struct ReleasePipeline: Sendable {
         var tools: [String: String] = ["hallmark": VersionInfo.releaseVersion]
         if let version = git.version() { tools["git"] = version }
         for tool in config.tools {
-            if let output = try? Subprocess.run([tool, "--version"], in: configDirectory, environment: processEnvironment), output.status == 0,
+            if case .success(let output) = Swift.Result(catching: { () throws(HallmarkError) in try Subprocess.run([tool, "--version"], in: sourceDirectory, environment: processEnvironment) }),
+                output.status == 0,
                 let line = (output.stdout + output.stderr).split(separator: "\n").first
             {
                 tools[tool] = String(line).trimmingCharacters(in: .whitespaces)
@@ -312,7 +323,7 @@ public struct ReleasePipeline: Sendable {
                 warn("provenance.tools: `\(tool) --version` did not run; its version is not recorded")
             }
         }
-        let dependencies = try readLockfiles(config: config, configDirectory: configDirectory, repoRoot: repoRoot, display: options.configPath)
+        let dependencies = try readLockfiles(config: config, configDirectory: sourceDirectory, repoRoot: tree.source, display: options.configPath)
         let builderID = config.builderID
             ?? workflowRef.map { ref in "https://github.com/\(ref)" }
             ?? "https://hallmark.dev/builders/local"
@@ -373,7 +384,7 @@ public struct ReleasePipeline: Sendable {
                         command: artifact.command, environment: artifact.environment, output: artifact.output,
                         binary: ReleaseIndex.Binary(path: artifact.binaryPath, sha256: artifact.binarySha256, size: artifact.binarySize),
                         rebuild: "hallmark rebuild \(options.version) --target \(artifact.platform)" + (artifacts.filter { $0.platform == artifact.platform }.count > 1 ? " --build \(artifact.build)" : ""))
-                })
+                }, buildTree: tree.convention)
             try write(ReproducibilityManifest.fileName, try encode(manifest))
             return ((), "\(artifacts.count) targets")
         }
