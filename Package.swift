@@ -6,7 +6,14 @@ let swiftSettings: [SwiftSetting] = [
     .swiftLanguageMode(.v6),
     .enableUpcomingFeature("ExistentialAny"),
     .enableUpcomingFeature("MemberImportVisibility"),
-]
+] + fuzzInstrumentation
+
+/// `HALLMARK_FUZZ=1` (scripts/fuzz.sh) builds Hallmark's own modules with libFuzzer's coverage and AddressSanitizer,
+/// and `hallmark-fuzz` as a libFuzzer binary; otherwise nothing changes.
+var fuzzInstrumentation: [SwiftSetting] {
+    Context.environment["HALLMARK_FUZZ"] == "1" ? [.unsafeFlags(["-sanitize=fuzzer,address"])] : []
+}
+var fuzzing: Bool { Context.environment["HALLMARK_FUZZ"] == "1" }
 
 let package = Package(
     name: "hallmark",
@@ -68,6 +75,12 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .executableTarget(name: "hallmark", dependencies: ["HallmarkCommands"], swiftSettings: swiftSettings),
+        .executableTarget(
+            name: "hallmark-fuzz",
+            dependencies: ["HallmarkCore", "HallmarkCrypto", "HallmarkArchive", "HallmarkEngine"],
+            swiftSettings: swiftSettings + (fuzzing ? [.define("HALLMARK_FUZZING"), .unsafeFlags(["-parse-as-library"])] : []),
+            linkerSettings: fuzzing ? [.unsafeFlags(["-sanitize=fuzzer,address"])] : []
+        ),
         .target(
             name: "HallmarkTestSupport",
             dependencies: ["HallmarkCore", "HallmarkCrypto", "HallmarkEngine"],
