@@ -23,6 +23,14 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cp -rL "$suite" "$work/suite"
 chmod -R u+w "$work/suite"
+# static_data is a link to ../../tuf-conformance; where the copy carries it as a file naming its target, copy that.
+link=$work/suite/tuf_conformance/static_data
+if [ -f "$link" ]; then
+    target=$(cat "$link")
+    rm "$link"
+    cp -rL "$suite/tuf_conformance/$target" "$link"
+    chmod -R u+w "$link"
+fi
 cd "$work/suite"
 start=$(date +%s)
 status=0
