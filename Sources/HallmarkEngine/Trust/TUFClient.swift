@@ -34,11 +34,13 @@ public struct TUFClient: Sendable {
     /// What happened along the way that did not fail the update (local files ignored, roles skipped).
     public private(set) var notes: [String] = []
 
-    /// Starts from `bootstrap` (a root the caller trusts), or else from the directory's `root.json`. The starting
+    /// Starts from `bootstrap` (a root the caller trusts; messages call it `bootstrapSource`), or else from the
+    /// directory's `root.json`. The starting
     /// root is verified against itself and written to `root_history/N.root.json` and `root.json`.
     /// `referenceTime` is the time every expiry is judged at, fixed for the whole update.
     public init(
-        metadataDirectory: String, repository: any TUFRepository, referenceTime: Date, bootstrap: Data? = nil, limits: Limits = Limits()
+        metadataDirectory: String, repository: any TUFRepository, referenceTime: Date, bootstrap: Data? = nil,
+        bootstrapSource: String = "the initial root", limits: Limits = Limits()
     ) throws(HallmarkError) {
         self.metadataDirectory = metadataDirectory
         self.repository = repository
@@ -49,7 +51,7 @@ public struct TUFClient: Sendable {
         } else {
             data = try FileIO.read(metadataDirectory + "/root.json", display: metadataDirectory + "/root.json", limit: limits.root)
         }
-        let source = bootstrap == nil ? metadataDirectory + "/root.json" : "the initial root"
+        let source = bootstrap == nil ? metadataDirectory + "/root.json" : bootstrapSource
         trusted = try TUFTrustedSet(root: data, source: source, referenceTime: referenceTime)
         try Paths.makeDirectory(metadataDirectory + "/root_history")
         try FileIO.writeAtomically(data, to: metadataDirectory + "/root_history/\(trusted.root.version).root.json")

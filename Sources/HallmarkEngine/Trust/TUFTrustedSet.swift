@@ -193,8 +193,9 @@ public struct TUFTrustedSet: Sendable {
 
     /// The timestamp's entry for `snapshot.json`: required, with a version.
     static func snapshotMeta(of timestamp: TUFMetadata) throws(HallmarkError) -> TUFFileInfo {
-        guard let entry = timestamp.signed["meta"]?["snapshot.json"] else {
-            throw .invalidInput("\(timestamp.source): the timestamp names no snapshot version (meta.snapshot.json is missing)")
+        guard let entry = timestamp.signed["meta"]?["snapshot.json"], entry["version"] != nil else {
+            throw .verificationFailed(
+                "\(timestamp.source): the timestamp names no snapshot version (meta.snapshot.json.version is missing)", problem: .tufMismatch)
         }
         return try TUFFileInfo(meta: entry, name: "snapshot.json", source: timestamp.source)
     }

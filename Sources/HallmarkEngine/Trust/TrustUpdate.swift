@@ -62,7 +62,7 @@ public struct TrustUpdate: Sendable {
         let state = Self.stateDirectory(forInstalledFile: destination)
         let bootstrap = try bootstrapRoot(initialRoot, state: state)
         try Paths.makeDirectory(state)
-        var client = try TUFClient(metadataDirectory: state, repository: repository(location), referenceTime: now, bootstrap: bootstrap)
+        var client = try TUFClient(metadataDirectory: state, repository: repository(location), referenceTime: now, bootstrap: bootstrap, bootstrapSource: initialRoot ?? "--root")
         try client.refresh()
         guard let info = try client.targetInfo(target) else {
             throw .verificationFailed("\(target): no role of \(location) lists this target (try --target with the repository's path for it)", problem: .tufNotListed)
