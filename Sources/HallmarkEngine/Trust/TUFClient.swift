@@ -200,9 +200,11 @@ public struct TUFClient: Sendable {
         return nil
     }
 
-    /// Where a target is kept in `directory`: its path percent-encoded into one file name.
+    /// Where a target is kept in `directory`: its path percent-encoded into one file name (`.` and `..`, which
+    /// percent-encoding leaves as they are, encoded too, so no name leaves the directory).
     public static func localPath(of target: TargetInfo, in directory: String) -> String {
-        directory + "/" + TUFNames.quote(target.path)
+        let name = TUFNames.quote(target.path)
+        return directory + "/" + (name == "." || name == ".." ? String(repeating: "%2E", count: name.count) : name)
     }
 
     /// The local copy of `target` when it is there with the right length and hashes.
