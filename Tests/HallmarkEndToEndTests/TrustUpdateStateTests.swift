@@ -29,6 +29,24 @@ struct TrustUpdateStateTests {
         return (object?["signed"] as? [String: Any])?["version"] as? Int
     }
 
+    @Test("Over HTTP: metadata at the URL, targets under URL/targets/; a missing timestamp fails the update")
+    func overHTTP() throws {
+        let dir = try TemporaryDirectory()
+        var repo = try repository(dir)
+        let site = dir.url("site")
+        try FileManager.default.copyItem(atPath: repo.directory + "/metadata", toPath: site)
+        try FileManager.default.copyItem(atPath: repo.directory + "/targets", toPath: site + "/targets")
+        let server = try HTTPServerFixture(serving: site)
+        let out = dir.url("trust/artifact.txt")
+        let first = try ProcessRunner.hallmark(["trust", "update", "--tuf", server.base, "--root", repo.initialRoot, "--target", "artifact.txt", "--out", out, "--now", Self.now])
+        #expect(first.status == 0, "\(first.stderr)")
+        #expect(try dir.read("trust/artifact.txt") == Data("release 1\n".utf8))
+        repo.bump("timestamp")
+        try FileManager.default.removeItem(atPath: site + "/timestamp.json")
+        let missing = try ProcessRunner.hallmark(["trust", "update", "--tuf", server.base, "--target", "artifact.txt", "--out", out, "--now", Self.now])
+        #expect(missing.status == 1 && missing.stderr.contains("timestamp.json") && missing.stderr.contains("404"), "\(missing.stderr)")
+    }
+
     @Test("A timestamp older than the trusted one is refused on the next update")
     func timestampRollback() throws {
         let dir = try TemporaryDirectory()
