@@ -25,7 +25,10 @@ public struct HTTPFetcher: Sendable {
             let client = HTTPClient.hallmark(timeoutSeconds: options.timeoutSeconds, trusting: options.caCertificates)
             let result: Result<Data, Failure>
             do {
-                result = .success(try await retrying(options.attempts) { try await Self.once(client: client, url: url, limit: limit, options: options) })
+                result = .success(
+                    try await retrying(options.attempts) {
+                        try await Self.once(client: client, url: url, limit: limit, options: options)
+                    })
             } catch let failure as Failure {
                 result = .failure(failure)
             } catch let error as HallmarkError {
@@ -33,7 +36,8 @@ public struct HTTPFetcher: Sendable {
             } catch {
                 result = .failure(Failure(status: nil, error: .io("\(url): \(error)")))
             }
-            do { try await client.shutdown() } catch { /* the answer is already in hand; a slow shutdown changes nothing */ }
+            do { try await client.shutdown() } catch
+            { /* the answer is already in hand; a slow shutdown changes nothing */  }
             return result
         }
     }
@@ -48,26 +52,34 @@ public struct HTTPFetcher: Sendable {
         let code = Int(response.status.code)
         switch code {
         case 200: break
-        case 500...599: throw TransientFailure(error: .io("\(url): HTTP \(code) \(response.status.reasonPhrase) (after retries)"))
+        case 500...599:
+            throw TransientFailure(error: .io("\(url): HTTP \(code) \(response.status.reasonPhrase) (after retries)"))
         case 403, 404:
-            throw Failure(status: code, error: .verificationFailed("\(url): HTTP \(code) \(response.status.reasonPhrase) (the file is not there)", problem: .downloadNotFound))
+            throw Failure(
+                status: code,
+                error: .verificationFailed(
+                    "\(url): HTTP \(code) \(response.status.reasonPhrase) (the file is not there)",
+                    problem: .downloadNotFound))
         default: throw Failure(status: code, error: .io("\(url): HTTP \(code) \(response.status.reasonPhrase)"))
         }
         if let length = response.headers.first(name: "content-length").flatMap(Int.init), length > limit {
-            throw HallmarkError.verificationFailed("\(url): \(length) bytes is over the \(limit)-byte limit for this file", problem: .downloadTooLarge)
+            throw HallmarkError.verificationFailed(
+                "\(url): \(length) bytes is over the \(limit)-byte limit for this file", problem: .downloadTooLarge)
         }
         var data = Data()
         do {
             for try await buffer in response.body {
                 guard data.count + buffer.readableBytes <= limit else {
-                    throw HallmarkError.verificationFailed("\(url): more than the \(limit)-byte limit for this file", problem: .downloadTooLarge)
+                    throw HallmarkError.verificationFailed(
+                        "\(url): more than the \(limit)-byte limit for this file", problem: .downloadTooLarge)
                 }
                 buffer.withUnsafeReadableBytes { data.append(contentsOf: $0) }
             }
         } catch let error as HallmarkError {
             throw error
         } catch {
-            throw TransientFailure(error: .io("\(url): the download broke off: \(Downloader.describe(error)) (after retries)"))
+            throw TransientFailure(
+                error: .io("\(url): the download broke off: \(Downloader.describe(error)) (after retries)"))
         }
         return data
     }

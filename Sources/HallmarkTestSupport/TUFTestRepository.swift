@@ -44,12 +44,16 @@ public struct TUFTestRepository {
     }
 
     /// The key id: hex SHA-256 of the key object's canonical JSON.
-    public static func keyID(_ object: JSONValue) -> String { Hex.encode(SHA256Hasher.hash(object.olpcCanonicalData ?? [])) }
+    public static func keyID(_ object: JSONValue) -> String {
+        Hex.encode(SHA256Hasher.hash(object.olpcCanonicalData ?? []))
+    }
 
     public static func keyID(_ key: PrivateKey) -> String { keyID(keyObject(key)) }
 
     /// Signs `signed` with `keys`; `signatures` overrides the list (key id, key) when given.
-    public static func envelope(_ signed: JSONValue, keys: [PrivateKey], signatures: [(String, PrivateKey)]? = nil) throws -> Data {
+    public static func envelope(_ signed: JSONValue, keys: [PrivateKey], signatures: [(String, PrivateKey)]? = nil)
+        throws -> Data
+    {
         let bytes = signed.olpcCanonicalData ?? []
         var list: [JSONValue] = []
         for (id, key) in signatures ?? keys.map({ (keyID($0), $0) }) {
@@ -103,7 +107,9 @@ public struct TUFTestRepository {
         var entries: [String: JSONValue] = [:]
         for (name, bytes) in targets {
             let sha = Hex.encode(SHA256Hasher.hash(bytes))
-            entries[name] = .object(["length": .number(String(bytes.count)), "hashes": .object(["sha256": .string(sha)])])
+            entries[name] = .object([
+                "length": .number(String(bytes.count)), "hashes": .object(["sha256": .string(sha)]),
+            ])
             try write("targets/\(sha).\(name)", bytes)
         }
         var signed = common("targets")
@@ -127,7 +133,9 @@ public struct TUFTestRepository {
     @discardableResult
     public func publishTimestamp(signatures: [(String, PrivateKey)]? = nil) throws -> Data {
         var signed = common("timestamp")
-        let entry: JSONValue = timestampOmitsSnapshotVersion ? .object([:]) : .object(["version": .number(String(versions["snapshot"] ?? 1))])
+        let entry: JSONValue =
+            timestampOmitsSnapshotVersion
+            ? .object([:]) : .object(["version": .number(String(versions["snapshot"] ?? 1))])
         signed["meta"] = .object(["snapshot.json": entry])
         let data = try Self.envelope(.object(signed), keys: signers["timestamp"] ?? [], signatures: signatures)
         try write("metadata/timestamp.json", data)

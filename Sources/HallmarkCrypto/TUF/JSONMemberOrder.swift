@@ -56,7 +56,10 @@ public enum JSONMemberOrder {
             i += 1
             var units: [UInt16] = []
             var raw: [UInt8] = []
-            func flush() { units += String(decoding: raw, as: UTF8.self).utf16; raw.removeAll() }
+            func flush() {
+                units += String(decoding: raw, as: UTF8.self).utf16
+                raw.removeAll()
+            }
             while i < bytes.count {
                 let b = bytes[i]
                 i += 1
@@ -80,7 +83,9 @@ public enum JSONMemberOrder {
                 case UInt8(ascii: "r"): units.append(0x0D)
                 case UInt8(ascii: "t"): units.append(0x09)
                 case UInt8(ascii: "u"):
-                    guard i + 4 <= bytes.count, let value = UInt16(String(decoding: bytes[i..<i + 4], as: UTF8.self), radix: 16) else {
+                    guard i + 4 <= bytes.count,
+                        let value = UInt16(String(decoding: bytes[i..<i + 4], as: UTF8.self), radix: 16)
+                    else {
                         return nil
                     }
                     units.append(value)
@@ -117,7 +122,9 @@ public enum JSONMemberOrder {
                 }
                 return false
             default:
-                while i < bytes.count, ![UInt8(ascii: ","), UInt8(ascii: "}"), UInt8(ascii: "]")].contains(bytes[i]) { i += 1 }
+                while i < bytes.count, ![UInt8(ascii: ","), UInt8(ascii: "}"), UInt8(ascii: "]")].contains(bytes[i]) {
+                    i += 1
+                }
                 return true
             }
         }

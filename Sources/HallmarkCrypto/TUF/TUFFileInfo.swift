@@ -29,14 +29,18 @@ public struct TUFFileInfo: Sendable {
     /// A `targets` entry: `length` ≥ 0 and non-empty `hashes` are required. `order` lists the hash algorithms
     /// in document order (JSON objects are read unordered), so the first listed hash names consistent-snapshot files.
     public init(target entry: JSONValue, path: String, source: String, order: [String]?) throws(HallmarkError) {
-        func bad(_ why: String) -> HallmarkError { .invalidInput("\(source): invalid targets entry for \(path): \(why)") }
+        func bad(_ why: String) -> HallmarkError {
+            .invalidInput("\(source): invalid targets entry for \(path): \(why)")
+        }
         guard case .object = entry else { throw bad("not an object") }
         version = nil
         length = try Self.length(entry, required: true, bad: bad)
         hashes = try Self.hashes(entry, required: true, order: order, bad: bad)
     }
 
-    private static func length(_ entry: JSONValue, required: Bool, bad: (String) -> HallmarkError) throws(HallmarkError) -> Int? {
+    private static func length(_ entry: JSONValue, required: Bool, bad: (String) -> HallmarkError) throws(HallmarkError)
+        -> Int?
+    {
         guard let value = entry["length"] else {
             if required { throw bad("no length") }
             return nil
@@ -54,7 +58,8 @@ public struct TUFFileInfo: Sendable {
         }
         guard let object = value.objectValue, !object.isEmpty else { throw bad("hashes must be a non-empty object") }
         var out: [(algorithm: String, value: String)] = []
-        let names = order.flatMap { $0.count == object.count && Set($0) == Set(object.keys) ? $0 : nil } ?? object.keys.sorted()
+        let names =
+            order.flatMap { $0.count == object.count && Set($0) == Set(object.keys) ? $0 : nil } ?? object.keys.sorted()
         for name in names {
             guard let hex = object[name]?.stringValue else { throw bad("hash \(name) is not a string") }
             out.append((name, hex.lowercased()))
@@ -79,7 +84,8 @@ public struct TUFFileInfo: Sendable {
             checked += 1
         }
         if !hashes.isEmpty && checked == 0 {
-            return "the metadata lists only hash algorithms this client does not know (\(hashes.map(\.algorithm).joined(separator: ", ")))"
+            return
+                "the metadata lists only hash algorithms this client does not know (\(hashes.map(\.algorithm).joined(separator: ", ")))"
         }
         return nil
     }

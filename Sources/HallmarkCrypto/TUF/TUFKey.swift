@@ -57,12 +57,20 @@ public struct TUFKey: Sendable {
         case .ed25519(let key):
             return signature.count == 64 && key.isValidSignature(signature, for: message)
         case .p256(let key):
-            guard case .success(let parsed) = Result(catching: { try P256.Signing.ECDSASignature(derRepresentation: signature) }) else {
+            guard
+                case .success(let parsed) = Result(catching: {
+                    try P256.Signing.ECDSASignature(derRepresentation: signature)
+                })
+            else {
                 return false
             }
             return key.isValidSignature(parsed, for: SHA256.hash(data: message))
         case .p384(let key):
-            guard case .success(let parsed) = Result(catching: { try P384.Signing.ECDSASignature(derRepresentation: signature) }) else {
+            guard
+                case .success(let parsed) = Result(catching: {
+                    try P384.Signing.ECDSASignature(derRepresentation: signature)
+                })
+            else {
                 return false
             }
             return key.isValidSignature(parsed, for: SHA384.hash(data: message))

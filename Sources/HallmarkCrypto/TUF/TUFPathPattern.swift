@@ -8,12 +8,15 @@ public enum TUFPathPattern {
         let parts = target.split(separator: "/", omittingEmptySubsequences: false)
         let patterns = pattern.split(separator: "/", omittingEmptySubsequences: false)
         guard parts.count == patterns.count else { return false }
-        return zip(patterns, parts).allSatisfy { segmentMatches(Array($0.0.unicodeScalars), Array($0.1.unicodeScalars)) }
+        return zip(patterns, parts).allSatisfy {
+            segmentMatches(Array($0.0.unicodeScalars), Array($0.1.unicodeScalars))
+        }
     }
 
     /// One segment against one wildcard pattern; `*` backtracks to the last star only (linear in practice).
     static func segmentMatches(_ pattern: [Unicode.Scalar], _ text: [Unicode.Scalar]) -> Bool {
-        var p = 0, t = 0
+        var p = 0
+        var t = 0
         var star: (p: Int, t: Int)?
         while t < text.count {
             if p < pattern.count, pattern[p] == "*" {

@@ -49,7 +49,8 @@ public struct TUFClient: Sendable {
         if let bootstrap {
             data = bootstrap
         } else {
-            data = try FileIO.read(metadataDirectory + "/root.json", display: metadataDirectory + "/root.json", limit: limits.root)
+            data = try FileIO.read(
+                metadataDirectory + "/root.json", display: metadataDirectory + "/root.json", limit: limits.root)
         }
         let source = bootstrap == nil ? metadataDirectory + "/root.json" : bootstrapSource
         trusted = try TUFTrustedSet(root: data, source: source, referenceTime: referenceTime)
@@ -112,7 +113,9 @@ public struct TUFClient: Sendable {
     /// The local timestamp (if it verifies) is the floor for rollback checks; then `timestamp.json` is fetched.
     mutating func loadTimestamp() throws(HallmarkError) {
         if let data = readLocal("timestamp.json", limit: limits.timestamp) {
-            do { try trusted.updateTimestamp(data, source: localPath("timestamp.json")) } catch { notes.append("local timestamp not final: \(error.message)") }
+            do { try trusted.updateTimestamp(data, source: localPath("timestamp.json")) } catch {
+                notes.append("local timestamp not final: \(error.message)")
+            }
         }
         let data = try fetch("timestamp.json", limit: limits.timestamp)
         if try trusted.updateTimestamp(data, source: "timestamp.json") == .updated {
@@ -153,7 +156,9 @@ public struct TUFClient: Sendable {
             }
         }
         guard let meta = try trusted.snapshotEntry(for: role) else {
-            throw .verificationFailed("\(role) is delegated by \(delegator) but the snapshot does not list \(role).json", problem: .tufNotListed)
+            throw .verificationFailed(
+                "\(role) is delegated by \(delegator) but the snapshot does not list \(role).json",
+                problem: .tufNotListed)
         }
         let name = trusted.consistentSnapshot ? "\(meta.version!).\(file)" : file
         let data = try fetch(name, limit: meta.length ?? limits.targets)
@@ -173,17 +178,20 @@ public struct TUFClient: Sendable {
 
     /// Finds `path` by a pre-order depth-first walk of the delegations from the top-level targets: each role's
     /// own targets first, then the roles it delegates `path` to, in order; a terminating delegation ends the
-    /// search below it, and at most `maxDelegations` roles are visited. Nil when no role lists it.
+    /// search below it, and at most `maxDelegations` roles (the top-level targets included) are visited.
+    /// Nil when no role lists it.
     public mutating func targetInfo(_ path: String) throws(HallmarkError) -> TargetInfo? {
         if trusted.targets["targets"] == nil { try refresh() }
         var pending: [(role: String, delegator: String)] = [("targets", "root")]
         var visited = Set<String>()
-        while visited.count <= limits.maxDelegations, let (role, delegator) = pending.popLast() {
+        while visited.count < limits.maxDelegations, let (role, delegator) = pending.popLast() {
             if visited.contains(role) { continue }
             let meta = try loadTargets(role, delegator: delegator)
             if let entry = meta.signed["targets"]?[path] {
                 let order = JSONMemberOrder.keys(in: meta.data, at: ["signed", "targets", path, "hashes"])
-                return TargetInfo(path: path, file: try TUFFileInfo(target: entry, path: path, source: meta.source, order: order), role: role)
+                return TargetInfo(
+                    path: path, file: try TUFFileInfo(target: entry, path: path, source: meta.source, order: order),
+                    role: role)
             }
             visited.insert(role)
             var children: [(role: String, delegator: String)] = []
@@ -196,7 +204,9 @@ public struct TUFClient: Sendable {
             }
             pending.append(contentsOf: children.reversed())
         }
-        if !pending.isEmpty { notes.append("stopped after \(limits.maxDelegations) delegated roles; \(pending.count) left unvisited") }
+        if !pending.isEmpty {
+            notes.append("stopped after visiting \(limits.maxDelegations) roles; \(pending.count) left unvisited")
+        }
         return nil
     }
 
@@ -210,7 +220,8 @@ public struct TUFClient: Sendable {
     /// The local copy of `target` when it is there with the right length and hashes.
     public func cachedTarget(_ target: TargetInfo, in directory: String) -> String? {
         let path = Self.localPath(of: target, in: directory)
-        guard FileIO.isFile(path), case .success(let data) = TUFDirectoryRepository.read(path, limit: target.file.length ?? 0),
+        guard FileIO.isFile(path),
+            case .success(let data) = TUFDirectoryRepository.read(path, limit: target.file.length ?? 0),
             target.file.mismatch(data) == nil
         else { return nil }
         return path
@@ -220,7 +231,9 @@ public struct TUFClient: Sendable {
     /// length and every hash of a known algorithm, and only then writes it to `directory`. Returns the bytes and
     /// where they were written.
     @discardableResult
-    public func download(_ target: TargetInfo, into directory: String) throws(HallmarkError) -> (data: Data, path: String) {
+    public func download(_ target: TargetInfo, into directory: String) throws(HallmarkError) -> (
+        data: Data, path: String
+    ) {
         var remote = target.path
         if trusted.consistentSnapshot, let first = target.file.hashes.first {
             let slash = remote.lastIndex(of: "/")
@@ -229,7 +242,9 @@ public struct TUFClient: Sendable {
             remote = directoryPart + first.value + "." + base
         }
         let data: Data
-        switch repository.target(TUFNames.quote(remote, keepingSlashes: true), limit: target.file.length ?? limits.targets) {
+        switch repository.target(
+            TUFNames.quote(remote, keepingSlashes: true), limit: target.file.length ?? limits.targets)
+        {
         case .success(let fetched): data = fetched
         case .failure(let failure): throw failure.error
         }

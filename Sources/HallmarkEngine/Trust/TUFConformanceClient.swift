@@ -31,12 +31,15 @@ public struct TUFConformanceClient: Sendable {
 
     /// `download`: each target in order with one client; a target already in `targetDirectory` with the right
     /// length and hashes is not fetched again. The first failure stops it.
-    public func download(metadataURL: String, targets: [String], targetsURL: String, targetDirectory: String, now: Date) throws(HallmarkError) -> [String] {
+    public func download(metadataURL: String, targets: [String], targetsURL: String, targetDirectory: String, now: Date)
+        throws(HallmarkError) -> [String]
+    {
         var client = try makeClient(metadataURL: metadataURL, targetsURL: targetsURL, now: now)
         let directory = context.resolve(targetDirectory)
         for name in targets {
             guard let info = try client.targetInfo(name) else {
-                throw .verificationFailed("\(name): no role of \(metadataURL) lists this target", problem: .tufNotListed)
+                throw .verificationFailed(
+                    "\(name): no role of \(metadataURL) lists this target", problem: .tufNotListed)
             }
             if client.cachedTarget(info, in: directory) == nil { try client.download(info, into: directory) }
         }
@@ -48,9 +51,11 @@ public struct TUFConformanceClient: Sendable {
         if metadataURL.hasPrefix("http://") || metadataURL.hasPrefix("https://") {
             var options = Downloader.Options()
             options.attempts = 1
-            repository = TUFHTTPRepository(metadataURL: metadataURL, targetsURL: targetsURL, fetcher: HTTPFetcher(options: options))
+            repository = TUFHTTPRepository(
+                metadataURL: metadataURL, targetsURL: targetsURL, fetcher: HTTPFetcher(options: options))
         } else {
-            repository = TUFDirectoryRepository(metadataDirectory: context.resolve(metadataURL), targetsDirectory: context.resolve(targetsURL))
+            repository = TUFDirectoryRepository(
+                metadataDirectory: context.resolve(metadataURL), targetsDirectory: context.resolve(targetsURL))
         }
         return try TUFClient(metadataDirectory: metadataDirectory, repository: repository, referenceTime: now)
     }

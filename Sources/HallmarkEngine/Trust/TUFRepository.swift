@@ -45,7 +45,9 @@ public struct TUFDirectoryRepository: TUFRepository {
 
     public func target(_ path: String, limit: Int) -> Result<Data, TUFFetchError> {
         // Target paths are URL paths; on disk each segment is percent-decoded.
-        let segments = path.split(separator: "/", omittingEmptySubsequences: false).map { String($0).removingPercentEncoding ?? String($0) }
+        let segments = path.split(separator: "/", omittingEmptySubsequences: false).map {
+            String($0).removingPercentEncoding ?? String($0)
+        }
         guard !segments.contains(where: { $0.isEmpty || $0 == "." || $0 == ".." || $0.contains("/") }) else {
             return .failure(.failed(.invalidInput("\(path): not a relative target path")))
         }
@@ -55,11 +57,16 @@ public struct TUFDirectoryRepository: TUFRepository {
     /// Reads at most `limit` + 1 bytes: a longer file is refused without reading it all.
     static func read(_ path: String, limit: Int) -> Result<Data, TUFFetchError> {
         guard FileIO.isFile(path) else { return .failure(.notFound(.io("\(path): No such file or directory"))) }
-        guard let handle = FileHandle(forReadingAtPath: path) else { return .failure(.failed(.io("\(path): cannot read"))) }
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            return .failure(.failed(.io("\(path): cannot read")))
+        }
         defer { handle.closeFile() }
         let data = handle.readData(ofLength: limit + 1)
         guard data.count <= limit else {
-            return .failure(.failed(.verificationFailed("\(path): more than the \(limit)-byte limit for this file", problem: .downloadTooLarge)))
+            return .failure(
+                .failed(
+                    .verificationFailed(
+                        "\(path): more than the \(limit)-byte limit for this file", problem: .downloadTooLarge)))
         }
         return .success(data)
     }
@@ -80,9 +87,13 @@ public struct TUFHTTPRepository: TUFRepository {
 
     static func slashed(_ url: String) -> String { url.hasSuffix("/") ? url : url + "/" }
 
-    public func metadata(_ name: String, limit: Int) -> Result<Data, TUFFetchError> { get(metadataURL + name, limit: limit) }
+    public func metadata(_ name: String, limit: Int) -> Result<Data, TUFFetchError> {
+        get(metadataURL + name, limit: limit)
+    }
 
-    public func target(_ path: String, limit: Int) -> Result<Data, TUFFetchError> { get(targetsURL + path, limit: limit) }
+    public func target(_ path: String, limit: Int) -> Result<Data, TUFFetchError> {
+        get(targetsURL + path, limit: limit)
+    }
 
     func get(_ url: String, limit: Int) -> Result<Data, TUFFetchError> {
         fetcher.fetch(url, limit: limit).mapError { failure in

@@ -45,27 +45,38 @@ public struct TrustUpdate: Sendable {
 
     /// A repository from `--tuf`: an http(s) URL (metadata at the URL, targets under `URL/targets/`, as
     /// Sigstore's repository lays them out) or a directory (`DIR/metadata` and `DIR/targets`, or metadata in DIR).
-    public func repository(_ location: String, options: Downloader.Options = Downloader.Options()) -> any TUFRepository {
+    public func repository(_ location: String, options: Downloader.Options = Downloader.Options()) -> any TUFRepository
+    {
         if location.hasPrefix("https://") || location.hasPrefix("http://") {
             let base = location.hasSuffix("/") ? String(location.dropLast()) : location
-            return TUFHTTPRepository(metadataURL: base + "/", targetsURL: base + "/targets/", fetcher: HTTPFetcher(options: options))
+            return TUFHTTPRepository(
+                metadataURL: base + "/", targetsURL: base + "/targets/", fetcher: HTTPFetcher(options: options))
         }
         let base = context.resolve(location)
         let metadata = FileIO.isDirectory(base + "/metadata") ? base + "/metadata" : base
         return TUFDirectoryRepository(metadataDirectory: metadata, targetsDirectory: base + "/targets")
     }
 
-    public func update(repository location: String, initialRoot: String?, now: Date, target: String, output: String?) throws(HallmarkError) -> Result {
-        guard let destination = output.map(context.resolve) ?? Self.defaultTrustedRootPath(environment: context.environment) else {
+    public func update(repository location: String, initialRoot: String?, now: Date, target: String, output: String?)
+        throws(HallmarkError) -> Result
+    {
+        guard
+            let destination = output.map(context.resolve)
+                ?? Self.defaultTrustedRootPath(environment: context.environment)
+        else {
             throw .usage("pass --out: there is no HOME or HALLMARK_TRUST_DIR to install into")
         }
         let state = Self.stateDirectory(forInstalledFile: destination)
         let bootstrap = try bootstrapRoot(initialRoot, state: state)
         try Paths.makeDirectory(state)
-        var client = try TUFClient(metadataDirectory: state, repository: repository(location), referenceTime: now, bootstrap: bootstrap, bootstrapSource: initialRoot ?? "--root")
+        var client = try TUFClient(
+            metadataDirectory: state, repository: repository(location), referenceTime: now, bootstrap: bootstrap,
+            bootstrapSource: initialRoot ?? "--root")
         try client.refresh()
         guard let info = try client.targetInfo(target) else {
-            throw .verificationFailed("\(target): no role of \(location) lists this target (try --target with the repository's path for it)", problem: .tufNotListed)
+            throw .verificationFailed(
+                "\(target): no role of \(location) lists this target (try --target with the repository's path for it)",
+                problem: .tufNotListed)
         }
         let data: Data
         if let cached = client.cachedTarget(info, in: state + "/targets") {
@@ -80,10 +91,12 @@ public struct TrustUpdate: Sendable {
         try FileIO.writeAtomically(data, to: destination)
         let trusted = client.trusted
         return Result(
-            rootVersion: trusted.root.version, rootExpires: TUFTrustedSet.format(trusted.root.expires), rootsWalked: client.rootsAccepted,
+            rootVersion: trusted.root.version, rootExpires: TUFTrustedSet.format(trusted.root.expires),
+            rootsWalked: client.rootsAccepted,
             timestampVersion: trusted.timestamp?.version ?? 0, snapshotVersion: trusted.snapshot?.version ?? 0,
             targetsVersion: trusted.targets["targets"]?.version ?? 0, target: target, targetRole: info.role,
-            sha256: Hex.encode(SHA256Hasher.hash(data)), length: data.count, installedAt: destination, stateDirectory: state)
+            sha256: Hex.encode(SHA256Hasher.hash(data)), length: data.count, installedAt: destination,
+            stateDirectory: state)
     }
 
     /// The root to start from: `--root` when there is no state yet; with state, `--root` must be a root the state
@@ -92,7 +105,8 @@ public struct TrustUpdate: Sendable {
         let hasState = FileIO.isFile(state + "/root.json")
         guard let initialRoot else {
             if hasState { return nil }
-            throw .usage("there is no TUF state in \(state) yet: pass --root ROOT.json (a TUF root you trust) to start from")
+            throw .usage(
+                "there is no TUF state in \(state) yet: pass --root ROOT.json (a TUF root you trust) to start from")
         }
         let path = context.resolve(initialRoot)
         let data = try FileIO.read(path, display: initialRoot, limit: TUFClient.Limits().root)
@@ -101,7 +115,8 @@ public struct TrustUpdate: Sendable {
         let kept = state + "/root_history/\(version).root.json"
         guard FileIO.isFile(kept), try FileIO.read(kept, display: kept, limit: TUFClient.Limits().root) == data else {
             throw .usage(
-                "\(initialRoot) (root v\(version)) is not a root the TUF state in \(state) has trusted: drop --root to update from the state, or remove \(state) to start again from \(initialRoot)")
+                "\(initialRoot) (root v\(version)) is not a root the TUF state in \(state) has trusted: drop --root to update from the state, or remove \(state) to start again from \(initialRoot)"
+            )
         }
         return nil
     }
