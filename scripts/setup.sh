@@ -3,7 +3,8 @@
 # compiler and cargo (the release tests build real projects), minisign and signify-openbsd, an OCI registry
 # (docker-registry), skopeo and Apache's htpasswd (registry passwords), ssh-keygen (key fingerprints), the C libraries Hallmark links (zlib,
 # libsodium), and Python's securesystemslib, spdx-tools (pyspdxtools), ntia-conformance-checker, jsonschema
-# and oras (the OCI client oras-py). Safe to run again; it installs only what is missing.
+# and oras (the OCI client oras-py); for the tuf-conformance suite, faketime and a virtualenv with its pins
+# (.build/tuf-conformance-venv). Safe to run again; it installs only what is missing.
 set -euo pipefail
 "$(dirname "$0")/build-deps.sh"
 
@@ -50,4 +51,25 @@ fi
 if ! python3 -c 'import oras.client' 2>/dev/null; then
     echo "==> pip install oras"
     pip_install 'oras==0.2.43'
+fi
+
+# The tuf-conformance suite (scripts/tuf-conformance.sh): Debian's faketime, and the suite's exact Python pins in
+# a virtualenv of their own (they conflict with the securesystemslib 1.6.0 the other tests use).
+if ! command -v faketime >/dev/null; then
+    echo "==> apt-get install faketime"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq faketime
+fi
+tuf_venv="$(cd "$(dirname "$0")/.." && pwd)/.build/tuf-conformance-venv"
+if ! "$tuf_venv/bin/python" -c 'import tuf, securesystemslib, pytest, pytest_jsonreport' 2>/dev/null; then
+    echo "==> python3 -m venv $tuf_venv (tuf-conformance pins)"
+    if ! python3 -m venv --help >/dev/null 2>&1 || ! python3 -c 'import ensurepip' 2>/dev/null; then
+        $SUDO apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq python3-venv
+    fi
+    mkdir -p "$(dirname "$tuf_venv")"
+    rm -rf "$tuf_venv"
+    python3 -m venv "$tuf_venv"
+    "$tuf_venv/bin/python" -m pip install --quiet --disable-pip-version-check \
+        'securesystemslib[crypto]==1.4.0' 'tuf==7.0.0' 'pytest==9.1.1' 'pytest-json-report==1.5.0'
 fi

@@ -7,37 +7,41 @@ struct TrustCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "trust",
         abstract: "Manage the Sigstore trust material verify-bundle uses.",
-        subcommands: [TrustUpdateCommand.self])
+        subcommands: [TrustUpdateCommand.self, TrustConformanceClientCommand.self])
 }
 
 struct TrustUpdateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "update",
-        abstract: "Install trusted_root.json from a local TUF mirror, verified from a root you trust.",
+        abstract: "Install trusted_root.json from a TUF repository, verified by a TUF client with trusted state.",
         discussion: """
-            Starting from --root (a TUF root.json you already trust), walks N.root.json in the mirror: each new
-            version must be exactly one higher and signed by a threshold of both the previous root's and its own
-            root keys. Then the timestamp, snapshot and targets metadata (and delegations) must be signed by their
-            roles, unexpired at --now (default: the clock), with matching versions, lengths and hashes; the target
-            file's length and hashes must match. Only then is the target installed (default: trusted_root.json into
-            $HALLMARK_TRUST_DIR, $XDG_CONFIG_HOME/hallmark or ~/.config/hallmark), where verify-bundle finds it.
-            No network: copy the mirror (metadata/ and targets/) in first.
+            Runs the TUF client workflow against --tuf (an http(s) URL, or a local copy with metadata/ and
+            targets/): walks N.root.json from the trusted root (each version one higher, signed by a threshold of
+            the previous root's and its own root keys), then timestamp, snapshot, targets and delegations, each
+            signed by a threshold of distinct keys of its role, unexpired at --now (default: the clock), with no
+            version rolled back below what the state trusts, and the versions, lengths and hashes their parents
+            state. The target's length and hashes must match. Only then is it installed (default:
+            trusted_root.json into $HALLMARK_TRUST_DIR, $XDG_CONFIG_HOME/hallmark or ~/.config/hallmark), where
+            verify-bundle finds it. The TUF state lives in tuf/ beside the installed file: the first update needs
+            --root (a TUF root.json you trust); later ones start from the state (a --root given then must be a
+            root the state has trusted).
 
             Examples:
-              $ hallmark trust update --tuf mirror/ --root sigstore-root.json
+              $ hallmark trust update --tuf https://tuf-repo-cdn.sigstore.dev --root sigstore-root.json
+              $ hallmark trust update --tuf https://tuf-repo-cdn.sigstore.dev
               $ hallmark trust update --tuf mirror/ --root root.json --now 2025-02-09T12:02:08Z --out trusted_root.json
             """)
 
-    @Option(help: "The TUF repository mirror (a directory with metadata/ and targets/).")
+    @Option(help: "The TUF repository: an http(s) URL (targets under URL/targets/) or a directory with metadata/ and targets/.")
     var tuf: String
 
-    @Option(help: "The root metadata you trust to start from.")
-    var root: String
+    @Option(help: "The root metadata you trust to start from (needed when there is no TUF state yet).")
+    var root: String?
 
     @Option(help: "The target to install.")
     var target: String = "trusted_root.json"
 
-    @Option(help: "Where to install it (default: the trust directory).")
+    @Option(help: "Where to install it (default: the trust directory); the TUF state is kept in tuf/ beside it.")
     var out: String?
 
     @Option(help: "Check expiry against this time (RFC 3339) instead of the clock.")
@@ -46,13 +50,9 @@ struct TrustUpdateCommand: ParsableCommand {
     @OptionGroup var output: OutputOptions
 
     func run() throws {
-        try Terminal.run { () throws(HallmarkError) in
-            var clock = Date()
-            if let now {
-                guard let parsed = RFC3339.parse(now) else { throw .usage("--now \(now) is not an RFC 3339 time (e.g. 2025-02-09T12:02:08Z)") }
-                clock = parsed
-            }
-            let result = try TrustUpdate(context: .current()).update(repository: tuf, initialRoot: root, now: clock, target: target, output: out)
+        try Terminal.run(format: output.format) { () throws(HallmarkError) in
+            let result = try TrustUpdate(context: .current()).update(
+                repository: tuf, initialRoot: root, now: try ReferenceTime.parse(now), target: target, output: out)
             switch output.format {
             case .json: try Terminal.printJSON(result)
             case .text:
@@ -60,6 +60,62 @@ struct TrustUpdateCommand: ParsableCommand {
                 Terminal.print("verified root v\(result.rootVersion) (\(walked); expires \(result.rootExpires)), timestamp v\(result.timestampVersion), snapshot v\(result.snapshotVersion), targets v\(result.targetsVersion)")
                 Terminal.print("installed \(result.target) (sha256 \(result.sha256), from role \(result.targetRole)) at \(result.installedAt)")
             }
+        }
+    }
+}
+
+/// `--now`: an RFC 3339 time, or the clock.
+enum ReferenceTime {
+    static func parse(_ text: String?) throws(HallmarkError) -> Date {
+        guard let text else { return Date() }
+        guard let parsed = RFC3339.parse(text) else { throw .usage("--now \(text) is not an RFC 3339 time (e.g. 2025-02-09T12:02:08Z)") }
+        return parsed
+    }
+}
+
+/// The tuf-conformance suite's client CLI (CLIENT-CLI.md), on the same client as `trust update`:
+/// `--metadata-dir D init ROOT`, `--metadata-url U --metadata-dir D refresh`,
+/// `--metadata-url U --metadata-dir D --target-name N… --target-base-url U --target-dir D download`.
+/// Exit 0 on success, 1 on any failure. Hidden: it exists for `scripts/tuf-conformance-client`.
+struct TrustConformanceClientCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "conformance-client",
+        abstract: "The tuf-conformance client protocol (init, refresh, download), for scripts/tuf-conformance-client.",
+        shouldDisplay: false)
+
+    @Option var metadataDir: String
+    @Option var metadataUrl: String?
+    @Option var targetName: [String] = []
+    @Option var targetBaseUrl: String?
+    @Option var targetDir: String?
+    @Flag(name: .shortAndLong) var verbose: Int
+    @Argument(help: "init ROOT | refresh | download") var words: [String]
+
+    func run() throws {
+        let client = TUFConformanceClient(context: .current(), metadataDirectory: metadataDir)
+        let outcome: Result<[String], HallmarkError> = Result { () throws(HallmarkError) in
+            switch (words.first, words.count) {
+            case ("init", 2):
+                try client.initialize(trustedRoot: words[1])
+                return []
+            case ("refresh", 1):
+                guard let metadataUrl else { throw .usage("refresh needs --metadata-url") }
+                return try client.refresh(metadataURL: metadataUrl, now: Date())
+            case ("download", 1):
+                guard let metadataUrl, let targetBaseUrl, let targetDir, !targetName.isEmpty else {
+                    throw .usage("download needs --metadata-url, --target-name, --target-base-url and --target-dir")
+                }
+                return try client.download(metadataURL: metadataUrl, targets: targetName, targetsURL: targetBaseUrl, targetDirectory: targetDir, now: Date())
+            default:
+                throw .usage("expected init ROOT, refresh or download, not \(words.joined(separator: " "))")
+            }
+        }
+        switch outcome {
+        case .success(let notes):
+            notes.forEach { Terminal.warning($0) }
+        case .failure(let error):
+            Terminal.error(error.message)
+            throw ExitCode(1)
         }
     }
 }

@@ -35,14 +35,17 @@ struct TrustUpdateTests {
 
     @Test("Walking the Sigstore root history: from v5 through v12; from v4 refused; a tampered target refused")
     func rootHistoryAndTampering() throws {
+        // Each run installs into its own directory, so each starts with no TUF state of its own (tuf/ beside it).
         let dir = try TemporaryDirectory()
         let base = Self.repos + "/sigstore-root-signing"
         let now = try faketime("sigstore-root-signing")
-        let walk = try ProcessRunner.hallmark(["trust", "update", "--tuf", base, "--root", base + "/metadata/5.root.json", "--now", now, "--out", dir.url("a.json"), "--format", "json"])
+        let walk = try ProcessRunner.hallmark(["trust", "update", "--tuf", base, "--root", base + "/metadata/5.root.json", "--now", now, "--out", dir.url("a/trusted_root.json"), "--format", "json"])
         #expect(walk.status == 0, "\(walk.stderr)")
         #expect(walk.stdout.contains("\"rootsWalked\": [\n    6,\n    7,\n    8,\n    9,\n    10,\n    11,\n    12\n  ]"), "\(walk.stdout)")
-        let v4 = try ProcessRunner.hallmark(["trust", "update", "--tuf", base, "--root", base + "/metadata/4.root.json", "--now", now, "--out", dir.url("b.json")])
-        #expect(v4.status == 1 && v4.stderr.contains("4.root.json"))
+        #expect(dir.exists("a/tuf/root_history/12.root.json") && dir.exists("a/tuf/timestamp.json"))
+        let v4 = try ProcessRunner.hallmark(["trust", "update", "--tuf", base, "--root", base + "/metadata/4.root.json", "--now", now, "--out", dir.url("b/trusted_root.json")])
+        #expect(v4.status == 1 && v4.stderr.contains("4.root.json"), "\(v4.stderr)")
+        #expect(!dir.exists("b/trusted_root.json"))
 
         // A copy of the mirror whose target was changed after signing.
         let copy = dir.url("mirror")
@@ -52,9 +55,30 @@ struct TrustUpdateTests {
         var bytes = try dir.read("mirror/targets/" + file)
         bytes[bytes.count / 2] ^= 0x01
         try dir.write("mirror/targets/" + file, bytes)
-        let tampered = try ProcessRunner.hallmark(["trust", "update", "--tuf", copy, "--root", copy + "/initial_root.json", "--now", now, "--out", dir.url("c.json")])
+        let tampered = try ProcessRunner.hallmark(["trust", "update", "--tuf", copy, "--root", copy + "/initial_root.json", "--now", now, "--out", dir.url("c/trusted_root.json")])
         #expect(tampered.status == 1 && tampered.stderr.contains("sha256"), "\(tampered.stderr)")
-        #expect(!dir.exists("c.json"))
+        #expect(!dir.exists("c/trusted_root.json"))
+    }
+
+    @Test("The TUF state beside the installed root: later updates start from it; --root must agree with it")
+    func stateIsKept() throws {
+        let dir = try TemporaryDirectory()
+        let base = Self.repos + "/sigstore-root-signing"
+        let now = try faketime("sigstore-root-signing")
+        let out = dir.url("trusted_root.json")
+        let noRoot = try ProcessRunner.hallmark(["trust", "update", "--tuf", base, "--now", now, "--out", out])
+        #expect(noRoot.status == 2 && noRoot.stderr.contains("--root"), "\(noRoot.stderr)")
+        let first = try ProcessRunner.hallmark(["trust", "update", "--tuf", base, "--root", base + "/metadata/5.root.json", "--now", now, "--out", out])
+        #expect(first.status == 0, "\(first.stderr)")
+        let again = try ProcessRunner.hallmark(["trust", "update", "--tuf", base, "--now", now, "--out", out, "--format", "json"])
+        #expect(again.status == 0, "\(again.stderr)")
+        #expect(again.stdout.contains("\"rootsWalked\": [\n\n  ]") || again.stdout.contains("\"rootsWalked\": []"), "\(again.stdout)")
+        #expect(again.stdout.contains("\"rootVersion\": 12"))
+        // A root the state trusted is accepted; one it never trusted is refused, naming both ways out.
+        let same = try ProcessRunner.hallmark(["trust", "update", "--tuf", base, "--root", base + "/metadata/7.root.json", "--now", now, "--out", out])
+        #expect(same.status == 0, "\(same.stderr)")
+        let other = try ProcessRunner.hallmark(["trust", "update", "--tuf", base, "--root", base + "/metadata/4.root.json", "--now", now, "--out", out])
+        #expect(other.status == 2 && other.stderr.contains("drop --root") && other.stderr.contains("remove"), "\(other.stderr)")
     }
 
     @Test("verify-bundle finds the installed trusted root")

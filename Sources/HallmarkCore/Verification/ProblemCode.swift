@@ -199,6 +199,21 @@ extension ProblemCode {
     public static let verificationIncomplete = ProblemCode("verification.incomplete")
 }
 
+// MARK: - TUF (trust update)
+
+extension ProblemCode {
+    /// TUF metadata is not signed by a threshold of distinct keys of its role.
+    public static let tufThreshold = ProblemCode("tuf.threshold")
+    /// TUF metadata expired at the update's reference time.
+    public static let tufExpired = ProblemCode("tuf.expired")
+    /// TUF metadata would roll a trusted version back, or drops a role the trusted snapshot lists.
+    public static let tufRollback = ProblemCode("tuf.rollback")
+    /// TUF metadata or a target is not what its parent states: type, version, length or hashes.
+    public static let tufMismatch = ProblemCode("tuf.mismatch")
+    /// The target (or a delegated role on the way to it) is not listed by the trusted metadata.
+    public static let tufNotListed = ProblemCode("tuf.not-listed")
+}
+
 extension ProblemCode {
     /// Every code, with its one-line meaning (DESIGN.md lists the same).
     public static let catalog: [ProblemCode] = [
@@ -219,5 +234,6 @@ extension ProblemCode {
         downloadFailed, downloadNotFound, downloadTooLarge, registryContentMismatch,
         airgapContentMismatch, airgapSelfVouched, airgapUnauthenticated, installUnauthenticated, installBinaryMismatch,
         verificationIncomplete,
+        tufThreshold, tufExpired, tufRollback, tufMismatch, tufNotListed,
     ]
 }

@@ -13,6 +13,10 @@ public struct TUFMetadata: Sendable {
     public var expires: Date
     /// The bytes the signatures cover (OLPC canonical JSON of `signed`).
     public var signedBytes: [UInt8]
+    /// The file's bytes as read (kept byte for byte in the client's metadata directory).
+    public var data: Data
+    /// What messages call this metadata (its file name or URL).
+    public var source: String
 
     public init(parsing data: Data, source: String) throws(HallmarkError) {
         func bad(_ why: String) -> HallmarkError { .invalidInput("\(source): invalid TUF metadata: \(why)") }
@@ -49,6 +53,8 @@ public struct TUFMetadata: Sendable {
         self.version = version
         self.expires = expires
         signedBytes = bytes
+        self.data = data
+        self.source = source
     }
 
     /// TUF's strict expiry form; anything else (fractions, offsets) is refused.
@@ -65,66 +71,82 @@ public struct TUFMetadata: Sendable {
     /// A role's keys and threshold, as a root or a delegating targets role states them.
     public struct Role: Sendable {
         public var name: String
+        /// The key ids as listed (a repeated id is listed twice but counts once).
         public var keyIDs: [String]
         public var threshold: Int
-        public var keys: [String: PublicKey]
-        /// Delegations only: target path patterns.
-        public var paths: [String]
+        /// The delegator's key table; keys this verifier cannot use are absent.
+        public var keys: [String: TUFKey]
+        /// Delegations only: target path patterns (`paths`), or nil.
+        public var paths: [String]?
+        /// Delegations only: hex prefixes of the target path's SHA-256 (`path_hash_prefixes`), or nil.
+        public var pathHashPrefixes: [String]?
         public var terminating: Bool
-    }
 
-    /// The key named by a TUF key object (ed25519 hex, or PEM for ecdsa and rsa); nil for a key this verifier
-    /// cannot use, which then verifies no signature (TUF clients ignore keys of unknown types).
-    static func key(_ object: JSONValue, source: String) -> PublicKey? {
-        guard let type = object["keytype"]?.stringValue, let value = object["keyval"]?["public"]?.stringValue else { return nil }
-        let parsed: Result<PublicKey, HallmarkError>
-        switch type {
-        case "ed25519":
-            guard let raw = Hex.decode(value) else { return nil }
-            parsed = Result { () throws(HallmarkError) in try PublicKey(rawEd25519: raw, source: source) }
-        case "ecdsa", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "rsa":
-            parsed = Result { () throws(HallmarkError) in try PublicKey(pem: value, source: source) }
-        default:
-            return nil
-        }
-        switch parsed {
-        case .success(let key): return key
-        case .failure: return nil
+        /// Whether this delegation covers `target`: a `paths` pattern matches it, or its SHA-256 starts with a
+        /// `path_hash_prefixes` entry.
+        public func covers(_ target: String) -> Bool {
+            if let paths { return paths.contains { TUFPathPattern.matches(target, pattern: $0) } }
+            if let pathHashPrefixes {
+                let digest = Hex.encode(SHA256.hash(data: Data(target.utf8)))
+                return pathHashPrefixes.contains { digest.hasPrefix($0) }
+            }
+            return false
         }
     }
 
-    static func keys(_ object: JSONValue?, source: String) -> [String: PublicKey] {
-        var out: [String: PublicKey] = [:]
+    static func keys(_ object: JSONValue?, source: String) -> [String: TUFKey] {
+        var out: [String: TUFKey] = [:]
         for (id, value) in object?.objectValue ?? [:] {
-            if let key = key(value, source: "\(source) key \(id)") { out[id] = key }
+            if let key = TUFKey(value, source: "\(source) key \(id)") { out[id] = key }
         }
         return out
     }
 
-    /// A top-level role from root metadata.
+    /// A top-level role from root metadata; nil when it is missing or malformed.
     public func rootRole(_ name: String) -> Role? {
-        guard let role = signed["roles"]?[name], let threshold = role["threshold"]?.intValue, threshold >= 1 else { return nil }
-        let ids = role["keyids"]?.arrayValue?.compactMap(\.stringValue) ?? []
-        return Role(name: name, keyIDs: ids, threshold: threshold, keys: Self.keys(signed["keys"], source: "root"), paths: [], terminating: false)
+        guard let role = signed["roles"]?[name], let threshold = role["threshold"]?.intValue, threshold >= 1,
+            let ids = role["keyids"]?.arrayValue
+        else { return nil }
+        return Role(
+            name: name, keyIDs: ids.compactMap(\.stringValue), threshold: threshold, keys: Self.keys(signed["keys"], source: "root"),
+            paths: nil, pathHashPrefixes: nil, terminating: false)
     }
 
-    /// The roles this targets metadata delegates to, in order.
-    public var delegatedRoles: [Role] {
-        let keys = Self.keys(signed["delegations"]?["keys"], source: "delegations")
-        return (signed["delegations"]?["roles"]?.arrayValue ?? []).compactMap { role in
-            guard let name = role["name"]?.stringValue, let threshold = role["threshold"]?.intValue, threshold >= 1 else { return nil }
-            return Role(
-                name: name, keyIDs: role["keyids"]?.arrayValue?.compactMap(\.stringValue) ?? [], threshold: threshold, keys: keys,
-                paths: role["paths"]?.arrayValue?.compactMap(\.stringValue) ?? [], terminating: role["terminating"]?.boolValue ?? false)
+    /// The roles this targets metadata delegates to, in order. Throws when the delegations are malformed: a role
+    /// without a name or threshold, with both or neither of `paths` and `path_hash_prefixes`, or named twice.
+    public func delegations() throws(HallmarkError) -> [Role] {
+        guard let delegations = signed["delegations"] else { return [] }
+        func bad(_ why: String) -> HallmarkError { .invalidInput("\(source): invalid delegations: \(why)") }
+        guard case .object = delegations else { throw bad("not an object") }
+        if delegations["succinct_roles"] != nil { throw bad("succinct_roles (TAP 15) are not supported") }
+        let keys = Self.keys(delegations["keys"], source: "\(source) delegations")
+        guard let list = delegations["roles"]?.arrayValue else { throw bad("no roles list") }
+        var names = Set<String>()
+        var roles: [Role] = []
+        for entry in list {
+            guard let name = entry["name"]?.stringValue, let threshold = entry["threshold"]?.intValue, threshold >= 1,
+                let ids = entry["keyids"]?.arrayValue, ids.allSatisfy({ $0.stringValue != nil })
+            else { throw bad("a role lacks a name, keyids or a positive threshold") }
+            guard names.insert(name).inserted else { throw bad("role \(name) is delegated twice") }
+            let paths = entry["paths"].map { $0.arrayValue?.compactMap(\.stringValue) ?? [] }
+            let prefixes = entry["path_hash_prefixes"].map { $0.arrayValue?.compactMap(\.stringValue) ?? [] }
+            guard (paths == nil) != (prefixes == nil) else { throw bad("role \(name) needs exactly one of paths and path_hash_prefixes") }
+            roles.append(
+                Role(
+                    name: name, keyIDs: ids.compactMap(\.stringValue), threshold: threshold, keys: keys, paths: paths,
+                    pathHashPrefixes: prefixes, terminating: entry["terminating"]?.boolValue ?? false))
         }
+        return roles
     }
 
-    /// How many of `role`'s keys made a valid signature over `signedBytes` (each key counted once).
+    /// How many distinct keys of `role` made a valid signature over `signedBytes`. A key counts once however many
+    /// of the role's key ids name it; a signature by a key id the role does not list counts for nothing.
     public func validSignatureCount(by role: Role) -> Int {
-        var counted = Set<String>()
-        for (keyID, signature) in signatures where role.keyIDs.contains(keyID) && !counted.contains(keyID) {
-            guard !signature.isEmpty, let key = role.keys[keyID], let bytes = Hex.decode(signature) else { continue }
-            if key.isValidSignature(bytes, for: signedBytes) { counted.insert(keyID) }
+        var counted = Set<[UInt8]>()
+        let listed = Set(role.keyIDs)
+        for (keyID, signature) in signatures where listed.contains(keyID) {
+            guard let key = role.keys[keyID], let bytes = Hex.decode(signature), !counted.contains(key.identity) else { continue }
+            if key.isValidSignature(bytes, over: signedBytes) { counted.insert(key.identity) }
         }
         return counted.count
     }

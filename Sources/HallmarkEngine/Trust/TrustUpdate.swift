@@ -1,0 +1,123 @@
+import Foundation
+import HallmarkCore
+import HallmarkCrypto
+import HallmarkRemote
+
+/// `hallmark trust update`: update the TUF state kept beside the installed trusted root from a TUF repository
+/// (a URL or a local copy), then install the target (Sigstore's `trusted_root.json`) only when the whole
+/// client workflow holds. The state (`<trust dir>/tuf/`) is what the next update starts from.
+public struct TrustUpdate: Sendable {
+    public var context: EngineContext
+
+    public init(context: EngineContext) { self.context = context }
+
+    public struct Result: Codable, Sendable {
+        public var rootVersion: Int
+        public var rootExpires: String
+        /// Root versions accepted in this update after the one it started from, in order.
+        public var rootsWalked: [Int]
+        public var timestampVersion: Int
+        public var snapshotVersion: Int
+        public var targetsVersion: Int
+        public var target: String
+        public var targetRole: String
+        public var sha256: String
+        public var length: Int
+        public var installedAt: String
+        /// The TUF metadata directory the update started from and left updated.
+        public var stateDirectory: String
+    }
+
+    /// Where the installed trusted root lives: `HALLMARK_TRUST_DIR`, else `$XDG_CONFIG_HOME/hallmark`, else
+    /// `~/.config/hallmark`.
+    public static func defaultTrustedRootPath(environment: [String: String]) -> String? {
+        if let dir = environment["HALLMARK_TRUST_DIR"], !dir.isEmpty { return dir + "/trusted_root.json" }
+        if let xdg = environment["XDG_CONFIG_HOME"], !xdg.isEmpty { return xdg + "/hallmark/trusted_root.json" }
+        if let home = environment["HOME"], !home.isEmpty { return home + "/.config/hallmark/trusted_root.json" }
+        return nil
+    }
+
+    /// The TUF state kept for a target installed at `destination`: `tuf/` beside it.
+    public static func stateDirectory(forInstalledFile destination: String) -> String {
+        let parent = (destination as NSString).deletingLastPathComponent
+        return (parent.isEmpty ? "." : parent) + "/tuf"
+    }
+
+    /// A repository from `--tuf`: an http(s) URL (metadata at the URL, targets under `URL/targets/`, as
+    /// Sigstore's repository lays them out) or a directory (`DIR/metadata` and `DIR/targets`, or metadata in DIR).
+    public func repository(_ location: String, options: Downloader.Options = Downloader.Options()) -> any TUFRepository
+    {
+        if location.hasPrefix("https://") || location.hasPrefix("http://") {
+            let base = location.hasSuffix("/") ? String(location.dropLast()) : location
+            return TUFHTTPRepository(
+                metadataURL: base + "/", targetsURL: base + "/targets/", fetcher: HTTPFetcher(options: options))
+        }
+        let base = context.resolve(location)
+        let metadata = FileIO.isDirectory(base + "/metadata") ? base + "/metadata" : base
+        return TUFDirectoryRepository(metadataDirectory: metadata, targetsDirectory: base + "/targets")
+    }
+
+    public func update(repository location: String, initialRoot: String?, now: Date, target: String, output: String?)
+        throws(HallmarkError) -> Result
+    {
+        guard
+            let destination = output.map(context.resolve)
+                ?? Self.defaultTrustedRootPath(environment: context.environment)
+        else {
+            throw .usage("pass --out: there is no HOME or HALLMARK_TRUST_DIR to install into")
+        }
+        let state = Self.stateDirectory(forInstalledFile: destination)
+        let bootstrap = try bootstrapRoot(initialRoot, state: state)
+        try Paths.makeDirectory(state)
+        var client = try TUFClient(
+            metadataDirectory: state, repository: repository(location), referenceTime: now, bootstrap: bootstrap,
+            bootstrapSource: initialRoot ?? "--root")
+        try client.refresh()
+        guard let info = try client.targetInfo(target) else {
+            throw .verificationFailed(
+                "\(target): no role of \(location) lists this target (try --target with the repository's path for it)",
+                problem: .tufNotListed)
+        }
+        let data: Data
+        if let cached = client.cachedTarget(info, in: state + "/targets") {
+            data = try FileIO.read(cached, display: cached, limit: info.file.length ?? FileIO.defaultReadLimit)
+        } else {
+            data = try client.download(info, into: state + "/targets").data
+        }
+        if target.hasSuffix("trusted_root.json") {
+            _ = try TrustedRoot(parsing: data, source: target)  // it must be a trusted root we can use
+        }
+        try Paths.makeDirectory((destination as NSString).deletingLastPathComponent)
+        try FileIO.writeAtomically(data, to: destination)
+        let trusted = client.trusted
+        return Result(
+            rootVersion: trusted.root.version, rootExpires: TUFTrustedSet.format(trusted.root.expires),
+            rootsWalked: client.rootsAccepted,
+            timestampVersion: trusted.timestamp?.version ?? 0, snapshotVersion: trusted.snapshot?.version ?? 0,
+            targetsVersion: trusted.targets["targets"]?.version ?? 0, target: target, targetRole: info.role,
+            sha256: Hex.encode(SHA256Hasher.hash(data)), length: data.count, installedAt: destination,
+            stateDirectory: state)
+    }
+
+    /// The root to start from: `--root` when there is no state yet; with state, `--root` must be a root the state
+    /// already trusted (the same bytes in `root_history/`), and the update starts from the state.
+    func bootstrapRoot(_ initialRoot: String?, state: String) throws(HallmarkError) -> Data? {
+        let hasState = FileIO.isFile(state + "/root.json")
+        guard let initialRoot else {
+            if hasState { return nil }
+            throw .usage(
+                "there is no TUF state in \(state) yet: pass --root ROOT.json (a TUF root you trust) to start from")
+        }
+        let path = context.resolve(initialRoot)
+        let data = try FileIO.read(path, display: initialRoot, limit: TUFClient.Limits().root)
+        guard hasState else { return data }
+        let version = try TUFMetadata(parsing: data, source: initialRoot).version
+        let kept = state + "/root_history/\(version).root.json"
+        guard FileIO.isFile(kept), try FileIO.read(kept, display: kept, limit: TUFClient.Limits().root) == data else {
+            throw .usage(
+                "\(initialRoot) (root v\(version)) is not a root the TUF state in \(state) has trusted: drop --root to update from the state, or remove \(state) to start again from \(initialRoot)"
+            )
+        }
+        return nil
+    }
+}

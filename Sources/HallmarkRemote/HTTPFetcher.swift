@@ -1,0 +1,86 @@
+import AsyncHTTPClient
+import Foundation
+import HallmarkCore
+import NIOCore
+import NIOHTTP1
+
+/// Small HTTP(S) GETs held in memory, for metadata: a size cap (at most `limit` bytes are accepted; the body
+/// is refused as soon as it grows past that), the same timeouts, retries and CA options as ``Downloader``, and
+/// the HTTP status of a failure, so that a caller can tell "not there" (403, 404) from "broken".
+public struct HTTPFetcher: Sendable {
+    /// Why a fetch failed: `status` is the HTTP status when the server answered with one other than 200.
+    public struct Failure: Error, Sendable {
+        public var status: Int?
+        public var error: HallmarkError
+    }
+
+    public var options: Downloader.Options
+
+    public init(options: Downloader.Options = Downloader.Options()) { self.options = options }
+
+    /// GETs `url`; more than `limit` bytes (by Content-Length or as received) is refused.
+    public func fetch(_ url: String, limit: Int) -> Result<Data, Failure> {
+        let options = self.options
+        return waitFor {
+            let client = HTTPClient.hallmark(timeoutSeconds: options.timeoutSeconds, trusting: options.caCertificates)
+            let result: Result<Data, Failure>
+            do {
+                result = .success(
+                    try await retrying(options.attempts) {
+                        try await Self.once(client: client, url: url, limit: limit, options: options)
+                    })
+            } catch let failure as Failure {
+                result = .failure(failure)
+            } catch let error as HallmarkError {
+                result = .failure(Failure(status: nil, error: error))
+            } catch {
+                result = .failure(Failure(status: nil, error: .io("\(url): \(error)")))
+            }
+            do { try await client.shutdown() } catch
+            { /* the answer is already in hand; a slow shutdown changes nothing */  }
+            return result
+        }
+    }
+
+    static func once(client: HTTPClient, url: String, limit: Int, options: Downloader.Options) async throws -> Data {
+        let response: HTTPClientResponse
+        do {
+            response = try await client.execute(HTTPClientRequest(url: url), timeout: .seconds(options.timeoutSeconds))
+        } catch {
+            throw Downloader.connectionFailure(error, naming: url)
+        }
+        let code = Int(response.status.code)
+        switch code {
+        case 200: break
+        case 500...599:
+            throw TransientFailure(error: .io("\(url): HTTP \(code) \(response.status.reasonPhrase) (after retries)"))
+        case 403, 404:
+            throw Failure(
+                status: code,
+                error: .verificationFailed(
+                    "\(url): HTTP \(code) \(response.status.reasonPhrase) (the file is not there)",
+                    problem: .downloadNotFound))
+        default: throw Failure(status: code, error: .io("\(url): HTTP \(code) \(response.status.reasonPhrase)"))
+        }
+        if let length = response.headers.first(name: "content-length").flatMap(Int.init), length > limit {
+            throw HallmarkError.verificationFailed(
+                "\(url): \(length) bytes is over the \(limit)-byte limit for this file", problem: .downloadTooLarge)
+        }
+        var data = Data()
+        do {
+            for try await buffer in response.body {
+                guard data.count + buffer.readableBytes <= limit else {
+                    throw HallmarkError.verificationFailed(
+                        "\(url): more than the \(limit)-byte limit for this file", problem: .downloadTooLarge)
+                }
+                buffer.withUnsafeReadableBytes { data.append(contentsOf: $0) }
+            }
+        } catch let error as HallmarkError {
+            throw error
+        } catch {
+            throw TransientFailure(
+                error: .io("\(url): the download broke off: \(Downloader.describe(error)) (after retries)"))
+        }
+        return data
+    }
+}
