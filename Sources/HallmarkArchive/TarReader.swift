@@ -1,6 +1,12 @@
 import CSystemZlib
 import HallmarkCore
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Reads a gzip-compressed tar stream header by header, as GNU tar does: ustar names with their prefix, pax `x`
 /// records for `path` and `size` (and `linkpath`, to name a refused link), GNU long names (`L`). What would make two
 /// readers see different members — a global pax header that sets a path or size, two extended headers for one
@@ -171,10 +177,13 @@ final class TarReader {
     /// After the first zero block: the rest of the stream must be zeros (GNU tar stops here; another tool reading on
     /// would see members Hallmark never checked).
     private func drainEnd() throws(HallmarkError) {
+        let zeros = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.bufferSize, alignment: 16)
+        defer { zeros.deallocate() }
+        zeros.initializeMemory(as: UInt8.self, repeating: 0)
         while true {
             let n = try source.read(into: buffer)
             if n == 0 { return }
-            guard UnsafeRawBufferPointer(rebasing: buffer[0..<n]).allSatisfy({ $0 == 0 }) else {
+            guard memcmp(buffer.baseAddress!, zeros.baseAddress!, n) == 0 else {
                 throw .invalidInput("\(display): data after the end-of-archive blocks (hidden members)")
             }
         }

@@ -4,7 +4,7 @@ import Foundation
 /// run of zeros is compressed once and the block repeated, and ZIP64 members are holes in sparse files.
 public enum ArchiveFixtures {
     /// `python3 -c SCRIPT KIND OUT [ARGS]`: `bomb` (about 4 MB of gzip inflating to 4 GiB: a tar of two members just
-    /// under 2 GiB each), `huge-member` (a tar.gz holding one 5 GiB member), `overlap COUNT KERNEL_MIB` (the
+    /// under 2 GiB each), `stream-bomb` (the same size: one small member, then 4 GiB of zeros), `huge-member` (a tar.gz holding one 5 GiB member), `overlap COUNT KERNEL_MIB` (the
     /// overlapping-entries zip bomb), `sparse-zip SIZE` (a ZIP64 archive with one stored member of SIZE zeros).
     public static let script = #"""
 import struct, sys, tarfile, zlib
@@ -46,8 +46,9 @@ class Gzip:
         self.out.close()
 
 
-def tar_of_zeros(path, members):
-    """A tar.gz of members made of zeros: [(name, size)], ustar headers, two zero blocks, padded to 10240."""
+def tar_of_zeros(path, members, trailing=0):
+    """A tar.gz of members made of zeros: [(name, size)], ustar headers, two zero blocks, padded to 10240, then
+    `trailing` more zeros (which GNU tar reads past as end-of-archive padding)."""
     gz = Gzip(path)
     written = 0
     for name, size in members:
@@ -60,7 +61,7 @@ def tar_of_zeros(path, members):
         gz.zeros(padded)
         written += len(header) + padded
     end = 1024 + (-(written + 1024) % 10240)
-    gz.zeros(end)
+    gz.zeros(end + trailing)
     gz.close()
 
 
@@ -132,6 +133,8 @@ def sparse_zip(path, size):
 kind, out = sys.argv[1], sys.argv[2]
 if kind == "bomb":  # about 4 MB that inflates to 4 GiB: two members just under the 2 GiB member limit
     tar_of_zeros(out, [("a", (2 << 30) - (1 << 20)), ("b", (2 << 30) - (1 << 20))])
+elif kind == "stream-bomb":  # about 4 MB that inflates to 4 GiB: one small member, then zeros
+    tar_of_zeros(out, [("a", 1024)], trailing=(4 << 30) - 12288)
 elif kind == "huge-member":  # one member of 5 GiB
     tar_of_zeros(out, [("zeros", 5 << 30)])
 elif kind == "overlap":

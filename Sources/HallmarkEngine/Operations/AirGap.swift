@@ -156,7 +156,7 @@ public struct AirGap: Sendable {
         defer { workspace.remove() }
         let reader = ArchiveReader()
         let path = workspace.path + "/bundle.zip"
-        _ = try FileCopy.copy(original, to: path, mode: 0o600, display: bundle, limit: reader.limits.maxArchiveSize)
+        _ = try FileCopy.copy(original, to: path, mode: 0o600, display: bundle, limit: reader.limits.maxArchiveSize, kind: "an archive")
         // 1. The zip itself: refused before anything is written if any member is unsafe.
         let (members, kept) = try reader.members(of: path, format: .zip, display: bundle, keeping: { $0.path == Self.requiredFiles })
         guard let listData = kept[Self.requiredFiles] else {

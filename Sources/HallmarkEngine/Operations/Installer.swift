@@ -286,7 +286,8 @@ public struct Installer: Sendable {
             let indexPath = request.recordedSource ?? localIndex
             guard FileIO.isFile(path) else { throw .io("\(indexPath): No such file or directory") }
             let stagedIndex = try FileCopy.copyWithSignatures(
-                path, into: workspace, as: ReleaseIndex.fileName, display: indexPath, limit: UInt64(FileIO.defaultReadLimit)).path
+                path, into: workspace, as: ReleaseIndex.fileName, display: indexPath, limit: UInt64(FileIO.defaultReadLimit),
+                kind: "an index").path
             if let signed = try checkSignature(of: stagedIndex, display: indexPath, keys: request.keys, required: request.requireSignature, notes: &notes) {
                 authenticatedBy.append("index \(signed)")
             }
@@ -300,7 +301,7 @@ public struct Installer: Sendable {
             let original = (path as NSString).deletingLastPathComponent + "/" + artifact.file
             guard FileIO.isFile(original) else { throw .io("\(artifact.file): not found beside \(indexPath)") }
             let staged = try FileCopy.copyWithSignatures(
-                original, into: workspace, as: "archive", display: artifact.file, limit: reader.limits.maxArchiveSize)
+                original, into: workspace, as: "archive", display: artifact.file, limit: reader.limits.maxArchiveSize, kind: "an archive")
             archivePath = staged.path
             let digest = staged.copied.sha256
             guard digest == artifact.sha256 else {
@@ -326,7 +327,8 @@ public struct Installer: Sendable {
             if from.hasSuffix(".tar.gz") || from.hasSuffix(".tgz") { format = .tarGz } else if from.hasSuffix(".zip") { format = .zip } else {
                 throw .invalidInput("\(from): not a .tar.gz or .zip archive")
             }
-            let staged = try FileCopy.copyWithSignatures(original, into: workspace, as: "archive", display: from, limit: reader.limits.maxArchiveSize)
+            let staged = try FileCopy.copyWithSignatures(
+                original, into: workspace, as: "archive", display: from, limit: reader.limits.maxArchiveSize, kind: "an archive")
             archivePath = staged.path
             if let expected = request.sha256?.lowercased() {
                 let digest = staged.copied.sha256

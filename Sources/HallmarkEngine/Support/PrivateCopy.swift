@@ -37,9 +37,9 @@ public enum FileCopy {
 
     /// Copies the regular file `source` to the new file `destination` (created with O_EXCL|O_NOFOLLOW and `mode`,
     /// synced), reading it once and hashing the bytes as they are written. Refuses a source over `limit` bytes before
-    /// reading it. On failure the destination is removed.
+    /// reading it (`kind` names what the limit is for). On failure the destination is removed.
     public static func copy(
-        _ source: String, to destination: String, mode: mode_t, display: String, limit: UInt64 = .max
+        _ source: String, to destination: String, mode: mode_t, display: String, limit: UInt64 = .max, kind: String = "this kind of file"
     ) throws(HallmarkError) -> Copied {
         let input = open(source, O_RDONLY | O_CLOEXEC)
         guard input >= 0 else { throw .io("\(display): cannot read: \(String(cString: strerror(errno)))") }
@@ -48,7 +48,7 @@ public enum FileCopy {
         guard fstat(input, &info) == 0 else { throw .io("\(display): cannot read: \(String(cString: strerror(errno)))") }
         guard (info.st_mode & S_IFMT) == S_IFREG else { throw .invalidInput("\(display): not a regular file") }
         guard UInt64(info.st_size) <= limit else {
-            throw .invalidInput("\(display): \(info.st_size) bytes is over the \(limit)-byte limit for this kind of file")
+            throw .invalidInput("\(display): \(info.st_size) bytes is over the \(limit)-byte limit for \(kind)")
         }
         let output = open(destination, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
         guard output >= 0 else { throw .io("\(destination): cannot create: \(String(cString: strerror(errno)))") }
@@ -96,12 +96,12 @@ public enum FileCopy {
     /// Copies `source` into `directory` as `name`, with its detached signatures (`.sig`, `.minisig`) when they
     /// exist, so a signature check and every later use read the same private bytes.
     public static func copyWithSignatures(
-        _ source: String, into directory: PrivateDirectory, as name: String, display: String, limit: UInt64
+        _ source: String, into directory: PrivateDirectory, as name: String, display: String, limit: UInt64, kind: String
     ) throws(HallmarkError) -> (path: String, copied: Copied) {
         let path = directory.path + "/" + name
-        let copied = try copy(source, to: path, mode: 0o600, display: display, limit: limit)
+        let copied = try copy(source, to: path, mode: 0o600, display: display, limit: limit, kind: kind)
         for suffix in [".sig", ".minisig"] where FileIO.isFile(source + suffix) {
-            _ = try copy(source + suffix, to: path + suffix, mode: 0o600, display: display + suffix, limit: 64 << 10)
+            _ = try copy(source + suffix, to: path + suffix, mode: 0o600, display: display + suffix, limit: 64 << 10, kind: "a signature")
         }
         return (path, copied)
     }
