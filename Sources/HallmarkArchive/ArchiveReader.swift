@@ -1,4 +1,3 @@
-import CSystemZlib
 import Foundation
 import HallmarkCore
 
