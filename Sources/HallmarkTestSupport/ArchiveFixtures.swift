@@ -5,7 +5,8 @@ import Foundation
 public enum ArchiveFixtures {
     /// `python3 -c SCRIPT KIND OUT [ARGS]`: `bomb` (about 4 MB of gzip inflating to 4 GiB: a tar of two members just
     /// under 2 GiB each), `stream-bomb` (the same size: one small member, then 4 GiB of zeros), `huge-member` (a tar.gz holding one 5 GiB member), `overlap COUNT KERNEL_MIB` (the
-    /// overlapping-entries zip bomb), `sparse-zip SIZE` (a ZIP64 archive with one stored member of SIZE zeros).
+    /// overlapping-entries zip bomb), `sparse-zip SIZE` (a ZIP64 archive with one stored member of SIZE zeros), `far-zip GAP` (one small member after a
+    /// hole of GAP bytes).
     public static let script = #"""
 import struct, sys, tarfile, zlib
 
@@ -130,6 +131,25 @@ def sparse_zip(path, size):
         out.write(struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, 1, 1, end - start, 0xFFFFFFFF, 0))
 
 
+def far_zip(path, gap):
+    """A ZIP64 archive whose one small stored member starts after a hole of `gap` zeros: its local header offset and
+    central directory lie past 4 GiB without gigabytes to read."""
+    data, name = b"far away\n", b"far.txt"
+    crc = zlib.crc32(data)
+    with open(path, "wb") as out:
+        out.truncate(gap)
+        out.seek(gap)
+        out.write(struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, 0, 0, 0, 0x21, crc, len(data), len(data), len(name), 0) + name + data)
+        start = out.tell()
+        offset = struct.pack("<HHQ", 1, 8, gap)
+        out.write(struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 0x032D, 45, 0, 0, 0, 0x21, crc, len(data), len(data),
+                              len(name), len(offset), 0, 0, 0, 0o100644 << 16, 0xFFFFFFFF) + name + offset)
+        end = out.tell()
+        out.write(struct.pack("<IQHHIIQQQQ", 0x06064B50, 44, 0x032D, 45, 0, 0, 1, 1, end - start, start))
+        out.write(struct.pack("<IIQI", 0x07064B50, 0, end, 1))
+        out.write(struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, 1, 1, end - start, 0xFFFFFFFF, 0))
+
+
 kind, out = sys.argv[1], sys.argv[2]
 if kind == "bomb":  # about 4 MB that inflates to 4 GiB: two members just under the 2 GiB member limit
     tar_of_zeros(out, [("a", (2 << 30) - (1 << 20)), ("b", (2 << 30) - (1 << 20))])
@@ -141,6 +161,8 @@ elif kind == "overlap":
     overlapping_zip(out, int(sys.argv[3]), int(sys.argv[4]))
 elif kind == "sparse-zip":
     sparse_zip(out, int(sys.argv[3]))
+elif kind == "far-zip":
+    far_zip(out, int(sys.argv[3]))
 else:
     sys.exit("unknown kind " + kind)
 """#
