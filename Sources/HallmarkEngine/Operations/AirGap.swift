@@ -151,8 +151,9 @@ public struct AirGap: Sendable {
         let trustedKeys = try KeyResolver(context: context).publicKeys(references)
         // 0. One private working directory beside the target (or a temporary one): the zip is copied into it once,
         // and everything below reads only that copy and what is extracted from it.
-        let workspace = try PrivateDirectory(
-            in: extract.map { (context.resolve($0) as NSString).deletingLastPathComponent } ?? NSTemporaryDirectory(), label: ".hallmark-airgap")
+        let parent = extract.map { (context.resolve($0) as NSString).deletingLastPathComponent } ?? NSTemporaryDirectory()
+        try Paths.makeDirectory(parent)
+        let workspace = try PrivateDirectory(in: parent, label: ".hallmark-airgap")
         defer { workspace.remove() }
         let reader = ArchiveReader()
         let path = workspace.path + "/bundle.zip"
