@@ -18,7 +18,7 @@ final class DeflateStream {
         let status = deflateInit2_(
             &stream, level, Z_DEFLATED, windowBits, 8, Z_DEFAULT_STRATEGY, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size))
         guard status == Z_OK else {
-            output.deallocate()
+            // The instance is whole: deinit runs and frees `output`.
             open = false
             throw .invalidInput("cannot start zlib compression at level \(level) (zlib error \(status))")
         }

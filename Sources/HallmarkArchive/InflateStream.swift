@@ -26,6 +26,8 @@ final class InflateStream {
     /// Decompressed bytes produced so far.
     private(set) var produced: UInt64 = 0
     private var finished = false
+    /// Whether zlib's state exists (and `inflateEnd` must free it).
+    private var started = false
 
     /// Inflates `file[start..<end]`; more than `cap` bytes of output fail with `capMessage` (prefixed by `subject`).
     init(file: InputFile, start: UInt64, end: UInt64, gzip: Bool, subject: String, cap: UInt64, capMessage: String) throws(HallmarkError) {
@@ -39,12 +41,10 @@ final class InflateStream {
         stream = .allocate(capacity: 1)
         stream.initialize(to: z_stream())
         input = .allocate(byteCount: Self.inputSize, alignment: 16)
+        // From here on, deinit frees what was allocated if the initializer throws.
         let status = inflateInit2_(stream, gzip ? 15 + 16 : -15, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size))
-        guard status == Z_OK else {
-            input.deallocate()
-            stream.deallocate()
-            throw .io("\(subject): cannot start zlib (error \(status))")
-        }
+        guard status == Z_OK else { throw .io("\(subject): cannot start zlib (error \(status))") }
+        started = true
         if gzip {
             let magic = try file.bytes(at: start, count: min(2, Int(min(end - start, 2))), what: "the gzip header")
             guard magic == [0x1f, 0x8b] else { throw .invalidInput("\(subject): not gzip data") }
@@ -52,7 +52,8 @@ final class InflateStream {
     }
 
     deinit {
-        inflateEnd(stream)
+        if started { inflateEnd(stream) }
+        stream.deinitialize(count: 1)
         stream.deallocate()
         input.deallocate()
     }

@@ -363,4 +363,16 @@ struct ArchiveAgreementTests {
             try ArchiveReader().members(of: dir.url("far.zip"), format: .zip, display: "far.zip")
         } throws: { ($0 as? HallmarkError)?.message.contains("-byte limit for an archive") ?? false }
     }
+
+    @Test("A compression level zlib refuses is an error, for both formats, and leaves no file")
+    func badCompressionLevel() throws {
+        let dir = try TemporaryDirectory()
+        for format in ArchiveFormat.allCases {
+            #expect(throws: HallmarkError.invalidInput("")) {
+                try DeterministicArchiver(modificationTime: 0, compressionLevel: 42).write(
+                    [ArchiveEntry(path: "a", content: .data(Data("a".utf8)), mode: 0o644)], format: format, to: dir.url("a"))
+            }
+            #expect(!dir.exists("a"))
+        }
+    }
 }
