@@ -200,6 +200,11 @@ struct ArchiveAgreementTests {
         # A symbolic link and a device, by their Unix modes.
         with zipfile.ZipFile(f"{out}/fifo.zip", "w") as z:
             info = zipfile.ZipInfo("pipe"); info.external_attr = 0o010644 << 16; z.writestr(info, b"")
+        # A member that inflates past the size both headers state.
+        data = bytearray(make("lying-size", [("zeros", bytes(100000))]))
+        data[22:26] = struct.pack("<I", 1000)
+        c = central(data); data[c + 24:c + 28] = struct.pack("<I", 1000)
+        save("lying-size", bytes(data))
         # The end record's comment does not reach the end of the file.
         save("cut-comment", base[:-2] + struct.pack("<H", 40) + b"short")
         """#
@@ -216,7 +221,7 @@ struct ArchiveAgreementTests {
             ("local-name", "local header disagrees"), ("local-crc", "local header disagrees"), ("no-utf8-flag", "without the UTF-8 flag"),
             ("prepended", "bytes come before the archive"), ("unicode-path", "Unicode path field"), ("encrypted", "encrypted"),
             ("fifo", "only regular files and directories"), ("cut-comment", "end of central directory record is damaged"),
-            ("overlap", "overlap"),
+            ("overlap", "overlap"), ("lying-size", "inflates past its stated size"),
         ]
         for (name, reason) in cases {
             let file = name + ".zip"
