@@ -236,26 +236,31 @@ public struct Installer: Sendable {
         var request = request
         request.recordedSource = request.index ?? request.from
         // URLs are downloaded (with their signatures) into a temporary directory, then handled as files.
-        let workspace = try PrivateDirectory(label: "hallmark-install")
-        defer { workspace.remove() }
-        let downloads = workspace.path
+        var workspace: PrivateDirectory?
+        defer { workspace?.remove() }
+        func downloads() throws(HallmarkError) -> String {
+            if let workspace { return workspace.path }
+            let made = try PrivateDirectory(label: "hallmark-install")
+            workspace = made
+            return made.path
+        }
         if let from = request.from, Self.isURL(from) {
-            request.from = try fetch(from, into: downloads, limit: 4 << 30, withSignatures: true, access: request.registry)
+            request.from = try fetch(from, into: try downloads(), limit: 4 << 30, withSignatures: true, access: request.registry)
         }
         if let index = request.index, index.hasPrefix(OCIReference.scheme) {
             let reference = try OCIReference(parsing: index)
-            let fetched = try fetchFromRegistry(reference, platform: request.platform ?? Platform.host, access: request.registry, into: downloads)
+            let fetched = try fetchFromRegistry(reference, platform: request.platform ?? Platform.host, access: request.registry, into: try downloads())
             request.index = fetched.index
             request.recordedSource = reference.pinned(to: fetched.manifestDigest).description
         }
         if let index = request.index, Self.isURL(index) {
-            let local = try fetch(index, into: downloads, limit: 16 << 20, withSignatures: true, access: request.registry)
+            let local = try fetch(index, into: try downloads(), limit: 16 << 20, withSignatures: true, access: request.registry)
             let parsed = try CanonicalJSON.decode(ReleaseIndex.self, from: try FileIO.read(local, display: index), source: index)
             try parsed.validate(source: index)
             let platform = request.platform ?? Platform.host
             if let artifact = parsed.artifacts.first(where: { $0.platform == platform }) {
                 let base = String(index[..<(index.lastIndex(of: "/") ?? index.endIndex)])
-                _ = try fetch(base + "/" + artifact.file, into: downloads, limit: Int64(artifact.size), withSignatures: true, access: request.registry)
+                _ = try fetch(base + "/" + artifact.file, into: try downloads(), limit: Int64(artifact.size), withSignatures: true, access: request.registry)
             }
             request.index = local
         }
@@ -434,6 +439,7 @@ public struct Installer: Sendable {
                 throw error
             }
         }
+        workspace.remove()  // the private copies are used up; nothing is left behind even if the process dies now
         failpoint("before-swap")
         guard rename(paths.staged, paths.bin) == 0 else {
             let code = errno
