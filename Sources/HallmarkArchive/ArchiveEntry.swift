@@ -59,6 +59,9 @@ public struct DeterministicArchiver: Sendable {
     public var modificationTime: Int64
     /// zlib compression level, 0–9 (6 is gzip's default).
     public var compressionLevel: Int32
+    /// zip: sizes and offsets at or over this are written with ZIP64 records. 0xFFFFFFFF (the default) uses ZIP64
+    /// only where 32 bits cannot hold a value; a lower value exercises the ZIP64 records on small archives.
+    public var zip64Threshold: UInt64 = 0xFFFF_FFFF
 
     public init(modificationTime: Int64, compressionLevel: Int32 = 6) {
         self.modificationTime = modificationTime
@@ -113,7 +116,8 @@ public struct DeterministicArchiver: Sendable {
                 try tar.finish()
                 try gzip.finish()
             case .zip:
-                var zip = ZipWriter(modificationTime: modificationTime, level: compressionLevel, output: output)
+                var zip = ZipWriter(
+                    modificationTime: modificationTime, level: compressionLevel, output: output, zip64Threshold: zip64Threshold)
                 for entry in sorted { try zip.append(entry) }
                 try zip.finish()
             }

@@ -18,7 +18,7 @@ final class DeflateStream {
         let status = deflateInit2_(
             &stream, level, Z_DEFLATED, windowBits, 8, Z_DEFAULT_STRATEGY, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size))
         guard status == Z_OK else {
-            output.deallocate()
+            // The instance is whole: deinit runs and frees `output`.
             open = false
             throw .invalidInput("cannot start zlib compression at level \(level) (zlib error \(status))")
         }
@@ -30,11 +30,17 @@ final class DeflateStream {
     }
 
     func compress(_ bytes: UnsafeRawBufferPointer) throws(HallmarkError) {
-        guard bytes.count > 0 else { return }
-        stream.next_in = UnsafeMutablePointer(mutating: bytes.bindMemory(to: UInt8.self).baseAddress!)
-        stream.avail_in = UInt32(bytes.count)
-        while stream.avail_in > 0 {
-            try run(flush: Z_NO_FLUSH)
+        guard let base = bytes.bindMemory(to: UInt8.self).baseAddress, bytes.count > 0 else { return }
+        // zlib counts input in 32 bits: feed at most 1 GiB at a time.
+        var offset = 0
+        while offset < bytes.count {
+            let count = min(bytes.count - offset, 1 << 30)
+            stream.next_in = UnsafeMutablePointer(mutating: base + offset)
+            stream.avail_in = UInt32(count)
+            while stream.avail_in > 0 {
+                try run(flush: Z_NO_FLUSH)
+            }
+            offset += count
         }
     }
 
@@ -96,6 +102,12 @@ struct CRC32 {
 
     mutating func update(_ bytes: UnsafeRawBufferPointer) {
         guard let base = bytes.bindMemory(to: UInt8.self).baseAddress, bytes.count > 0 else { return }
-        value = crc32(value, base, UInt32(bytes.count))
+        // zlib counts in 32 bits: at most 1 GiB at a time.
+        var offset = 0
+        while offset < bytes.count {
+            let count = min(bytes.count - offset, 1 << 30)
+            value = crc32(value, base + offset, UInt32(count))
+            offset += count
+        }
     }
 }

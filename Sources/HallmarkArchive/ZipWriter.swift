@@ -1,20 +1,27 @@
 import Foundation
 import HallmarkCore
 
-/// Writes a zip archive (APPNOTE 6.3, no zip64): deflated files, stored directories, Unix modes in the
-/// external attributes, one fixed DOS time (UTC; 1980-01-01 at the earliest), no extra fields.
+/// Writes a zip archive (APPNOTE 6.3): deflated files, stored directories, Unix modes in the external attributes,
+/// one fixed DOS time (UTC; 1980-01-01 at the earliest), no data descriptors. ZIP64 (APPNOTE 4.5.3) only where a
+/// value needs it: a member of 4 GiB or more gets a ZIP64 extra field (0x0001) in its local header and central
+/// record, a member starting past 4 GiB one in its central record, and an archive with 65535 members or more, or a
+/// central directory past or over 4 GiB, the ZIP64 end of central directory record and locator. Smaller archives
+/// are byte for byte what they were without ZIP64 support.
 struct ZipWriter {
     let level: Int32
     let output: OutputFile
     let dosTime: UInt16
     let dosDate: UInt16
+    /// Values at or over this are written as ZIP64; 0xFFFFFFFF unless a test forces ZIP64 on small archives.
+    let zip64Threshold: UInt64
     private var central: [UInt8] = []
-    private var count = 0
+    private var count: UInt64 = 0
     private var deflater: DeflateStream?
 
-    init(modificationTime: Int64, level: Int32, output: OutputFile) {
+    init(modificationTime: Int64, level: Int32, output: OutputFile, zip64Threshold: UInt64 = 0xFFFF_FFFF) {
         self.level = level
         self.output = output
+        self.zip64Threshold = min(zip64Threshold, 0xFFFF_FFFF)
         (dosTime, dosDate) = Self.dosDateTime(modificationTime)
     }
 
@@ -29,28 +36,44 @@ struct ZipWriter {
         return (time, date)
     }
 
-    private static let limit: UInt64 = 0xFFFF_FFFE
+    /// A member whose size is known to be under this gets 32-bit sizes in its local header: deflate can grow
+    /// incompressible data by a few bytes per 16 KiB block, so the margin below 4 GiB is 16 MiB.
+    private static let localSizeLimit: UInt64 = 0xFF00_0000
 
     mutating func append(_ entry: ArchiveEntry) throws(HallmarkError) {
         let name = Array((entry.isDirectory ? entry.path + "/" : entry.path).utf8)
+        guard name.count <= 0xFFFF else { throw .invalidInput("\(entry.path): a name over 65535 bytes does not fit a zip header") }
         let utf8Flag: UInt16 = name.allSatisfy { $0 < 0x80 } ? 0 : 0x0800
         let method: UInt16 = entry.isDirectory ? 0 : 8
         let headerOffset = output.offset
-        guard headerOffset < Self.limit else { throw .invalidInput("\(output.path): over 4 GiB; zip64 is not supported, use tar.gz") }
+        let expected: UInt64
+        switch entry.content {
+        case .directory: expected = 0
+        case .data(let data): expected = UInt64(data.count)
+        case .file(let source): expected = try regularFileSize(source)
+        }
+        // The local header has room for 64-bit sizes only if it is written with them, before the data.
+        let localZip64 = expected >= min(zip64Threshold, Self.localSizeLimit) && !entry.isDirectory
 
         var local = Bytes()
         local.u32(0x0403_4b50)
-        local.u16(20)
+        local.u16(localZip64 ? 45 : 20)
         local.u16(utf8Flag)
         local.u16(method)
         local.u16(dosTime)
         local.u16(dosDate)
         local.u32(0)  // crc, patched below
-        local.u32(0)  // compressed size
-        local.u32(0)  // uncompressed size
+        local.u32(localZip64 ? 0xFFFF_FFFF : 0)  // compressed size
+        local.u32(localZip64 ? 0xFFFF_FFFF : 0)  // uncompressed size
         local.u16(UInt16(name.count))
-        local.u16(0)
+        local.u16(localZip64 ? 20 : 0)
         local.bytes.append(contentsOf: name)
+        if localZip64 {
+            local.u16(0x0001)
+            local.u16(16)
+            local.u64(0)  // uncompressed size, patched below
+            local.u64(0)  // compressed size, patched below
+        }
         try output.write(local.bytes)
 
         var crc = CRC32()
@@ -84,51 +107,95 @@ struct ZipWriter {
             try deflater.finishMember()
             compressed = deflater.compressedCount
         }
-        guard size < Self.limit, compressed < Self.limit else {
-            throw .invalidInput("\(entry.path): over 4 GiB; zip64 is not supported, use tar.gz")
+        guard localZip64 || (size < 0xFFFF_FFFF && compressed < 0xFFFF_FFFF) else {
+            throw .io("\(entry.path): grew past 4 GiB while it was being archived")
         }
-        var sizes = Bytes()
-        sizes.u32(UInt32(crc.value))
-        sizes.u32(UInt32(compressed))
-        sizes.u32(UInt32(size))
-        try output.patch(sizes.bytes, at: headerOffset + 14)
+        var patch = Bytes()
+        patch.u32(UInt32(crc.value))
+        if localZip64 {
+            try output.patch(patch.bytes, at: headerOffset + 14)
+            var sizes = Bytes()
+            sizes.u64(size)
+            sizes.u64(compressed)
+            try output.patch(sizes.bytes, at: headerOffset + 30 + UInt64(name.count) + 4)
+        } else {
+            patch.u32(UInt32(compressed))
+            patch.u32(UInt32(size))
+            try output.patch(patch.bytes, at: headerOffset + 14)
+        }
 
+        // The central record's ZIP64 field holds, in order, only the values its 32-bit fields cannot.
+        let offsetZip64 = headerOffset >= zip64Threshold
+        var extra = Bytes()
+        if localZip64 {
+            extra.u64(size)
+            extra.u64(compressed)
+        }
+        if offsetZip64 { extra.u64(headerOffset) }
+        let zip64 = localZip64 || offsetZip64
         var record = Bytes()
         record.u32(0x0201_4b50)
-        record.u16(3 << 8 | 20)  // made by: Unix, spec 2.0
-        record.u16(20)
+        record.u16(3 << 8 | (zip64 ? 45 : 20))  // made by: Unix, spec 2.0 (4.5 with ZIP64)
+        record.u16(zip64 ? 45 : 20)
         record.u16(utf8Flag)
         record.u16(method)
         record.u16(dosTime)
         record.u16(dosDate)
         record.u32(UInt32(crc.value))
-        record.u32(UInt32(compressed))
-        record.u32(UInt32(size))
+        record.u32(localZip64 ? 0xFFFF_FFFF : UInt32(compressed))
+        record.u32(localZip64 ? 0xFFFF_FFFF : UInt32(size))
         record.u16(UInt16(name.count))
-        record.u16(0)  // extra
+        record.u16(zip64 ? UInt16(4 + extra.bytes.count) : 0)  // extra
         record.u16(0)  // comment
         record.u16(0)  // disk
         record.u16(0)  // internal attributes
         let fileType: UInt32 = entry.isDirectory ? 0o040000 : 0o100000
         record.u32((fileType | entry.mode) << 16 | (entry.isDirectory ? 0x10 : 0))
-        record.u32(UInt32(headerOffset))
+        record.u32(offsetZip64 ? 0xFFFF_FFFF : UInt32(headerOffset))
         record.bytes.append(contentsOf: name)
+        if zip64 {
+            record.u16(0x0001)
+            record.u16(UInt16(extra.bytes.count))
+            record.bytes.append(contentsOf: extra.bytes)
+        }
         central.append(contentsOf: record.bytes)
         count += 1
-        guard count < 0xFFFF else { throw .invalidInput("\(output.path): too many entries for a zip without zip64") }
     }
 
     mutating func finish() throws(HallmarkError) {
         let start = output.offset
         try output.write(central)
+        let size = UInt64(central.count)
+        let manyEntries = count >= 0xFFFF
+        let farSize = size >= zip64Threshold
+        let farStart = start >= zip64Threshold
+        if manyEntries || farSize || farStart {
+            let recordOffset = output.offset
+            var record = Bytes()
+            record.u32(0x0606_4b50)
+            record.u64(44)  // the size of the rest of this record
+            record.u16(3 << 8 | 45)
+            record.u16(45)
+            record.u32(0)  // this disk
+            record.u32(0)  // the disk where the central directory starts
+            record.u64(count)
+            record.u64(count)
+            record.u64(size)
+            record.u64(start)
+            record.u32(0x0706_4b50)  // locator
+            record.u32(0)  // the disk with the ZIP64 record
+            record.u64(recordOffset)
+            record.u32(1)  // disks
+            try output.write(record.bytes)
+        }
         var end = Bytes()
         end.u32(0x0605_4b50)
         end.u16(0)
         end.u16(0)
-        end.u16(UInt16(count))
-        end.u16(UInt16(count))
-        end.u32(UInt32(central.count))
-        end.u32(UInt32(start))
+        end.u16(manyEntries ? 0xFFFF : UInt16(count))
+        end.u16(manyEntries ? 0xFFFF : UInt16(count))
+        end.u32(farSize ? 0xFFFF_FFFF : UInt32(size))
+        end.u32(farStart ? 0xFFFF_FFFF : UInt32(start))
         end.u16(0)
         try output.write(end.bytes)
     }
@@ -140,5 +207,8 @@ struct Bytes {
     mutating func u16(_ value: UInt16) { bytes.append(UInt8(value & 0xFF)); bytes.append(UInt8(value >> 8)) }
     mutating func u32(_ value: UInt32) {
         for shift in stride(from: 0, to: 32, by: 8) { bytes.append(UInt8((value >> UInt32(shift)) & 0xFF)) }
+    }
+    mutating func u64(_ value: UInt64) {
+        for shift in stride(from: 0, to: 64, by: 8) { bytes.append(UInt8((value >> UInt64(shift)) & 0xFF)) }
     }
 }

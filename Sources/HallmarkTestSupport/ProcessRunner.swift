@@ -54,6 +54,21 @@ public enum ProcessRunner {
             stderr: String(decoding: errBox.data, as: UTF8.self), stdoutData: stdoutData)
     }
 
+    /// Runs `executable` under `/usr/bin/time` and returns its output and its peak resident memory in bytes.
+    public static func runMeasuringMemory(
+        _ executable: String, _ arguments: [String], environment: [String: String] = [:]
+    ) throws -> (output: ProcessOutput, peakMemory: UInt64) {
+        let report = NSTemporaryDirectory() + "hallmark-peak-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString.prefix(8))"
+        defer { try? FileManager.default.removeItem(atPath: report) }
+        let output = try run("/usr/bin/time", ["-f", "%M", "-o", report, executable] + arguments, environment: environment)
+        let text = try String(contentsOfFile: report, encoding: .utf8)
+        // The last line is the peak in KiB; a line before it may say the command exited non-zero.
+        guard let kib = text.split(separator: "\n").last.flatMap({ UInt64($0.trimmingCharacters(in: .whitespaces)) }) else {
+            throw FixtureError("/usr/bin/time wrote no peak memory: \(text)")
+        }
+        return (output, kib * 1024)
+    }
+
     /// Runs the built `hallmark` binary.
     @discardableResult
     public static func hallmark(

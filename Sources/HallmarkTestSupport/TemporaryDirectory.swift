@@ -4,8 +4,9 @@ import Foundation
 public final class TemporaryDirectory: Sendable {
     public let path: String
 
-    public init(_ label: String = "hallmark-test") throws {
-        let base = URL(fileURLWithPath: NSTemporaryDirectory())
+    /// Creates `LABEL-PID-XXXXXXXX` in `parent` (default: the system temporary directory).
+    public init(_ label: String = "hallmark-test", in parent: String = NSTemporaryDirectory()) throws {
+        let base = URL(fileURLWithPath: parent)
             .appendingPathComponent("\(label)-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: base, withIntermediateDirectories: true)
         path = base.path

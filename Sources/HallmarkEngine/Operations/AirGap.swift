@@ -22,19 +22,33 @@ public struct AirGap: Sendable {
     public func bundle(directory: String, keys references: [String], trustedRoot: String?, output: String) throws(HallmarkError) -> BundleResult {
         guard !references.isEmpty else { throw .usage("pass --key with the release's public key (it travels in the bundle for reference)") }
         let keys = try KeyResolver(context: context).publicKeys(references)
-        let report = try ReleaseVerification(context: context).verify(directory: directory, keys: keys, policy: .required)
+        // The release is copied once into a private directory, each file hashed as it is copied; the verification,
+        // the digests listed and the zip all come from that copy.
+        let original = context.resolve(directory)
+        let workspace = try PrivateDirectory(label: "hallmark-airgap-bundle")
+        defer { workspace.remove() }
+        let root = workspace.path + "/release"
+        var digests: [(String, String)] = []
+        for member in try ReleaseDirectory.members(of: original) {
+            guard member.isRegularFile else {
+                throw .verificationFailed(
+                    "\(directory)/\(member.name): not a regular file; an air-gap bundle carries only verified releases", problem: .fileNotRegular)
+            }
+            try Paths.makeDirectory(((root + "/" + member.name) as NSString).deletingLastPathComponent)
+            let copied = try FileCopy.copy(original + "/" + member.name, to: root + "/" + member.name, mode: 0o644, display: member.name)
+            digests.append((member.name, copied.sha256))
+        }
+        let report = try ReleaseVerification(context: context).verify(directory: root, keys: keys, policy: .required)
         guard report.verified else {
             throw .verificationFailed(
                 "\(directory) does not verify (\(report.problems.first?.message ?? "?")); an air-gap bundle carries only verified releases",
                 problem: report.problems.first?.code)
         }
-        let root = context.resolve(directory)
         var entries: [ArchiveEntry] = []
         var listed: [(String, String)] = []
-        for member in try ReleaseDirectory.members(of: root) {
-            let path = root + "/" + member.name
-            entries.append(.regular("release/" + member.name, from: path))
-            listed.append(("release/" + member.name, try FileHasher.hexDigest(ofFileAt: path, algorithm: .sha256, display: member.name)))
+        for (name, digest) in digests {
+            entries.append(.regular("release/" + name, from: root + "/" + name))
+            listed.append(("release/" + name, digest))
         }
         for key in keys {
             let data = Data(key.pemText.utf8)
@@ -129,14 +143,22 @@ public struct AirGap: Sendable {
             throw .usage("--insecure-use-embedded-keys contradicts --key; pass one or the other")
         default: break
         }
-        let path = context.resolve(bundle)
-        guard FileIO.isFile(path) else { throw .io("\(bundle): No such file") }
+        let original = context.resolve(bundle)
+        guard FileIO.isFile(original) else { throw .io("\(bundle): No such file") }
         if let extract, FileManager.default.fileExists(atPath: context.resolve(extract)) {
             throw .usage("\(extract) already exists; --extract needs a new directory")
         }
         let trustedKeys = try KeyResolver(context: context).publicKeys(references)
-        // 1. The zip itself: refused before anything is written if any member is unsafe.
+        // 0. One private working directory beside the target (or a temporary one): the zip is copied into it once,
+        // and everything below reads only that copy and what is extracted from it.
+        let parent = extract.map { (context.resolve($0) as NSString).deletingLastPathComponent } ?? NSTemporaryDirectory()
+        try Paths.makeDirectory(parent)
+        let workspace = try PrivateDirectory(in: parent, label: ".hallmark-airgap")
+        defer { workspace.remove() }
         let reader = ArchiveReader()
+        let path = workspace.path + "/bundle.zip"
+        _ = try FileCopy.copy(original, to: path, mode: 0o600, display: bundle, limit: reader.limits.maxArchiveSize, kind: "an archive")
+        // 1. The zip itself: refused before anything is written if any member is unsafe.
         let (members, kept) = try reader.members(of: path, format: .zip, display: bundle, keeping: { $0.path == Self.requiredFiles })
         guard let listData = kept[Self.requiredFiles] else {
             throw .verificationFailed("\(bundle): no \(Self.requiredFiles); not a Hallmark air-gap bundle", problem: .airgapContentMismatch)
@@ -157,16 +179,19 @@ public struct AirGap: Sendable {
         }
         if list.entries.isEmpty { problems.add(.airgapContentMismatch, "\(Self.requiredFiles) lists no files", file: Self.requiredFiles) }
 
-        // 2. Extract into a staging directory beside the target (or a temporary one), check, then move.
-        let staging = (extract.map { (context.resolve($0) as NSString).deletingLastPathComponent } ?? NSTemporaryDirectory())
-            + "/.hallmark-airgap-\(getpid())-\(UUID().uuidString.prefix(8))"
+        // 2. Extract into the private directory, hashing every file as it is written; check, then move.
+        let staging = workspace.path + "/tree"
         try Paths.makeDirectory(staging)
-        defer { FileIO.removeQuietly(staging) }
         var checkedFiles = 0
         if problems.isEmpty {
-            try reader.extractAll(path, format: .zip, display: bundle, into: staging)
+            var hashers: [String: StreamingSHA256] = [:]
+            try reader.extractAll(path, format: .zip, display: bundle, into: staging) { member, chunk in
+                let hasher = hashers[member.path] ?? StreamingSHA256()
+                hashers[member.path] = hasher
+                hasher.update(chunk)
+            }
             for entry in list.entries {
-                let actual = try FileHasher.hexDigest(ofFileAt: staging + "/" + entry.path, algorithm: .sha256, display: entry.path)
+                let actual = (hashers[entry.path] ?? StreamingSHA256()).finalizeHex()
                 if actual == entry.digest {
                     checkedFiles += 1
                 } else {

@@ -124,7 +124,8 @@ public struct Installer: Sendable {
     }
 
     /// Checks a detached signature of `file` (FILE.sig, or FILE.minisig) with the given keys; returns what
-    /// verified it (`signature KEYID`), or nil when no key was given.
+    /// verified it (`signature KEYID`), or nil when no key was given. `file` is a private copy: messages name
+    /// `display` instead.
     func checkSignature(of file: String, display: String, keys: [String], required: Bool, notes: inout [String]) throws(HallmarkError) -> String? {
         if keys.isEmpty {
             if required { throw .usage("--require-signature needs --key with the signer's public key") }
@@ -138,17 +139,24 @@ public struct Installer: Sendable {
         let keyID: String
         if MinisignOperations.isMinisignOrSignify(head) {
             let result = try MinisignOperations(context: context).verify(file: file, signature: signature, keyReferences: keys, prehashedOnly: false)
-            guard result.verified else { throw .verificationFailed("\(display): \(result.reason ?? "the signature does not verify")", problem: .signatureInvalid) }
+            guard result.verified else {
+                throw .verificationFailed("\(display): \(shown(result.reason, file: file, as: display))", problem: .signatureInvalid)
+            }
             keyID = result.keyId
         } else {
             let result = try BlobSigning(context: context).verify(file: file, signature: signature, keys: try KeyResolver(context: context).publicKeys(keys))
             guard result.verified, let verifiedBy = result.keyId else {
-                throw .verificationFailed("\(display): \(result.reason ?? "the signature does not verify")", problem: .signatureInvalid)
+                throw .verificationFailed("\(display): \(shown(result.reason, file: file, as: display))", problem: .signatureInvalid)
             }
             keyID = verifiedBy
         }
         notes.append("\(display): signature verified")
         return "signature \(keyID)"
+    }
+
+    /// A verifier's reason, with the private copy's path replaced by the name the user gave.
+    private func shown(_ reason: String?, file: String, as display: String) -> String {
+        (reason ?? "the signature does not verify").replacingOccurrences(of: file, with: display)
     }
 
     /// Refuses, before anything is downloaded or touched, a request that could not authenticate what it installs:
@@ -228,28 +236,31 @@ public struct Installer: Sendable {
         var request = request
         request.recordedSource = request.index ?? request.from
         // URLs are downloaded (with their signatures) into a temporary directory, then handled as files.
-        let downloads = NSTemporaryDirectory() + "hallmark-install-\(getpid())-\(UUID().uuidString.prefix(8))"
-        defer { FileIO.removeQuietly(downloads) }
+        var workspace: PrivateDirectory?
+        defer { workspace?.remove() }
+        func downloads() throws(HallmarkError) -> String {
+            if let workspace { return workspace.path }
+            let made = try PrivateDirectory(label: "hallmark-install")
+            workspace = made
+            return made.path
+        }
         if let from = request.from, Self.isURL(from) {
-            try HallmarkEngine.Paths.makeDirectory(downloads)
-            request.from = try fetch(from, into: downloads, limit: 4 << 30, withSignatures: true, access: request.registry)
+            request.from = try fetch(from, into: try downloads(), limit: 4 << 30, withSignatures: true, access: request.registry)
         }
         if let index = request.index, index.hasPrefix(OCIReference.scheme) {
-            try HallmarkEngine.Paths.makeDirectory(downloads)
             let reference = try OCIReference(parsing: index)
-            let fetched = try fetchFromRegistry(reference, platform: request.platform ?? Platform.host, access: request.registry, into: downloads)
+            let fetched = try fetchFromRegistry(reference, platform: request.platform ?? Platform.host, access: request.registry, into: try downloads())
             request.index = fetched.index
             request.recordedSource = reference.pinned(to: fetched.manifestDigest).description
         }
         if let index = request.index, Self.isURL(index) {
-            try HallmarkEngine.Paths.makeDirectory(downloads)
-            let local = try fetch(index, into: downloads, limit: 16 << 20, withSignatures: true, access: request.registry)
+            let local = try fetch(index, into: try downloads(), limit: 16 << 20, withSignatures: true, access: request.registry)
             let parsed = try CanonicalJSON.decode(ReleaseIndex.self, from: try FileIO.read(local, display: index), source: index)
             try parsed.validate(source: index)
             let platform = request.platform ?? Platform.host
             if let artifact = parsed.artifacts.first(where: { $0.platform == platform }) {
                 let base = String(index[..<(index.lastIndex(of: "/") ?? index.endIndex)])
-                _ = try fetch(base + "/" + artifact.file, into: downloads, limit: Int64(artifact.size), withSignatures: true, access: request.registry)
+                _ = try fetch(base + "/" + artifact.file, into: try downloads(), limit: Int64(artifact.size), withSignatures: true, access: request.registry)
             }
             request.index = local
         }
@@ -263,7 +274,11 @@ public struct Installer: Sendable {
         var authenticatedBy: [String] = []
         guard (request.from == nil) != (request.index == nil) else { throw .usage("pass either --from ARCHIVE or --index index.json") }
 
-        // 1. Find and verify everything, touching nothing.
+        // 1. Find and verify everything, touching nothing. Every file is copied once into a private directory,
+        // hashed on the way; the checks and everything after them read only those copies.
+        let workspace = try PrivateDirectory(label: "hallmark-install-staging")
+        defer { workspace.remove() }
+        let reader = ArchiveReader()
         var archivePath: String
         var archiveDisplay: String
         var format: ArchiveFormat
@@ -274,19 +289,26 @@ public struct Installer: Sendable {
             let path = context.resolve(localIndex)
             // Messages name what the user gave (a URL or oci:// reference), not the download's temporary copy.
             let indexPath = request.recordedSource ?? localIndex
-            if let signed = try checkSignature(of: path, display: indexPath, keys: request.keys, required: request.requireSignature, notes: &notes) {
+            guard FileIO.isFile(path) else { throw .io("\(indexPath): No such file or directory") }
+            let stagedIndex = try FileCopy.copyWithSignatures(
+                path, into: workspace, as: ReleaseIndex.fileName, display: indexPath, limit: UInt64(FileIO.defaultReadLimit),
+                kind: "an index").path
+            if let signed = try checkSignature(of: stagedIndex, display: indexPath, keys: request.keys, required: request.requireSignature, notes: &notes) {
                 authenticatedBy.append("index \(signed)")
             }
-            let index = try CanonicalJSON.decode(ReleaseIndex.self, from: try FileIO.read(path, display: indexPath), source: indexPath)
+            let index = try CanonicalJSON.decode(ReleaseIndex.self, from: try FileIO.read(stagedIndex, display: indexPath), source: indexPath)
             try index.validate(source: indexPath)
             let platform = request.platform ?? Platform.host
             guard let artifact = index.artifacts.first(where: { $0.platform == platform }) else {
                 throw .invalidInput("\(indexPath) has no artifact for \(platform) (it has \(index.artifacts.map { $0.platform.description }.joined(separator: ", "))); pass --platform")
             }
             archiveDisplay = artifact.file
-            archivePath = (path as NSString).deletingLastPathComponent + "/" + artifact.file
-            guard FileIO.isFile(archivePath) else { throw .io("\(artifact.file): not found beside \(indexPath)") }
-            let digest = try FileHasher.hexDigest(ofFileAt: archivePath, algorithm: .sha256, display: artifact.file)
+            let original = (path as NSString).deletingLastPathComponent + "/" + artifact.file
+            guard FileIO.isFile(original) else { throw .io("\(artifact.file): not found beside \(indexPath)") }
+            let staged = try FileCopy.copyWithSignatures(
+                original, into: workspace, as: "archive", display: artifact.file, limit: reader.limits.maxArchiveSize, kind: "an archive")
+            archivePath = staged.path
+            let digest = staged.copied.sha256
             guard digest == artifact.sha256 else {
                 throw .verificationFailed("\(artifact.file): sha256 \(digest) is not the \(artifact.sha256) that \(indexPath) lists (tampered or swapped)", problem: .fileModified)
             }
@@ -305,13 +327,16 @@ public struct Installer: Sendable {
         } else {
             let from = request.from!
             archiveDisplay = from
-            archivePath = context.resolve(from)
-            guard FileIO.isFile(archivePath) else { throw .io("\(from): No such file") }
+            let original = context.resolve(from)
+            guard FileIO.isFile(original) else { throw .io("\(from): No such file") }
             if from.hasSuffix(".tar.gz") || from.hasSuffix(".tgz") { format = .tarGz } else if from.hasSuffix(".zip") { format = .zip } else {
                 throw .invalidInput("\(from): not a .tar.gz or .zip archive")
             }
+            let staged = try FileCopy.copyWithSignatures(
+                original, into: workspace, as: "archive", display: from, limit: reader.limits.maxArchiveSize, kind: "an archive")
+            archivePath = staged.path
             if let expected = request.sha256?.lowercased() {
-                let digest = try FileHasher.hexDigest(ofFileAt: archivePath, algorithm: .sha256, display: from)
+                let digest = staged.copied.sha256
                 guard digest == expected else { throw .verificationFailed("\(from): sha256 \(digest) is not the expected \(expected)", problem: .fileModified) }
                 notes.append("\(from): sha256 matches")
                 authenticatedBy.append("sha256")
@@ -331,12 +356,14 @@ public struct Installer: Sendable {
             }
             notes.append("NOT verified: installed under --insecure-skip-verify; nothing authenticated these bytes")
         }
-        let reader = ArchiveReader()
-        // One pass: every member checked, and the candidates for the binary kept.
+        // One pass over the private copy: every member checked, and the candidates for the binary hashed.
         let wanted = member
-        let (members, kept) = try reader.members(of: archivePath, format: format, display: archiveDisplay) { entry in
-            if let wanted { return entry.path == wanted }
-            return !entry.path.utf8.contains(0x2F)
+        var digests: [String: String] = [:]
+        let members = try reader.scan(archivePath, format: format, display: archiveDisplay) { (entry, body) throws(HallmarkError) in
+            guard entry.kind == .file, wanted.map({ entry.path == $0 }) ?? !entry.path.utf8.contains(0x2F) else { return }
+            let hasher = StreamingSHA256()
+            try body.forEachChunk { hasher.update($0) }
+            digests[entry.path] = hasher.finalizeHex()
         }
         if member == nil {
             let executables = members.filter { $0.kind == .file && $0.mode & 0o111 != 0 && !$0.path.utf8.contains(0x2F) }
@@ -350,8 +377,7 @@ public struct Installer: Sendable {
                 member = executables[0].path
             }
         }
-        guard let binary = kept[member!] else { throw .invalidInput("\(archiveDisplay) has no file \(member!)") }
-        let binarySha = Hex.encode(SHA256Hasher.hash(binary))
+        guard let binarySha = digests[member!] else { throw .invalidInput("\(archiveDisplay) has no file \(member!)") }
         if let expectedBinary, binarySha != expectedBinary {
             throw .verificationFailed("\(archiveDisplay): \(member!) has sha256 \(binarySha), not the \(expectedBinary) the index lists", problem: .installBinaryMismatch)
         }
@@ -394,14 +420,26 @@ public struct Installer: Sendable {
             action = request.upgrade ? "upgraded" : "reinstalled"
         }
 
-        // 3. Stage, back up, swap.
+        // 3. Stage, back up, swap. The staged binary is written from the private copy, hashed as it is written.
         unlink(paths.pendingBackup)  // left by an install that was killed before its swap
+        unlink(paths.staged)
         try HallmarkEngine.Paths.makeDirectory(paths.prefix + "/bin")
-        try FileIO.writeAtomically(binary, to: paths.staged, mode: 0o755)
+        let writtenSha = try writeMember(member!, of: archivePath, format: format, display: archiveDisplay, reader: reader, to: paths.staged)
+        guard writtenSha == binarySha else {
+            unlink(paths.staged)
+            throw .verificationFailed("\(archiveDisplay): \(member!) changed between its check and its copy (sha256 \(writtenSha), checked \(binarySha))", problem: .installBinaryMismatch)
+        }
+        var copiedPreviousSha: String?
         if present {
             try HallmarkEngine.Paths.makeDirectory((paths.backup as NSString).deletingLastPathComponent)
-            try FileIO.writeAtomically(try FileIO.read(paths.bin, display: paths.bin, limit: Int.max), to: paths.pendingBackup, mode: 0o755)
+            do {
+                copiedPreviousSha = try FileCopy.copy(paths.bin, to: paths.pendingBackup, mode: 0o755, display: paths.bin).sha256
+            } catch {
+                unlink(paths.staged)
+                throw error
+            }
         }
+        workspace.remove()  // the private copies are used up; nothing is left behind even if the process dies now
         failpoint("before-swap")
         guard rename(paths.staged, paths.bin) == 0 else {
             let code = errno
@@ -415,7 +453,8 @@ public struct Installer: Sendable {
         if present {
             let previousSha: String
             if let recorded = current?.sha256 { previousSha = recorded } else {
-                previousSha = try FileHasher.hexDigest(ofFileAt: paths.pendingBackup, algorithm: .sha256)
+                guard let copied = copiedPreviousSha else { throw .io("\(paths.bin): the previous binary was not backed up") }
+                previousSha = copied
             }
             entry.previous = State.Previous(version: current?.version, source: current?.source ?? "unknown", sha256: previousSha, verified: current?.verified)
         }
@@ -444,6 +483,42 @@ public struct Installer: Sendable {
             source: source, verified: !authenticatedBy.isEmpty, authenticatedBy: authenticatedBy, notes: notes)
     }
 
+    /// Writes the archive member `member` to the new file `destination` (mode 0755, synced), in a second pass over
+    /// the private copy that repeats every check; returns the sha256 of the bytes written.
+    private func writeMember(
+        _ member: String, of archive: String, format: ArchiveFormat, display: String, reader: ArchiveReader, to destination: String
+    ) throws(HallmarkError) -> String {
+        let fd = open(destination, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o700)
+        guard fd >= 0 else { throw .io("\(destination): cannot create: \(String(cString: strerror(errno)))") }
+        var closed = false
+        var succeeded = false
+        defer {
+            if !closed { close(fd) }
+            if !succeeded { unlink(destination) }
+        }
+        let hasher = StreamingSHA256()
+        _ = try reader.scan(archive, format: format, display: display) { (entry, body) throws(HallmarkError) in
+            guard entry.kind == .file, entry.path == member else { return }
+            try body.forEachChunk { (chunk) throws(HallmarkError) in
+                hasher.update(chunk)
+                var done = 0
+                while done < chunk.count {
+                    let n = write(fd, chunk.baseAddress! + done, chunk.count - done)
+                    if n < 0 {
+                        if errno == EINTR { continue }
+                        throw .io("\(destination): cannot write: \(String(cString: strerror(errno)))")
+                    }
+                    done += n
+                }
+            }
+        }
+        guard fchmod(fd, 0o755) == 0, fsync(fd) == 0 else { throw .io("\(destination): cannot write: \(String(cString: strerror(errno)))") }
+        closed = true
+        guard close(fd) == 0 else { throw .io("\(destination): cannot write: \(String(cString: strerror(errno)))") }
+        succeeded = true
+        return hasher.finalizeHex()
+    }
+
     /// Puts the backup back (or removes the binary when there was none).
     private func restore(_ paths: Paths, hadPrevious: Bool) throws(HallmarkError) {
         if hadPrevious {
@@ -461,13 +536,30 @@ public struct Installer: Sendable {
         guard let current = state.binaries[name], let previous = current.previous, FileIO.isFile(paths.backup) else {
             throw .invalidInput("\(name): there is no previous version to roll back to in \(prefix)")
         }
-        let backupSha = try FileHasher.hexDigest(ofFileAt: paths.backup, algorithm: .sha256)
-        guard backupSha == previous.sha256 else {
-            throw .verificationFailed("\(paths.backup): sha256 \(backupSha) is not the recorded \(previous.sha256); the backup was changed")
+        // The backup is copied beside the binary once, hashed as it is copied: what was checked is what goes back.
+        unlink(paths.staged)
+        unlink(paths.pendingBackup)
+        try HallmarkEngine.Paths.makeDirectory(paths.prefix + "/bin")
+        let restored = try FileCopy.copy(paths.backup, to: paths.staged, mode: 0o755, display: paths.backup)
+        guard restored.sha256 == previous.sha256 else {
+            unlink(paths.staged)
+            throw .verificationFailed("\(paths.backup): sha256 \(restored.sha256) is not the recorded \(previous.sha256); the backup was changed")
         }
-        let currentBytes = try FileIO.read(paths.bin, display: paths.bin, limit: Int.max)
-        try FileIO.writeAtomically(try FileIO.read(paths.backup, display: paths.backup, limit: Int.max), to: paths.bin, mode: 0o755)
-        try FileIO.writeAtomically(currentBytes, to: paths.backup, mode: 0o755)
+        do {
+            _ = try FileCopy.copy(paths.bin, to: paths.pendingBackup, mode: 0o755, display: paths.bin)
+        } catch {
+            unlink(paths.staged)
+            throw error
+        }
+        guard rename(paths.staged, paths.bin) == 0 else {
+            let code = errno
+            unlink(paths.staged)
+            unlink(paths.pendingBackup)
+            throw .io("\(paths.bin): cannot move the previous binary into place: \(String(cString: strerror(code)))")
+        }
+        guard rename(paths.pendingBackup, paths.backup) == 0 else {
+            throw .io("\(paths.backup): cannot keep the replaced binary as the backup: \(String(cString: strerror(errno))); it is in \(paths.pendingBackup)")
+        }
         state.binaries[name] = State.Entry(
             version: previous.version, source: previous.source, sha256: previous.sha256, verified: previous.verified, authenticatedBy: nil,
             previous: State.Previous(version: current.version, source: current.source, sha256: current.sha256, verified: current.verified))

@@ -1,0 +1,82 @@
+import HallmarkCore
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A regular file opened once for reading. Every read is positioned, with 64-bit offsets, so nothing depends on
+/// the file's size fitting 32 bits, and a path swapped after opening changes nothing.
+final class InputFile {
+    /// How errors name the file.
+    let display: String
+    /// The size when it was opened.
+    let size: UInt64
+    private let fd: Int32
+
+    init(path: String, display: String) throws(HallmarkError) {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw .io("\(display): cannot read: \(String(cString: strerror(errno)))") }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else {
+            let code = errno
+            close(fd)
+            throw .io("\(display): cannot read: \(String(cString: strerror(code)))")
+        }
+        guard (info.st_mode & S_IFMT) == S_IFREG else {
+            close(fd)
+            throw .invalidInput("\(display): not a regular file")
+        }
+        self.fd = fd
+        self.display = display
+        size = UInt64(info.st_size)
+        #if os(Linux)
+        _ = posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL)
+        #endif
+    }
+
+    deinit { close(fd) }
+
+    /// Reads up to `buffer.count` bytes at `offset`; fewer only at the end of the file.
+    func read(at offset: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws(HallmarkError) -> Int {
+        guard let base = buffer.baseAddress else { return 0 }
+        var done = 0
+        while done < buffer.count {
+            let n = pread(fd, base + done, buffer.count - done, off_t(offset + UInt64(done)))
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw .io("\(display): cannot read: \(String(cString: strerror(errno)))")
+            }
+            if n == 0 { break }
+            done += n
+        }
+        return done
+    }
+
+    /// Exactly `count` bytes at `offset`, or an error saying that `what` runs past the end of the archive.
+    func bytes(at offset: UInt64, count: Int, what: String) throws(HallmarkError) -> [UInt8] {
+        guard offset <= size, UInt64(count) <= size - offset else {
+            throw .invalidInput("\(display): truncated or damaged (\(what) runs past the end of the file)")
+        }
+        guard count > 0 else { return [] }
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: count, alignment: 8)
+        defer { buffer.deallocate() }
+        let n = try read(at: offset, into: buffer)
+        guard n == count else { throw .invalidInput("\(display): the file shrank while it was read") }
+        return Array(buffer.bindMemory(to: UInt8.self))
+    }
+}
+
+/// `start + length`, or nil when it would overflow.
+func checkedEnd(_ start: UInt64, _ length: UInt64) -> UInt64? {
+    let (sum, overflow) = start.addingReportingOverflow(length)
+    return overflow ? nil : sum
+}
+
+/// Little-endian fields of a byte array, read with bounds the caller has checked.
+extension Array where Element == UInt8 {
+    func u16(_ at: Int) -> UInt64 { UInt64(self[at]) | UInt64(self[at + 1]) << 8 }
+    func u32(_ at: Int) -> UInt64 { u16(at) | u16(at + 2) << 16 }
+    func u64(_ at: Int) -> UInt64 { u32(at) | u32(at + 4) << 32 }
+}
