@@ -32,8 +32,20 @@ enum FuzzTargets {
         "trusted-root": { data in _ = try? TrustedRoot(parsing: data, source: "fuzz") },
         "tuf-metadata": { data in
             guard let metadata = try? TUFMetadata(parsing: data, source: "fuzz") else { return }
-            _ = metadata.rootRole("root")
-            _ = metadata.delegatedRoles
+            for name in ["root", "targets", "snapshot", "timestamp"] {
+                if let role = metadata.rootRole(name) { _ = metadata.validSignatureCount(by: role) }
+            }
+            if let roles = try? metadata.delegations() {
+                for role in roles { _ = role.covers("a/b/c.tgz") }
+            }
+            if case .object(let targets)? = metadata.signed["targets"] {
+                for (path, entry) in targets.sorted(by: { $0.key < $1.key }).prefix(8) {
+                    let order = JSONMemberOrder.keys(in: metadata.data, at: ["signed", "targets", path, "hashes"])
+                    _ = try? TUFFileInfo(target: entry, path: path, source: "fuzz", order: order)
+                    _ = TUFNames.quote(path)
+                    _ = TUFPathPattern.matches(path, pattern: "a/*/c?.t[gx]z")
+                }
+            }
         },
         "checkpoint": { data in _ = try? TransparencyLog.Checkpoint(parsing: text(data)) },
         "rfc3161": { data in _ = try? RFC3161Timestamp(der: Array(data)) },
