@@ -75,6 +75,7 @@ for target in "${targets[@]}"; do
         -print_final_stats=1 -artifact_prefix="$findings/$target/" "$work" >"$log" 2>&1
     code=$?
     set -e
+    rm -f /dev/shm/hallmark-fuzz-* "${TMPDIR:-/tmp}"/hallmark-fuzz-*
     runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo 0)
     speed=$(grep -o 'stat::average_exec_per_sec: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo 0)
     size=$(ls "$work" | wc -l)

@@ -50,6 +50,7 @@ struct FuzzReplay {
             target(data)
             print("\(name): \(file): parsed without a crash")
         }
+        FuzzTargets.removeScratch()
     }
 }
 #endif

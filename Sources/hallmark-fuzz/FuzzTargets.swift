@@ -9,8 +9,17 @@ import HallmarkEngine
 enum FuzzTargets {
     static func text(_ data: Data) -> String { String(decoding: data, as: UTF8.self) }
 
-    /// Writes `data` to a scratch file for parsers that read files (archives), once per process.
-    static let scratch: String = NSTemporaryDirectory() + "hallmark-fuzz-\(getpid())"
+    /// Writes `data` to a scratch file for parsers that read files (archives), once per process; in memory
+    /// (/dev/shm) when there is one.
+    static let scratch: String = {
+        var isDirectory: ObjCBool = false
+        let shm = FileManager.default.fileExists(atPath: "/dev/shm", isDirectory: &isDirectory) && isDirectory.boolValue
+        return (shm ? "/dev/shm/" : NSTemporaryDirectory()) + "hallmark-fuzz-\(getpid())"
+    }()
+
+    static func removeScratch() {
+        for suffix in [".zip", ".tar.gz"] { unlink(scratch + suffix) }
+    }
 
     static let all: [String: @Sendable (Data) -> Void] = [
         "json": { data in _ = try? JSONValue(parsing: data) },
