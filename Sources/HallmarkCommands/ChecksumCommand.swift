@@ -68,7 +68,7 @@ struct ChecksumCommand: ParsableCommand {
             } else if outputOptions.format == .json {
                 try Terminal.printJSON(Listing(list))
             } else {
-                FileHandle.standardOutput.write(list.gnuData)
+                Terminal.writeOutput(list.gnuData)
             }
         }
     }

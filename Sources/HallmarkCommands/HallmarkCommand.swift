@@ -59,7 +59,7 @@ public struct HallmarkCommand: ParsableCommand {
                 terminate(0)
             }
             let message = fullMessage(for: error)
-            FileHandle.standardError.write(Data((message.hasSuffix("\n") ? message : message + "\n").utf8))
+            Terminal.writeError(Data((message.hasSuffix("\n") ? message : message + "\n").utf8))
             terminate(exitCode == .validationFailure ? 2 : exitCode.rawValue)
         }
     }
@@ -78,11 +78,39 @@ struct OutputOptions: ParsableArguments {
 /// Maps library errors to one stderr line and an exit code, and prints reports.
 enum Terminal {
     static func error(_ message: String) {
-        FileHandle.standardError.write(Data("hallmark: error: \(message)\n".utf8))
+        writeError(Data("hallmark: error: \(message)\n".utf8))
     }
 
     static func warning(_ message: String) {
-        FileHandle.standardError.write(Data("hallmark: \(message)\n".utf8))
+        writeError(Data("hallmark: \(message)\n".utf8))
+    }
+
+    /// Writes to standard error; a closed one (e.g. `2>&1 | head -1`) loses the text but stops nothing.
+    static func writeError(_ data: Data) {
+        _ = writeAll(data, to: 2)
+    }
+
+    /// Writes to standard output. When the reader has gone (`| head -1`), the process ends quietly with 141, as
+    /// a program that SIGPIPE ends would (SIGPIPE itself is ignored so that helper programs cannot kill us).
+    static func writeOutput(_ data: Data) {
+        if !writeAll(data, to: 1) { terminate(141) }
+    }
+
+    /// write(2) until every byte is out; false on an error (EPIPE, EBADF…), which Foundation's FileHandle.write
+    /// would turn into a crash.
+    private static func writeAll(_ data: Data, to descriptor: Int32) -> Bool {
+        data.withUnsafeBytes { buffer in
+            var offset = 0
+            while offset < buffer.count {
+                let written = write(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
+                if written < 0 {
+                    if errno == EINTR { continue }
+                    return false
+                }
+                offset += written
+            }
+            return true
+        }
     }
 
     /// The exit code for a library error: 1 when something was checked and found wrong, 2 otherwise.
@@ -140,7 +168,7 @@ enum Terminal {
                 var error: Detail
             }
             do {
-                FileHandle.standardOutput.write(try CanonicalJSON.prettyData(Failure(error: .init(
+                Terminal.writeOutput(try CanonicalJSON.prettyData(Failure(error: .init(
                     kind: error.code.rawValue, code: error.problem?.rawValue, message: error.message))))
             } catch {
                 return
@@ -170,14 +198,14 @@ enum Terminal {
     /// Prints a value as pretty, sorted JSON.
     static func printJSON(_ value: some Encodable) throws(HallmarkError) {
         do {
-            FileHandle.standardOutput.write(try CanonicalJSON.prettyData(value))
+            Terminal.writeOutput(try CanonicalJSON.prettyData(value))
         } catch {
             throw .io("cannot encode output: \(error)")
         }
     }
 
     static func print(_ line: String) {
-        FileHandle.standardOutput.write(Data((line + "\n").utf8))
+        writeOutput(Data((line + "\n").utf8))
     }
 }
 

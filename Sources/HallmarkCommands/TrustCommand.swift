@@ -47,12 +47,20 @@ struct TrustUpdateCommand: ParsableCommand {
     @Option(help: "Check expiry against this time (RFC 3339) instead of the clock.")
     var now: String?
 
+    @Option(help: "Seconds allowed for each file from an http(s) repository, its whole body included.")
+    var timeout: Int64 = 30
+
     @OptionGroup var output: OutputOptions
+
+    func validate() throws {
+        guard timeout >= 1 else { throw ValidationError("--timeout must be at least 1 second") }
+    }
 
     func run() throws {
         try Terminal.run(format: output.format) { () throws(HallmarkError) in
             let result = try TrustUpdate(context: .current()).update(
-                repository: tuf, initialRoot: root, now: try ReferenceTime.parse(now), target: target, output: out)
+                repository: tuf, initialRoot: root, now: try ReferenceTime.parse(now), target: target, output: out,
+                timeoutSeconds: timeout)
             switch output.format {
             case .json: try Terminal.printJSON(result)
             case .text:

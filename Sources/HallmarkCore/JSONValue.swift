@@ -250,11 +250,32 @@ extension JSONValue {
         }
 
         mutating func parseHex4() throws(ParseError) -> UInt32 {
-            guard bytes.count - index >= 4, let value = UInt32(String(decoding: bytes[index..<index + 4], as: UTF8.self), radix: 16)
-            else { throw fail("invalid \\u escape") }
+            guard bytes.count - index >= 4, let value = JSONValue.hex4(bytes[index..<index + 4]) else {
+                throw fail("invalid \\u escape")
+            }
             index += 4
             return value
         }
+    }
+}
+
+extension JSONValue {
+    /// The value of exactly four hex digits (RFC 8259's `\\u` escape), nil for anything else: no sign, no
+    /// prefix (`UInt32(_:radix:)` alone would take `+041`).
+    public static func hex4(_ digits: some Collection<UInt8>) -> UInt32? {
+        guard digits.count == 4 else { return nil }
+        var value: UInt32 = 0
+        for digit in digits {
+            let nibble: UInt8
+            switch digit {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): nibble = digit - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): nibble = digit - UInt8(ascii: "a") + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): nibble = digit - UInt8(ascii: "A") + 10
+            default: return nil
+            }
+            value = value << 4 | UInt32(nibble)
+        }
+        return value
     }
 }
 

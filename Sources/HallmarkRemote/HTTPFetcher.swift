@@ -5,7 +5,8 @@ import NIOCore
 import NIOHTTP1
 
 /// Small HTTP(S) GETs held in memory, for metadata: a size cap (at most `limit` bytes are accepted; the body
-/// is refused as soon as it grows past that), the same timeouts, retries and CA options as ``Downloader``, and
+/// is refused as soon as it grows past that), the same timeouts (the timeout bounds the whole body too), retries
+/// and CA options as ``Downloader``, and
 /// the HTTP status of a failure, so that a caller can tell "not there" (403, 404) from "broken".
 public struct HTTPFetcher: Sendable {
     /// Why a fetch failed: `status` is the HTTP status when the server answered with one other than 200.
@@ -66,9 +67,16 @@ public struct HTTPFetcher: Sendable {
             throw HallmarkError.verificationFailed(
                 "\(url): \(length) bytes is over the \(limit)-byte limit for this file", problem: .downloadTooLarge)
         }
+        // The whole body within the timeout, not only each read: a server sending a byte at a time would
+        // otherwise hold the client for hours within the per-read timeout.
+        let deadline = ContinuousClock.now + .seconds(max(1, options.timeoutSeconds))
         var data = Data()
         do {
             for try await buffer in response.body {
+                guard ContinuousClock.now <= deadline else {
+                    throw HallmarkError.io(
+                        "\(url): not received within \(options.timeoutSeconds) s (\(data.count) bytes so far); try again or use another mirror")
+                }
                 guard data.count + buffer.readableBytes <= limit else {
                     throw HallmarkError.verificationFailed(
                         "\(url): more than the \(limit)-byte limit for this file", problem: .downloadTooLarge)

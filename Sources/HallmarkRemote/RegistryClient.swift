@@ -163,7 +163,7 @@ public final class RegistrySession: @unchecked Sendable {  // `authorization` is
             throw try await failure(started, "starting the upload of \(digest)")
         }
         _ = try? await started.body.collect(upTo: 1 << 20)
-        var url = absolute(location)
+        var url = try absolute(location)
         var bodySize = size
         var body: @Sendable () -> HTTPClientRequest.Body = {
             switch source {
@@ -208,7 +208,7 @@ public final class RegistrySession: @unchecked Sendable {  // `authorization` is
                 throw try await failure(response, "uploading bytes \(offset)-\(offset + Int64(data.count) - 1) of blob \(digest)")
             }
             _ = try? await response.body.collect(upTo: 1 << 20)
-            url = absolute(location)
+            url = try absolute(location)
             offset += Int64(data.count)
         }
         return url
@@ -304,7 +304,7 @@ public final class RegistrySession: @unchecked Sendable {  // `authorization` is
             guard let next = Origin.resolve(location, against: current.url) else {
                 throw HallmarkError.io("\(display): the registry redirected to \(location), which is not an http(s) URL")
             }
-            if client.options.plainHTTP == false, next.hasPrefix("http://") {
+            if client.options.plainHTTP == false, Origin(url: next)?.scheme == "http" {
                 throw HallmarkError.io("\(display): the registry redirected to plain HTTP (\(next)); refusing")
             }
             current.url = next
@@ -401,9 +401,15 @@ public final class RegistrySession: @unchecked Sendable {  // `authorization` is
         return text.addingPercentEncoding(withAllowedCharacters: allowed) ?? text
     }
 
-    /// Resolves a `Location` header, which may be a path, against the registry.
-    private func absolute(_ location: String) -> String {
-        if Origin(url: location) != nil { return location }
+    /// Resolves a `Location` header, which may be a path, against the registry; an absolute `http://` one from
+    /// a registry reached over HTTPS is refused (the upload would leave TLS).
+    private func absolute(_ location: String) throws -> String {
+        if let origin = Origin(url: location) {
+            if client.options.plainHTTP == false, origin.scheme == "http" {
+                throw HallmarkError.io("\(display): the registry sent the upload to plain HTTP (\(location)); refusing")
+            }
+            return location
+        }
         return (client.options.plainHTTP ? "http://" : "https://") + client.registry + (location.hasPrefix("/") ? "" : "/") + location
     }
 

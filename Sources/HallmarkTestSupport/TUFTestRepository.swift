@@ -18,6 +18,21 @@ public struct TUFTestRepository {
     public var targets: [String: Data] = [:]
     /// Leave `meta.snapshot.json.version` out of the timestamp.
     public var timestampOmitsSnapshotVersion = false
+    /// A delegation from one targets role to another: the keys it lists, the paths it covers.
+    public struct Delegation {
+        public var name: String
+        public var keys: [PrivateKey]
+        public var paths: [String]
+        public var terminating = false
+        public init(name: String, keys: [PrivateKey], paths: [String], terminating: Bool = false) {
+            (self.name, self.keys, self.paths, self.terminating) = (name, keys, paths, terminating)
+        }
+    }
+    /// The roles each targets role (`targets` or a delegated one) delegates to, in order.
+    public var delegations: [String: [Delegation]] = [:]
+    /// Each delegated role's targets, and the keys that sign its metadata (the snapshot lists every role here).
+    public var roleTargets: [String: [String: Data]] = [:]
+    public var roleSigners: [String: [PrivateKey]] = [:]
 
     public static let defaultExpiry = "2030-01-01T00:00:00Z"
 
@@ -103,19 +118,46 @@ public struct TUFTestRepository {
 
     /// Targets metadata as `N.targets.json`, and each target as `targets/SHA256.NAME`.
     @discardableResult
-    public func publishTargets() throws -> Data {
+    public func publishTargets() throws -> Data { try publishRole("targets") }
+
+    /// The metadata of targets role `role` (`targets` or a delegated role, signed by `signers` or `roleSigners`)
+    /// as `N.ROLE.json`, with its delegations, and each of its targets as `targets/DIR/SHA256.NAME`.
+    @discardableResult
+    public func publishRole(_ role: String) throws -> Data {
         var entries: [String: JSONValue] = [:]
-        for (name, bytes) in targets {
+        for (name, bytes) in (role == "targets" ? targets : roleTargets[role] ?? [:]) {
             let sha = Hex.encode(SHA256Hasher.hash(bytes))
             entries[name] = .object([
                 "length": .number(String(bytes.count)), "hashes": .object(["sha256": .string(sha)]),
             ])
-            try write("targets/\(sha).\(name)", bytes)
+            let slash = name.lastIndex(of: "/")
+            let directoryPart = slash.map { String(name[...$0]) } ?? ""
+            let file = slash.map { String(name[name.index(after: $0)...]) } ?? name
+            try FileManager.default.createDirectory(
+                atPath: directory + "/targets/" + directoryPart, withIntermediateDirectories: true)
+            try write("targets/\(directoryPart)\(sha).\(file)", bytes)
         }
         var signed = common("targets")
+        signed["version"] = .number(String(versions[role] ?? 1))
+        signed["expires"] = .string(expires[role] ?? Self.defaultExpiry)
         signed["targets"] = .object(entries)
-        let data = try Self.envelope(.object(signed), keys: signers["targets"] ?? [])
-        try write("metadata/\(versions["targets"] ?? 1).targets.json", data)
+        if let list = delegations[role] {
+            var keys: [String: JSONValue] = [:]
+            var roles: [JSONValue] = []
+            for delegation in list {
+                for key in delegation.keys { keys[Self.keyID(key)] = Self.keyObject(key) }
+                roles.append(
+                    .object([
+                        "name": .string(delegation.name), "keyids": .array(delegation.keys.map { .string(Self.keyID($0)) }),
+                        "threshold": .number("1"), "paths": .array(delegation.paths.map { .string($0) }),
+                        "terminating": .bool(delegation.terminating),
+                    ]))
+            }
+            signed["delegations"] = .object(["keys": .object(keys), "roles": .array(roles)])
+        }
+        let data = try Self.envelope(
+            .object(signed), keys: (role == "targets" ? signers["targets"] : roleSigners[role]) ?? [])
+        try write("metadata/\(versions[role] ?? 1).\(role).json", data)
         return data
     }
 
@@ -123,7 +165,9 @@ public struct TUFTestRepository {
     @discardableResult
     public func publishSnapshot() throws -> Data {
         var signed = common("snapshot")
-        signed["meta"] = .object(["targets.json": .object(["version": .number(String(versions["targets"] ?? 1))])])
+        var meta: [String: JSONValue] = ["targets.json": .object(["version": .number(String(versions["targets"] ?? 1))])]
+        for role in roleSigners.keys { meta[role + ".json"] = .object(["version": .number(String(versions[role] ?? 1))]) }
+        signed["meta"] = .object(meta)
         let data = try Self.envelope(.object(signed), keys: signers["snapshot"] ?? [])
         try write("metadata/\(versions["snapshot"] ?? 1).snapshot.json", data)
         return data
@@ -142,8 +186,9 @@ public struct TUFTestRepository {
         return data
     }
 
-    /// Targets, snapshot and timestamp, in the order a repository publishes them.
+    /// Delegated roles, targets, snapshot and timestamp, in the order a repository publishes them.
     public func publishAll() throws {
+        for role in roleSigners.keys.sorted() { try publishRole(role) }
         try publishTargets()
         try publishSnapshot()
         try publishTimestamp()

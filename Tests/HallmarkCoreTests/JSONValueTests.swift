@@ -31,6 +31,10 @@ import Testing
         ("[01]", "expected"),
         ("", "empty"),
         ("{\"a\":\"tab\there\"}", "control character"),
+        (#"["\u+041"]"#, "\\u escape"),
+        (#"["\u-000"]"#, "\\u escape"),
+        (#"["\u 041"]"#, "\\u escape"),
+        (#"["\u04"]"#, "\\u escape"),
     ])
     func rejectsMalformedDocuments(input: String, reason: String) {
         #expect {

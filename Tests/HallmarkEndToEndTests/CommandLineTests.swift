@@ -16,6 +16,19 @@ import Testing
         #expect(!result.stderr.contains("Fatal error") && !result.stderr.contains("Stack"), sourceLocation: sourceLocation)
     }
 
+    @Test("A closed standard output or error ends the process quietly (141, 2), never in a crash")
+    func closedOutputStreams() throws {
+        let dir = try TemporaryDirectory()
+        let file = try dir.write("a.txt", "hello\n")
+        let binary = TestPaths.binary
+        // No standard output: the checksum line cannot be written.
+        let noOutput = try ProcessRunner.run("/bin/sh", ["-c", "\"$0\" checksum \"$1\" >&-; echo \"exit $?\" >&2", binary, file])
+        #expect(noOutput.stderr.contains("exit 141"), "\(noOutput.stderr)")
+        // No standard error: the one-line error is lost, the exit code stays.
+        let noError = try ProcessRunner.run("/bin/sh", ["-c", "\"$0\" checksum /nonexistent/file 2>&-; echo \"exit $?\"", binary])
+        #expect(noError.stdout.contains("exit 2"), "\(noError.stdout)")
+    }
+
     @Test func versionIsReportedInTextAndJSON() throws {
         let plain = try ProcessRunner.hallmark(["--version"])
         #expect(plain.status == 0)

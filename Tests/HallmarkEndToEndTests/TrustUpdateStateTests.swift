@@ -2,6 +2,10 @@ import Foundation
 import HallmarkTestSupport
 import Testing
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// `hallmark trust update` across several updates of one repository: what the TUF state remembers refuses
 /// rollbacks, follows root rotations nobody announces, and stops a frozen repository.
 @Suite("hallmark trust update keeps TUF state: rollback, rotation, freeze, thresholds")
@@ -172,5 +176,64 @@ struct TrustUpdateStateTests {
         let accepted = try update(other, good, root: true)
         #expect(accepted.status == 0, "\(accepted.stderr)")
         #expect(try good.read("trust/artifact.txt") == Data("release 1\n".utf8))
+    }
+
+    @Test("Without --out the target is installed as the trusted root, so it must be one, whatever its name")
+    func defaultDestinationMustBeATrustedRoot() throws {
+        let dir = try TemporaryDirectory()
+        let repo = try repository(dir)
+        let installed = try dir.write("trust/trusted_root.json", "previous trusted root\n")
+        let result = try ProcessRunner.hallmark(
+            ["trust", "update", "--tuf", repo.directory, "--root", repo.initialRoot, "--target", "artifact.txt", "--now", Self.now],
+            environment: ["HALLMARK_TRUST_DIR": dir.url("trust")])
+        #expect(result.status == 2, "\(result.stderr)")
+        #expect(result.stderr.contains("artifact.txt"), "\(result.stderr)")
+        #expect(try String(contentsOfFile: installed, encoding: .utf8) == "previous trusted root\n")
+    }
+
+    /// Serves argv[1]; timestamp.json one byte every half second (a mirror holding the client).
+    static let tricklingServer = #"""
+        import http.server, os, sys, time
+        root = sys.argv[1]
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *args): pass
+            def do_GET(self):
+                path = os.path.join(root, self.path.lstrip("/"))
+                if not os.path.isfile(path):
+                    self.send_response(404); self.send_header("Content-Length", "0"); self.end_headers(); return
+                data = open(path, "rb").read()
+                self.send_response(200); self.send_header("Content-Length", str(len(data))); self.end_headers()
+                if not self.path.endswith("timestamp.json"):
+                    self.wfile.write(data); return
+                try:
+                    for byte in data:
+                        self.wfile.write(bytes([byte])); self.wfile.flush(); time.sleep(0.5)
+                except OSError:
+                    pass
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        print(server.server_address[1], flush=True)
+        server.serve_forever()
+        """#
+
+    @Test("A mirror sending a byte at a time is cut off at --timeout for the whole file")
+    func slowRetrievalIsCutOff() throws {
+        let dir = try TemporaryDirectory()
+        let repo = try repository(dir)
+        let site = dir.url("site")
+        try FileManager.default.copyItem(atPath: repo.directory + "/metadata", toPath: site)
+        let (process, port) = try HTTPServerFixture.startPython(Self.tricklingServer, [site], name: "the trickling mirror")
+        defer {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+        let started = Date()
+        let result = try ProcessRunner.hallmark(
+            ["trust", "update", "--tuf", "http://127.0.0.1:\(port)", "--root", repo.initialRoot, "--target", "artifact.txt",
+             "--out", dir.url("trust/artifact.txt"), "--now", Self.now, "--timeout", "2"])
+        let elapsed = Date().timeIntervalSince(started)
+        #expect(result.status == 2, "\(result.stderr)")
+        #expect(result.stderr.contains("timestamp.json: not received within 2 s"), "\(result.stderr)")
+        #expect(elapsed < 20, "took \(elapsed) s")
+        #expect(!dir.exists("trust/artifact.txt"))
     }
 }

@@ -35,9 +35,15 @@ public struct Origin: Hashable, Sendable, CustomStringConvertible {
         self.port = port
     }
 
-    /// Whether the host is this machine: `localhost`, 127.0.0.0/8 or `[::1]`.
+    /// Whether the host is this machine: `localhost`, `[::1]`, or a dotted-decimal IPv4 address in 127.0.0.0/8
+    /// (four numbers 0-255; a name such as `127.0.0.evil` is a DNS name and can point anywhere).
     public var isLoopback: Bool {
-        host == "localhost" || host == "[::1]" || host.hasPrefix("127.") && host.split(separator: ".").count == 4
+        if host == "localhost" || host == "[::1]" { return true }
+        let parts = host.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 4, parts[0] == "127" else { return false }
+        return parts.allSatisfy { part in
+            (1...3).contains(part.count) && part.allSatisfy { ("0"..."9").contains($0) } && Int(part)! <= 255
+        }
     }
 
     public var description: String { "\(scheme)://\(host):\(port)" }

@@ -1,4 +1,5 @@
 import Foundation
+import HallmarkCore
 
 /// The member names of one object inside a JSON document, in the order the document writes them.
 ///
@@ -84,7 +85,7 @@ public enum JSONMemberOrder {
                 case UInt8(ascii: "t"): units.append(0x09)
                 case UInt8(ascii: "u"):
                     guard i + 4 <= bytes.count,
-                        let value = UInt16(String(decoding: bytes[i..<i + 4], as: UTF8.self), radix: 16)
+                        let value = JSONValue.hex4(bytes[i..<i + 4]).map({ UInt16($0) })
                     else {
                         return nil
                     }

@@ -113,7 +113,8 @@ public struct TUFMetadata: Sendable {
     }
 
     /// The roles this targets metadata delegates to, in order. Throws when the delegations are malformed: a role
-    /// without a name or threshold, with both or neither of `paths` and `path_hash_prefixes`, or named twice.
+    /// without a name or threshold, with both or neither of `paths` and `path_hash_prefixes`, named twice, or with
+    /// an empty or top-level role name.
     public func delegations() throws(HallmarkError) -> [Role] {
         guard let delegations = signed["delegations"] else { return [] }
         func bad(_ why: String) -> HallmarkError { .invalidInput("\(source): invalid delegations: \(why)") }
@@ -127,6 +128,11 @@ public struct TUFMetadata: Sendable {
             guard let name = entry["name"]?.stringValue, let threshold = entry["threshold"]?.intValue, threshold >= 1,
                 let ids = entry["keyids"]?.arrayValue, ids.allSatisfy({ $0.stringValue != nil })
             else { throw bad("a role lacks a name, keyids or a positive threshold") }
+            // A delegated role's metadata is kept beside the top-level files as NAME.json: an empty or top-level
+            // name would overwrite them (and the specification reserves those names).
+            guard !name.isEmpty, !["root", "timestamp", "snapshot", "targets"].contains(name) else {
+                throw bad("a delegated role cannot be named \"\(name)\" (empty and top-level role names are reserved)")
+            }
             guard names.insert(name).inserted else { throw bad("role \(name) is delegated twice") }
             let paths = entry["paths"].map { $0.arrayValue?.compactMap(\.stringValue) ?? [] }
             let prefixes = entry["path_hash_prefixes"].map { $0.arrayValue?.compactMap(\.stringValue) ?? [] }

@@ -33,6 +33,7 @@ public struct TUFClient: Sendable {
     public private(set) var rootsAccepted: [Int] = []
     /// What happened along the way that did not fail the update (local files ignored, roles skipped).
     public private(set) var notes: [String] = []
+    private var refreshed = false
 
     /// Starts from `bootstrap` (a root the caller trusts; messages call it `bootstrapSource`), or else from the
     /// directory's `root.json`. The starting
@@ -48,21 +49,61 @@ public struct TUFClient: Sendable {
         let data: Data
         if let bootstrap {
             data = bootstrap
+            trusted = try TUFTrustedSet(root: bootstrap, source: bootstrapSource, referenceTime: referenceTime)
         } else {
-            data = try FileIO.read(
-                metadataDirectory + "/root.json", display: metadataDirectory + "/root.json", limit: limits.root)
+            let start = try Self.startingRoot(in: metadataDirectory, referenceTime: referenceTime, limit: limits.root)
+            (data, trusted) = (start.data, start.trusted)
+            notes += start.notes
         }
-        let source = bootstrap == nil ? metadataDirectory + "/root.json" : bootstrapSource
-        trusted = try TUFTrustedSet(root: data, source: source, referenceTime: referenceTime)
         try Paths.makeDirectory(metadataDirectory + "/root_history")
         try FileIO.writeAtomically(data, to: metadataDirectory + "/root_history/\(trusted.root.version).root.json")
         try FileIO.writeAtomically(data, to: metadataDirectory + "/root.json")
     }
 
+    /// The directory's `root.json`, or, when it cannot be read or is not a root that verifies against itself
+    /// (a truncated or overwritten file), the newest root in `root_history/` that is: every root there was
+    /// accepted before, so the walk resumes from the last one that is still intact.
+    static func startingRoot(in directory: String, referenceTime: Date, limit: Int) throws(HallmarkError) -> (
+        data: Data, trusted: TUFTrustedSet, notes: [String]
+    ) {
+        var candidates = [directory + "/root.json"]
+        let history = directory + "/root_history"
+        var notes: [String] = []
+        var names: [String] = []
+        do {
+            names = try FileManager.default.contentsOfDirectory(atPath: history)
+        } catch {
+            notes.append("no root history in \(history)")  // then root.json is the only candidate
+        }
+        let kept = names
+            .compactMap { name -> (Int, String)? in
+                guard name.hasSuffix(".root.json"), let version = Int(name.dropLast(".root.json".count)) else {
+                    return nil
+                }
+                return (version, history + "/" + name)
+            }
+        candidates += kept.sorted { $0.0 > $1.0 }.map(\.1)
+        var firstError: HallmarkError?
+        for path in candidates {
+            do {
+                let data = try FileIO.read(path, display: path, limit: limit)
+                let trusted = try TUFTrustedSet(root: data, source: path, referenceTime: referenceTime)
+                return (data, trusted, notes)
+            } catch {
+                notes.append("ignored \(path): \(error.message)")
+                firstError = firstError ?? error
+            }
+        }
+        throw firstError ?? .io("\(directory)/root.json: No such file or directory")
+    }
+
     // MARK: Refresh
 
     /// Updates root, timestamp, snapshot and top-level targets, in that order.
+    /// Once per client, as the workflow is defined: a second call is refused.
     public mutating func refresh() throws(HallmarkError) {
+        guard !refreshed else { throw TUFTrustedSet.outOfOrder("a client refreshes once") }
+        refreshed = true
         try loadRoot()
         try loadTimestamp()
         try loadSnapshot()
@@ -134,7 +175,9 @@ public struct TUFClient: Sendable {
                 notes.append("local snapshot not final: \(error.message)")
             }
         }
-        guard let timestamp = trusted.timestamp else { preconditionFailure("the snapshot loads after the timestamp") }
+        guard let timestamp = trusted.timestamp else {
+            throw TUFTrustedSet.outOfOrder("the snapshot loads after the timestamp")
+        }
         let meta = try TUFTrustedSet.snapshotMeta(of: timestamp)
         let name = trusted.consistentSnapshot ? "\(meta.version!).snapshot.json" : "snapshot.json"
         let data = try fetch(name, limit: meta.length ?? limits.snapshot)
@@ -181,7 +224,10 @@ public struct TUFClient: Sendable {
     /// search below it, and at most `maxDelegations` roles (the top-level targets included) are visited.
     /// Nil when no role lists it.
     public mutating func targetInfo(_ path: String) throws(HallmarkError) -> TargetInfo? {
-        if trusted.targets["targets"] == nil { try refresh() }
+        if !refreshed { try refresh() }
+        guard trusted.targets["targets"] != nil else {
+            throw .verificationFailed("the update of the top-level metadata failed, so no target can be looked up", problem: .verificationIncomplete)
+        }
         var pending: [(role: String, delegator: String)] = [("targets", "root")]
         var visited = Set<String>()
         while visited.count < limits.maxDelegations, let (role, delegator) = pending.popLast() {

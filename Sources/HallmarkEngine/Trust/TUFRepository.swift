@@ -61,7 +61,14 @@ public struct TUFDirectoryRepository: TUFRepository {
             return .failure(.failed(.io("\(path): cannot read")))
         }
         defer { handle.closeFile() }
-        let data = handle.readData(ofLength: limit + 1)
+        // Lengths come from signed metadata and can be as large as Int allows: read in slices up to limit + 1.
+        let want = limit < Int.max ? limit + 1 : limit
+        var data = Data()
+        while data.count < want {
+            let slice = handle.readData(ofLength: min(want - data.count, 1 << 20))
+            if slice.isEmpty { break }
+            data.append(slice)
+        }
         guard data.count <= limit else {
             return .failure(
                 .failed(

@@ -41,7 +41,7 @@ public struct TUFTrustedSet: Sendable {
 
     /// Accepts root version N+1: signed by a threshold of the trusted root's root keys and of its own.
     public mutating func updateRoot(_ data: Data, source: String) throws(HallmarkError) {
-        precondition(timestamp == nil, "the root is updated before the timestamp")
+        guard timestamp == nil else { throw Self.outOfOrder("the root is updated before the timestamp") }
         let next = try TUFMetadata(parsing: data, source: source)
         try Self.expect(next.type == "root", .tufMismatch, "\(source): is \(next.type) metadata, not root")
         let trusted = try Self.role("root", of: root)
@@ -76,7 +76,7 @@ public struct TUFTrustedSet: Sendable {
     /// is kept (as intermediate) and then refused.
     @discardableResult
     public mutating func updateTimestamp(_ data: Data, source: String) throws(HallmarkError) -> TimestampOutcome {
-        precondition(snapshot == nil, "the timestamp is updated before the snapshot")
+        guard snapshot == nil else { throw Self.outOfOrder("the timestamp is updated before the snapshot") }
         try Self.expect(
             !root.isExpired(at: referenceTime), .tufExpired,
             "root v\(root.version) expired at \(Self.format(root.expires))")
@@ -99,7 +99,7 @@ public struct TUFTrustedSet: Sendable {
     }
 
     private func checkFinalTimestamp() throws(HallmarkError) {
-        guard let timestamp else { preconditionFailure("checked after a timestamp is loaded") }
+        guard let timestamp else { throw Self.outOfOrder("the timestamp is checked after it is loaded") }
         try Self.expect(
             !timestamp.isExpired(at: referenceTime), .tufExpired,
             "\(timestamp.source): timestamp v\(timestamp.version) expired at \(Self.format(timestamp.expires))")
@@ -112,7 +112,9 @@ public struct TUFTrustedSet: Sendable {
     /// not dropping or rolling back any targets role the trusted snapshot lists. Expired, or not the version the
     /// timestamp names: kept as intermediate, then refused.
     public mutating func updateSnapshot(_ data: Data, source: String, trusted: Bool) throws(HallmarkError) {
-        precondition(timestamp != nil && targets.isEmpty, "the snapshot is updated after the timestamp, before targets")
+        guard timestamp != nil, targets.isEmpty else {
+            throw Self.outOfOrder("the snapshot is updated after the timestamp, before targets")
+        }
         try checkFinalTimestamp()
         let meta = try Self.snapshotMeta(of: timestamp!)
         if !trusted, let why = meta.mismatch(data) {
@@ -137,7 +139,7 @@ public struct TUFTrustedSet: Sendable {
     }
 
     private func checkFinalSnapshot() throws(HallmarkError) {
-        guard let snapshot, let timestamp else { preconditionFailure("checked after a snapshot is loaded") }
+        guard let snapshot, let timestamp else { throw Self.outOfOrder("the snapshot is checked after it is loaded") }
         try Self.expect(
             !snapshot.isExpired(at: referenceTime), .tufExpired,
             "\(snapshot.source): snapshot v\(snapshot.version) expired at \(Self.format(snapshot.expires))")
@@ -166,7 +168,7 @@ public struct TUFTrustedSet: Sendable {
     public mutating func updateTargets(_ data: Data, source: String, role: String, delegator: String)
         throws(HallmarkError)
     {
-        guard snapshot != nil else { preconditionFailure("targets are updated after the snapshot") }
+        guard snapshot != nil else { throw Self.outOfOrder("targets are updated after the snapshot") }
         try checkFinalSnapshot()
         let delegation: TUFMetadata.Role
         if delegator == "root" {
@@ -193,10 +195,18 @@ public struct TUFTrustedSet: Sendable {
             "\(source): \(role) v\(new.version) expired at \(Self.format(new.expires))")
         _ = try new.delegations()  // malformed delegations make the whole role unusable
         targets[role] = new
+        // The role now holds metadata verified through this delegator only: what another delegator's keys and
+        // paths allowed no longer stands for it.
+        verifiedThrough = verifiedThrough.filter { $0[1] != role }
         verifiedThrough.insert([delegator, role])
     }
 
     // MARK: Helpers
+
+    /// Metadata offered out of the workflow's order (a caller's mistake, e.g. a second refresh on one set).
+    static func outOfOrder(_ rule: String) -> HallmarkError {
+        .usage("TUF metadata out of order: \(rule); start a new client to update again")
+    }
 
     private func verified(_ data: Data, source: String, type: String, role: TUFMetadata.Role) throws(HallmarkError)
         -> TUFMetadata

@@ -57,9 +57,10 @@ public struct TrustUpdate: Sendable {
         return TUFDirectoryRepository(metadataDirectory: metadata, targetsDirectory: base + "/targets")
     }
 
-    public func update(repository location: String, initialRoot: String?, now: Date, target: String, output: String?)
-        throws(HallmarkError) -> Result
-    {
+    public func update(
+        repository location: String, initialRoot: String?, now: Date, target: String, output: String?,
+        timeoutSeconds: Int64 = Downloader.Options().timeoutSeconds
+    ) throws(HallmarkError) -> Result {
         guard
             let destination = output.map(context.resolve)
                 ?? Self.defaultTrustedRootPath(environment: context.environment)
@@ -67,10 +68,13 @@ public struct TrustUpdate: Sendable {
             throw .usage("pass --out: there is no HOME or HALLMARK_TRUST_DIR to install into")
         }
         let state = Self.stateDirectory(forInstalledFile: destination)
+        var options = Downloader.Options()
+        options.timeoutSeconds = timeoutSeconds
         let bootstrap = try bootstrapRoot(initialRoot, state: state)
         try Paths.makeDirectory(state)
         var client = try TUFClient(
-            metadataDirectory: state, repository: repository(location), referenceTime: now, bootstrap: bootstrap,
+            metadataDirectory: state, repository: repository(location, options: options), referenceTime: now,
+            bootstrap: bootstrap,
             bootstrapSource: initialRoot ?? "--root")
         try client.refresh()
         guard let info = try client.targetInfo(target) else {
@@ -84,7 +88,7 @@ public struct TrustUpdate: Sendable {
         } else {
             data = try client.download(info, into: state + "/targets").data
         }
-        if target.hasSuffix("trusted_root.json") {
+        if target.hasSuffix("trusted_root.json") || output == nil || destination.hasSuffix("trusted_root.json") {
             _ = try TrustedRoot(parsing: data, source: target)  // it must be a trusted root we can use
         }
         try Paths.makeDirectory((destination as NSString).deletingLastPathComponent)
@@ -102,7 +106,7 @@ public struct TrustUpdate: Sendable {
     /// The root to start from: `--root` when there is no state yet; with state, `--root` must be a root the state
     /// already trusted (the same bytes in `root_history/`), and the update starts from the state.
     func bootstrapRoot(_ initialRoot: String?, state: String) throws(HallmarkError) -> Data? {
-        let hasState = FileIO.isFile(state + "/root.json")
+        let hasState = FileIO.isFile(state + "/root.json") || FileIO.isDirectory(state + "/root_history")
         guard let initialRoot else {
             if hasState { return nil }
             throw .usage(
