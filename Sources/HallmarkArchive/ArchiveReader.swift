@@ -22,6 +22,10 @@ public struct ArchiveReader: Sendable {
         public var maxRatio: UInt64 = 1_000
         /// Sizes up to this are never a bomb, whatever their ratio (a small file of zeros compresses well).
         public var ratioFloor: UInt64 = 16 << 20
+        /// Components in one member's path (a deep path costs memory per level; releases need a handful).
+        public var maxDepth = 64
+        /// The sum of all members' name lengths, in bytes.
+        public var maxNameBytes = 8 << 20
 
         public init() {}
 

@@ -109,6 +109,9 @@ final class TarReader {
             default:
                 throw .invalidInput("\(display): refusing member \"\(shown)\": only regular files and directories are allowed")
             }
+            if kind == .directory, size == 0, MemberChecker.isArchiveRoot(name) {
+                continue  // the top directory itself (`./`): it is the destination, nothing to make
+            }
             let member = try checker.admit(name, kind: kind, size: size, mode: header.mode)
             guard checker.total <= cap else {
                 throw .invalidInput("\(display): its members declare \(checker.total) bytes, more than the \(cap) its \(file.size) bytes may decompress to (a compression bomb, or over the size limit)")
@@ -258,16 +261,14 @@ struct TarHeader {
         type = block[156]
         name = Self.string(block[0..<100])
         linkName = Self.string(block[157..<257])
-        let magic = Array(block[257..<263])
-        if magic == Array("ustar\0".utf8) {
-            let prefix = Self.string(block[345..<500])
-            if !prefix.isEmpty {
-                // Python's tarfile uses the prefix only with version "00"; GNU tar whatever the version.
-                guard Array(block[263..<265]) == Array("00".utf8) else {
-                    throw .invalidInput("\(display): a ustar header of unknown version with a name prefix (tools disagree on its name)")
-                }
-                name = prefix + [UInt8(ascii: "/")] + name
+        let prefix = Self.string(block[345..<500])
+        if !prefix.isEmpty {
+            // GNU tar joins the prefix only under POSIX magic (`ustar\0`, version `00`), Python's tarfile under
+            // any magic: anything else with bytes there is read as two different names.
+            guard Array(block[257..<263]) == Array("ustar\0".utf8), Array(block[263..<265]) == Array("00".utf8) else {
+                throw .invalidInput("\(display): a tar header with a name prefix but no POSIX ustar magic (tools disagree on its name)")
             }
+            name = prefix + [UInt8(ascii: "/")] + name
         }
         let shown = String(decoding: name, as: UTF8.self)
         guard let size = Self.number(block[124..<136]) else {

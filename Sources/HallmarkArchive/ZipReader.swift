@@ -110,6 +110,20 @@ final class ZipReader {
             throw .invalidInput(
                 "\(display): members \(entries[previous].member.path) and \(entries[next].member.path) overlap (a zip bomb made of overlapping entries, or a damaged archive)")
         }
+        // The members tile the file from its first byte to the central directory: a local header no central
+        // record names, hidden in a gap, is a member for streaming readers (bsdtar from a pipe) only.
+        var covered: UInt64 = 0
+        for index in order {
+            guard entries[index].localOffset == covered else {
+                throw .invalidInput(
+                    "\(display): \(entries[index].localOffset - min(covered, entries[index].localOffset)) bytes before member \(entries[index].member.path) belong to no member (hidden data, or a damaged archive)")
+            }
+            covered = entries[index].end
+        }
+        guard covered == end.offset else {
+            throw .invalidInput(
+                "\(display): \(end.offset - min(covered, end.offset)) bytes before the central directory belong to no member (hidden data, or a damaged archive)")
+        }
         let cap = limits.ratioCap(file.size)
         guard checker.total <= cap else {
             throw .invalidInput("\(display): its members declare \(checker.total) bytes, more than the \(cap) its \(file.size) bytes may expand to (a zip bomb)")
@@ -188,7 +202,7 @@ final class ZipReader {
         let variable = try file.bytes(at: position + 46, count: nameLength + extraLength, what: "the central directory")
         let name = Array(variable[0..<nameLength])
         let shown = String(decoding: name, as: UTF8.self)
-        let fields = Self.extraFields(Array(variable[nameLength...]))
+        let fields = try extraFields(Array(variable[nameLength...]), of: shown)
         let flags = fixed.u16(8), method = fixed.u16(10), crc = fixed.u32(16), external = fixed.u32(38)
         var compressed = fixed.u32(20), size = fixed.u32(24), disk = fixed.u16(34), localOffset = fixed.u32(42)
         let usesZip64Sizes = size == 0xFFFF_FFFF || compressed == 0xFFFF_FFFF
@@ -215,16 +229,17 @@ final class ZipReader {
         if flags & 0x800 == 0 && name.contains(where: { $0 >= 0x80 }) {
             throw .invalidInput("\(display): refusing member \"\(shown)\": a non-ASCII name without the UTF-8 flag (tools would read it differently)")
         }
-        if let unicode = fields[0x7075], unicode.count < 5 || Array(unicode[5...]) != name {
-            throw .invalidInput("\(display): refusing member \"\(shown)\": its Unicode path field names another file (tools would read it differently)")
-        }
+        try checkUnicodePath(fields, name: name, shown: shown)
         let unixMode = UInt32(external >> 16)
         let fileType = unixMode & 0o170000
         if fileType == 0o120000 { throw .invalidInput("\(display): refusing member \"\(shown)\": symbolic links are not allowed") }
         guard fileType == 0 || fileType == 0o100000 || fileType == 0o040000 else {
             throw .invalidInput("\(display): refusing member \"\(shown)\": only regular files and directories are allowed")
         }
-        let isDirectory = name.last == UInt8(ascii: "/") || fileType == 0o040000
+        if fileType == 0o040000 && name.last != UInt8(ascii: "/") {
+            throw .invalidInput("\(display): refusing member \"\(shown)\": a directory mode without a trailing '/' (unzip makes a file of it)")
+        }
+        let isDirectory = name.last == UInt8(ascii: "/")
         let mode = unixMode & 0o777 == 0 ? (isDirectory ? 0o755 : 0o644) : unixMode & 0o777
         let member = try checker.admit(name, kind: isDirectory ? .directory : .file, size: size, mode: mode)
         if !isDirectory {
@@ -256,12 +271,14 @@ final class ZipReader {
         let flags = local.u16(6), method = local.u16(8)
         let nameLength = Int(local.u16(26)), extraLength = Int(local.u16(28))
         let variable = try file.bytes(at: entry.localOffset + 30, count: nameLength + extraLength, what: "member \(path)'s local header")
-        guard Array(variable[0..<nameLength]) == entry.name, method == entry.method, flags & 0x9 == entry.flags & 0x9 else { throw disagree }
+        // Encryption, data descriptor and UTF-8 name flags must agree (unzip reads the local UTF-8 flag).
+        guard Array(variable[0..<nameLength]) == entry.name, method == entry.method, flags & 0x809 == entry.flags & 0x809 else { throw disagree }
         entry.dataStart = entry.localOffset + 30 + UInt64(nameLength + extraLength)
         guard let dataEnd = checkedEnd(entry.dataStart, entry.compressed), dataEnd <= directoryStart else {
             throw .invalidInput("\(display): member \(path) runs into the central directory or past the end (truncated or damaged archive)")
         }
-        let fields = Self.extraFields(Array(variable[nameLength...]))
+        let fields = try extraFields(Array(variable[nameLength...]), of: path)
+        try checkUnicodePath(fields, name: entry.name, shown: path)
         if flags & 0x8 == 0 {
             var size = local.u32(22), compressed = local.u32(18)
             if size == 0xFFFF_FFFF || compressed == 0xFFFF_FFFF {
@@ -288,16 +305,36 @@ final class ZipReader {
         }
     }
 
-    /// The extra fields by header id, the first of each; parsing stops at a field that runs past the end.
-    static func extraFields(_ extra: [UInt8]) -> [UInt64: [UInt8]] {
+    /// The extra fields by header id. Refused, since tools would read the member differently: the same id twice
+    /// (unzip and libarchive take the last, a reader keeping the first sees another name), and fields that make
+    /// a member a link or change its type for some tools only (libarchive's `xl` 0x6c78, the ASi Unix 0x756e and
+    /// PKWARE Unix 0x000d fields, which carry link targets). Id 0 is padding and is skipped; parsing stops at a
+    /// field that runs past the end.
+    func extraFields(_ extra: [UInt8], of shown: String) throws(HallmarkError) -> [UInt64: [UInt8]] {
         var fields: [UInt64: [UInt8]] = [:]
         var index = 0
         while index + 4 <= extra.count {
             let id = extra.u16(index), length = Int(extra.u16(index + 2))
             guard index + 4 + length <= extra.count else { break }
-            if fields[id] == nil { fields[id] = Array(extra[(index + 4)..<(index + 4 + length)]) }
-            index += 4 + length
+            defer { index += 4 + length }
+            if id == 0 { continue }
+            guard ![0x6c78, 0x756e, 0x000d].contains(id) else {
+                throw .invalidInput(
+                    "\(display): refusing member \"\(shown)\": an extra field (0x\(String(id, radix: 16))) that makes it a link or another type for some tools")
+            }
+            guard fields[id] == nil else {
+                throw .invalidInput(
+                    "\(display): refusing member \"\(shown)\": two extra fields with id 0x\(String(id, radix: 16)) (tools would read it differently)")
+            }
+            fields[id] = Array(extra[(index + 4)..<(index + 4 + length)])
         }
         return fields
+    }
+
+    /// An Info-ZIP Unicode Path field (0x7075), when there is one, must name the member as its header does.
+    func checkUnicodePath(_ fields: [UInt64: [UInt8]], name: [UInt8], shown: String) throws(HallmarkError) {
+        if let unicode = fields[0x7075], unicode.count < 5 || Array(unicode[5...]) != name {
+            throw .invalidInput("\(display): refusing member \"\(shown)\": its Unicode path field names another file (tools would read it differently)")
+        }
     }
 }

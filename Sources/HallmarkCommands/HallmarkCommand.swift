@@ -78,11 +78,30 @@ struct OutputOptions: ParsableArguments {
 /// Maps library errors to one stderr line and an exit code, and prints reports.
 enum Terminal {
     static func error(_ message: String) {
-        writeError(Data("hallmark: error: \(message)\n".utf8))
+        writeError(Data("hallmark: error: \(oneLine(message))\n".utf8))
     }
 
     static func warning(_ message: String) {
-        writeError(Data("hallmark: \(message)\n".utf8))
+        writeError(Data("hallmark: \(oneLine(message))\n".utf8))
+    }
+
+    /// `text` with every control character (C0, DEL, C1) and bidirectional override escaped as `\u{…}` (`\n`,
+    /// `\r`, `\t` by name): messages quote names from archives, indexes and servers, which must not move the
+    /// cursor, print a second line or reorder what the terminal shows.
+    static func oneLine(_ text: String) -> String {
+        var out = ""
+        out.unicodeScalars.reserveCapacity(text.unicodeScalars.count)
+        for scalar in text.unicodeScalars {
+            switch scalar.value {
+            case 0x0A: out += "\\n"
+            case 0x0D: out += "\\r"
+            case 0x09: out += "\\t"
+            case 0x00...0x1F, 0x7F...0x9F, 0x202A...0x202E, 0x2066...0x2069:
+                out += "\\u{" + String(scalar.value, radix: 16) + "}"
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out
     }
 
     /// Writes to standard error; a closed one (e.g. `2>&1 | head -1`) loses the text but stops nothing.
@@ -181,7 +200,7 @@ enum Terminal {
         for problem in problems {
             let file = problem.file.map { "\($0): " } ?? ""
             let message = problem.message.hasPrefix(file) ? problem.message : file + problem.message
-            print("\(label): \(message) [\(problem.code.rawValue)]")
+            print("\(label): \(oneLine(message)) [\(problem.code.rawValue)]")
         }
     }
 

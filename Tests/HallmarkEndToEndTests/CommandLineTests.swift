@@ -16,6 +16,14 @@ import Testing
         #expect(!result.stderr.contains("Fatal error") && !result.stderr.contains("Stack"), sourceLocation: sourceLocation)
     }
 
+    @Test("Control characters from names in errors are escaped: one line, no terminal escapes")
+    func controlCharactersInMessagesAreEscaped() throws {
+        let name = "missing\u{1b}[2K\rverified\nsecond\u{202e}line"
+        let result = try ProcessRunner.hallmark(["checksum", name])
+        expectFailure(result, status: 2, mentions: ["missing\\u{1b}[2K\\rverified\\nsecond\\u{202e}line"])
+        #expect(!result.stderr.contains("\u{1b}") && !result.stderr.contains("\r"))
+    }
+
     @Test("A closed standard output or error ends the process quietly (141, 2), never in a crash")
     func closedOutputStreams() throws {
         let dir = try TemporaryDirectory()
