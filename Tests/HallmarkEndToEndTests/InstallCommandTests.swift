@@ -253,6 +253,7 @@ struct InstallCommandTests {
         #expect(rollback.status == 0, "\(rollback.stderr)")
         let result = try #require(try JSONSerialization.jsonObject(with: rollback.stdoutData) as? [String: Any])
         #expect(result["verified"] as? Bool == false, "\(result)")
+        #expect((result["notes"] as? [String] ?? []).contains { $0.contains("in place before Hallmark installed over it") }, "\(result)")
         #expect(try ProcessRunner.run(prefix + "/bin/greet", []).stdout.contains("planted"))
         let after = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: prefix + "/lib/hallmark/installed.json"))) as? [String: Any])
         let restored = try #require((after["binaries"] as? [String: Any])?["greet"] as? [String: Any])

@@ -635,8 +635,16 @@ public struct Installer: Sendable {
             version: previous.version, source: previous.source, sha256: previous.sha256, verified: restoredVerified, authenticatedBy: nil,
             previous: State.Previous(version: current.version, source: current.source, sha256: current.sha256, verified: current.verified ?? false))
         try save(state, paths)
+        var notes: [String] = []
+        switch (previous.verified, previous.source) {
+        case (true, _): break
+        case (_, "unknown"): notes.append("NOT verified: the restored binary was in place before Hallmark installed over it; nothing authenticated it")
+        case (false, _): notes.append("NOT verified: the restored binary was installed without authenticating its bytes")
+        case (nil, _): notes.append("NOT verified: the restored binary's record predates Hallmark's verification records, so it counts as unverified")
+        case (.some, _): break
+        }
         return Result(action: "rolled back", name: name, path: paths.bin, version: previous.version, previousVersion: current.version,
-                      sha256: previous.sha256, source: previous.source, verified: restoredVerified, authenticatedBy: [], notes: [])
+                      sha256: previous.sha256, source: previous.source, verified: restoredVerified, authenticatedBy: [], notes: notes)
     }
 
     public func installed(prefix: String) throws(HallmarkError) -> State {
