@@ -168,7 +168,7 @@ public struct Installer: Sendable {
     }
 
     /// The version a minisign trusted comment names: its `version:V` field (the comment is tab-separated
-    /// `key:value` fields, as `hallmark sign-blob --format minisign --version V` and minisign itself write it).
+    /// `key:value` fields, as `hallmark sign-blob --format minisign --release-version V` and minisign itself write it).
     static func version(inTrustedComment comment: String?, display: String) throws(HallmarkError) -> String? {
         guard let comment else { return nil }
         let versions = Set(comment.split(separator: "\t").filter { $0.hasPrefix("version:") }.map { String($0.dropFirst("version:".count)) })
