@@ -15,8 +15,10 @@ final class InputFile {
     let size: UInt64
     private let fd: Int32
 
+    /// Opens `path` without blocking, so a FIFO (or a device) where the archive should be is refused at once rather
+    /// than waited on forever; the descriptor is made blocking again once it is known to be a regular file.
     init(path: String, display: String) throws(HallmarkError) {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
         guard fd >= 0 else { throw .io("\(display): cannot read: \(String(cString: strerror(errno)))") }
         var info = stat()
         guard fstat(fd, &info) == 0 else {
@@ -26,7 +28,13 @@ final class InputFile {
         }
         guard (info.st_mode & S_IFMT) == S_IFREG else {
             close(fd)
-            throw .invalidInput("\(display): not a regular file")
+            throw .invalidInput("\(display): not a regular file (a FIFO, device or directory); pass the path of a regular file")
+        }
+        let flags = fcntl(fd, F_GETFL)
+        guard flags >= 0, fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) == 0 else {
+            let code = errno
+            close(fd)
+            throw .io("\(display): cannot read: \(String(cString: strerror(code)))")
         }
         self.fd = fd
         self.display = display

@@ -94,6 +94,70 @@ struct AirGapTests {
         #expect((rootReport["unauthenticated"] as? [String] ?? []).contains("trust/trusted_root.json"))
         #expect((rootReport["unauthenticated"] as? [String] ?? []).contains { $0.hasPrefix("trust/keys/") } == false)
     }
+
+    /// Adds one directory member to a bundle: `NAME/` (a directory entry), or `mode:NAME` (no trailing `/`, but a
+    /// Unix directory mode, which unzip extracts as an empty file).
+    static let addDirectory = """
+        import sys, zipfile
+        src, dst, spec = sys.argv[1], sys.argv[2], sys.argv[3]
+        with zipfile.ZipFile(src) as a, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as b:
+            for info in a.infolist():
+                b.writestr(info, a.read(info.filename))
+            info = zipfile.ZipInfo(spec[len("mode:"):] if spec.startswith("mode:") else spec)
+            info.external_attr = (0o40755 << 16) | 0x10
+            b.writestr(info, b"")
+        """
+
+    @Test("Directory members outside the layout (junk/, trust/evil/, release/extra/, a directory mode without '/') are refused, nothing extracted")
+    func directoriesOutsideTheLayout() throws {
+        let project = try ExampleProject()
+        #expect(try project.hallmark(["release", "--version", "v1.0.0", "--key", "../release.key", "-q"]).status == 0)
+        let dir = project.dir
+        let key = dir.url("release.pub")
+        #expect(try ProcessRunner.hallmark(["airgap", "bundle", project.release, "--key", key, "--out", dir.url("a.zip")]).status == 0)
+        try dir.write("add.py", Self.addDirectory)
+        for (index, spec) in ["junk/", "trust/evil/", "release/extra/", "mode:release/index.json.minisig"].enumerated() {
+            let zip = dir.url("dir\(index).zip")
+            let made = try ProcessRunner.run("python3", [dir.url("add.py"), dir.url("a.zip"), zip, spec])
+            #expect(made.status == 0, "\(made.stderr)")
+            let name = spec.hasPrefix("mode:") ? String(spec.dropFirst("mode:".count)) : String(spec.dropLast())
+            let result = try ProcessRunner.hallmark(["airgap", "verify", zip, "--key", key, "--extract", dir.url("out\(index)")])
+            #expect(result.status == 1, "\(spec): exit \(result.status) \(result.stdout)\(result.stderr)")
+            #expect((result.stdout + result.stderr).contains("\(name)/: a directory that holds none of the bundle's files"), "\(spec): \(result.stdout)\(result.stderr)")
+            #expect((result.stdout + result.stderr).contains("[airgap.content-mismatch]"), "\(spec): \(result.stdout)\(result.stderr)")
+            #expect(!dir.exists("out\(index)"), "\(spec): nothing may be extracted")
+        }
+        // The genuine bundle, whose directory entries all hold its files, still verifies.
+        let genuine = try ProcessRunner.hallmark(["airgap", "verify", dir.url("a.zip"), "--key", key, "--extract", dir.url("genuine")])
+        #expect(genuine.status == 0, "\(genuine.stdout)\(genuine.stderr)")
+    }
+
+    @Test("A refused zip creates none of --extract's missing parents; a verified one still does")
+    func extractParentsOnlyAfterVerification() throws {
+        let project = try ExampleProject()
+        #expect(try project.hallmark(["release", "--version", "v1.0.0", "--key", "../release.key", "-q"]).status == 0)
+        let dir = project.dir
+        let key = dir.url("release.pub")
+        #expect(try ProcessRunner.hallmark(["airgap", "bundle", project.release, "--key", key, "--out", dir.url("a.zip")]).status == 0)
+        try dir.write("land/notazip.zip", "not a zip\n")
+        var flipped = try dir.read("a.zip")
+        flipped[flipped.count / 3] ^= 0x01
+        try dir.write("land/flipped.zip", flipped)
+        #expect(try ProcessRunner.hallmark(["keys", "generate", "--out", dir.url("other")]).status == 0)
+        for (zip, keyFile) in [("notazip.zip", key), ("flipped.zip", key), ("../a.zip", dir.url("other.pub"))] {
+            let result = try ProcessRunner.hallmark(["airgap", "verify", dir.url("land/" + zip), "--key", keyFile, "--extract", dir.url("land/new/a/b/out")])
+            #expect(result.status != 0, "\(zip): \(result.stdout)\(result.stderr)")
+            let left = try FileManager.default.contentsOfDirectory(atPath: dir.url("land")).sorted()
+            #expect(left == ["flipped.zip", "notazip.zip"], "\(zip): \(left)")
+        }
+        let file = try dir.write("land/file", "x")
+        let underFile = try ProcessRunner.hallmark(["airgap", "verify", dir.url("a.zip"), "--key", key, "--extract", file + "/out"])
+        #expect(underFile.status == 2 && underFile.stderr.contains("is not a directory"), "\(underFile.stderr)")
+        let verified = try ProcessRunner.hallmark(["airgap", "verify", dir.url("a.zip"), "--key", key, "--extract", dir.url("land/new/a/b/out")])
+        #expect(verified.status == 0, "\(verified.stdout)\(verified.stderr)")
+        #expect(dir.exists("land/new/a/b/out/release/index.json"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.url("land/new/a/b")) == ["out"], "no working directory left")
+    }
 }
 
 @Suite("hallmark publish to a directory")

@@ -2,6 +2,10 @@ import Foundation
 import HallmarkTestSupport
 import Testing
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// install / upgrade / rollback / installed against real releases of the example project.
 @Suite("hallmark install, upgrade, rollback", .serialized)
 struct InstallCommandTests {
@@ -162,5 +166,98 @@ struct InstallCommandTests {
         #expect(try ProcessRunner.hallmark(["installed", "--prefix", prefix]).stdout.contains("UNVERIFIED") == false)
         let record = try #require(try JSONSerialization.jsonObject(with: verified.stdoutData) as? [String: Any])
         #expect((record["authenticatedBy"] as? [String] ?? []).contains { $0.hasPrefix("index signature ") }, "\(record)")
+    }
+
+    @Test("A minisign trusted comment naming the version binds it: a renamed old archive is neither a newer --version nor an upgrade")
+    func signedVersionIsBound() throws {
+        let project = try Self.releases()
+        let dir = project.dir
+        let key = dir.url("release.pub")
+        let prefix = dir.url("prefix")
+        func signed(_ version: String) throws -> String {
+            let number = String(version.dropFirst())
+            let archive = dir.url("greet_\(number)_linux_amd64.tar.gz")
+            try FileManager.default.copyItem(atPath: project.root + "/dist/\(version)/greet_\(number)_linux_amd64.tar.gz", toPath: archive)
+            let signing = try ProcessRunner.hallmark(
+                ["sign-blob", archive, "--key", dir.url("release.key"), "--format", "minisign", "--release-version", version])
+            #expect(signing.status == 0, "\(signing.stderr)")
+            return archive
+        }
+        let old = try signed("v1.0.0")
+        let new = try signed("v1.1.0")
+        // The version comes from the signature: no --version needed, and it is recorded.
+        let installed = try ProcessRunner.hallmark(["install", "--from", new, "--key", key, "--prefix", prefix, "--format", "json"])
+        #expect(installed.status == 0, "\(installed.stderr)")
+        let result = try #require(try JSONSerialization.jsonObject(with: installed.stdoutData) as? [String: Any])
+        #expect(result["version"] as? String == "v1.1.0", "\(result)")
+        let matching = try ProcessRunner.hallmark(["install", "--from", new, "--key", key, "--version", "1.1.0", "--prefix", dir.url("other")])
+        #expect(matching.status == 0, "a --version that says the same is fine: \(matching.stderr)")
+
+        // A mirror renames the old archive (and its genuine signature) to a newer release's name.
+        try FileManager.default.createDirectory(atPath: dir.url("mirror"), withIntermediateDirectories: true)
+        let renamed = dir.url("mirror/greet_1.2.0_linux_amd64.tar.gz")
+        try FileManager.default.copyItem(atPath: old, toPath: renamed)
+        try FileManager.default.copyItem(atPath: old + ".minisig", toPath: renamed + ".minisig")
+        let before = snapshot(prefix)
+        let claimed = try ProcessRunner.hallmark(["upgrade", "--from", renamed, "--key", key, "--version", "v1.2.0", "--prefix", prefix])
+        #expect(claimed.status == 2, "exit \(claimed.status): \(claimed.stderr)")
+        #expect(claimed.stderr.contains("--version v1.2.0 is not the version") && claimed.stderr.contains("(v1.0.0"), "\(claimed.stderr)")
+        let unclaimed = try ProcessRunner.hallmark(["upgrade", "--from", renamed, "--key", key, "--prefix", prefix])
+        #expect(unclaimed.status == 2 && unclaimed.stderr.contains("refusing to downgrade greet from v1.1.0 to v1.0.0"), "\(unclaimed.stderr)")
+        #expect(snapshot(prefix) == before, "the prefix changed")
+    }
+
+    @Test("The smoke test logs to a private file (0600, in a 0700 directory) that is removed afterwards; its tail is in the error")
+    func smokeLogIsPrivate() throws {
+        let project = try ExampleProject()
+        #expect(try project.hallmark(["release", "--version", "v1.0.0", "--key", "../release.key", "-q"]).status == 0)
+        let archive = project.release + "/greet_1.0.0_linux_amd64.tar.gz"
+        let sha = String(try ProcessRunner.run("sha256sum", [archive]).stdout.prefix(64))
+        let scratch = try TemporaryDirectory("hallmark-smoke-tmp")
+        let prefix = project.dir.url("prefix")
+        // The smoke command reports the mode of the file its output goes to, and of that file's directory.
+        let probe = #"p=$(readlink /proc/$$/fd/1); echo "log=$(stat -c %a "$p") dir=$(stat -c %a "$(dirname "$p")") SECRET=s3cr3t"; exit 3"#
+        let failed = try ProcessRunner.hallmark(
+            ["install", "--from", archive, "--sha256", sha, "--version", "v1.0.0", "--prefix", prefix, "--smoke", probe],
+            environment: ["TMPDIR": scratch.path])
+        #expect(failed.status == 1, "exit \(failed.status): \(failed.stderr)")
+        #expect(failed.stderr.contains("log=600 dir=700"), "\(failed.stderr)")
+        #expect(failed.stderr.contains("SECRET=s3cr3t") && failed.stderr.contains("rolled back"), "the tail of the log: \(failed.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: scratch.path).isEmpty, "something was left in TMPDIR")
+        #expect(!FileManager.default.fileExists(atPath: prefix + "/bin/greet"))
+
+        let passed = try ProcessRunner.hallmark(
+            ["install", "--from", archive, "--sha256", sha, "--version", "v1.0.0", "--prefix", prefix, "--smoke", "greet --version"],
+            environment: ["TMPDIR": scratch.path])
+        #expect(passed.status == 0, "\(passed.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: scratch.path).isEmpty, "something was left in TMPDIR")
+    }
+
+    @Test("A binary Hallmark found in place is recorded as unverified, and rolling back to it says so")
+    func rollbackToUnknownBinaryIsUnverified() throws {
+        let project = try ExampleProject()
+        #expect(try project.hallmark(["release", "--version", "v1.0.0", "--key", "../release.key", "-q"]).status == 0)
+        let prefix = project.dir.url("prefix")
+        try project.dir.write("prefix/bin/greet", "#!/bin/sh\necho planted\n")
+        #expect(chmod(prefix + "/bin/greet", 0o755) == 0)
+        let install = try ProcessRunner.hallmark([
+            "install", "--index", project.release + "/index.json", "--key", project.dir.url("release.pub"), "--prefix", prefix, "--force",
+        ])
+        #expect(install.status == 0, "\(install.stderr)")
+        let state = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: prefix + "/lib/hallmark/installed.json"))) as? [String: Any])
+        let entry = try #require((state["binaries"] as? [String: Any])?["greet"] as? [String: Any])
+        #expect(entry["verified"] as? Bool == true)
+        #expect((entry["previous"] as? [String: Any])?["verified"] as? Bool == false, "\(entry)")
+
+        let rollback = try ProcessRunner.hallmark(["rollback", "--prefix", prefix, "--name", "greet", "--format", "json"])
+        #expect(rollback.status == 0, "\(rollback.stderr)")
+        let result = try #require(try JSONSerialization.jsonObject(with: rollback.stdoutData) as? [String: Any])
+        #expect(result["verified"] as? Bool == false, "\(result)")
+        #expect((result["notes"] as? [String] ?? []).contains { $0.contains("in place before Hallmark installed over it") }, "\(result)")
+        #expect(try ProcessRunner.run(prefix + "/bin/greet", []).stdout.contains("planted"))
+        let after = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: prefix + "/lib/hallmark/installed.json"))) as? [String: Any])
+        let restored = try #require((after["binaries"] as? [String: Any])?["greet"] as? [String: Any])
+        #expect(restored["verified"] as? Bool == false, "\(restored)")
+        #expect((restored["previous"] as? [String: Any])?["verified"] as? Bool == true, "\(restored)")
     }
 }

@@ -144,16 +144,18 @@ public struct AirGap: Sendable {
         default: break
         }
         let original = context.resolve(bundle)
-        guard FileIO.isFile(original) else { throw .io("\(bundle): No such file") }
+        guard FileIO.exists(original) else { throw .io("\(bundle): No such file") }
         if let extract, FileManager.default.fileExists(atPath: context.resolve(extract)) {
             throw .usage("\(extract) already exists; --extract needs a new directory")
         }
         let trustedKeys = try KeyResolver(context: context).publicKeys(references)
-        // 0. One private working directory beside the target (or a temporary one): the zip is copied into it once,
-        // and everything below reads only that copy and what is extracted from it.
-        let parent = extract.map { (context.resolve($0) as NSString).deletingLastPathComponent } ?? NSTemporaryDirectory()
-        try Paths.makeDirectory(parent)
-        let workspace = try PrivateDirectory(in: parent, label: ".hallmark-airgap")
+        // 0. One private working directory in the target's nearest existing ancestor (or a temporary one), so the
+        // checked tree moves into place with one rename: the zip is copied into it once, and everything below reads
+        // only that copy and what is extracted from it. The target's missing parents are created only once the zip
+        // has verified: a refused zip leaves nothing behind.
+        let parent = extract.map { (context.resolve($0) as NSString).deletingLastPathComponent }
+        let anchor = try parent.map { (path) throws(HallmarkError) in try Self.nearestExistingDirectory(of: path, for: extract ?? path) }
+        let workspace = try PrivateDirectory(in: anchor ?? NSTemporaryDirectory(), label: ".hallmark-airgap")
         defer { workspace.remove() }
         let reader = ArchiveReader()
         let path = workspace.path + "/bundle.zip"
@@ -176,6 +178,12 @@ public struct AirGap: Sendable {
         // Only the layout `airgap bundle` writes: anything else (a script, a second trust directory) is refused.
         for file in files.sorted() where !Self.isInLayout(file) {
             problems.add(.airgapContentMismatch, "\(file): not part of an air-gap bundle (release/, trust/keys/*.pub, trust/trusted_root.json, VERIFY.md, \(Self.requiredFiles))", file: file)
+        }
+        // Directories too: only those that hold the layout's files (release/ and its subdirectories, trust/,
+        // trust/keys/). An empty one anywhere else (junk/, trust/evil/, release/extra/) would be extracted.
+        let holders = Set(files.filter(Self.isInLayout).flatMap(Self.parentDirectories))
+        for directory in members.filter({ $0.kind == .directory }).map(\.path).sorted() where !holders.contains(directory) {
+            problems.add(.airgapContentMismatch, "\(directory)/: a directory that holds none of the bundle's files; not part of an air-gap bundle", file: directory)
         }
         if list.entries.isEmpty { problems.add(.airgapContentMismatch, "\(Self.requiredFiles) lists no files", file: Self.requiredFiles) }
 
@@ -254,7 +262,8 @@ public struct AirGap: Sendable {
         case (false, _): .failed
         }
         var extractedTo: String?
-        if verdict.isVerified, let extract {
+        if verdict.isVerified, let extract, let parent {
+            try Paths.makeDirectory(parent)  // only now, for a zip that verified
             guard rename(staging, context.resolve(extract)) == 0 else {
                 throw .io("\(extract): cannot move the checked bundle into place: \(String(cString: strerror(errno)))")
             }
@@ -263,6 +272,26 @@ public struct AirGap: Sendable {
         return VerifyResult(
             bundle: bundle, verified: outcome == .verified, outcome: outcome, keySource: keySource, requiredFiles: list.entries.count,
             release: report, extractedTo: extractedTo, problems: verdict.problems, warnings: warnings, unauthenticated: unauthenticated)
+    }
+
+    /// `a/b/c` → `a`, `a/b`: the directories a member path lies in.
+    static func parentDirectories(of path: String) -> [String] {
+        let components = path.split(separator: "/", omittingEmptySubsequences: false)
+        return (1..<max(components.count, 1)).map { components[..<$0].joined(separator: "/") }
+    }
+
+    /// The deepest directory of `path` and its ancestors that exists (`path` itself when it does); an ancestor
+    /// that exists but is not a directory is a usage error naming `target`.
+    static func nearestExistingDirectory(of path: String, for target: String) throws(HallmarkError) -> String {
+        var candidate = path.isEmpty ? "/" : path
+        while !FileIO.exists(candidate) {
+            let up = (candidate as NSString).deletingLastPathComponent
+            candidate = up.isEmpty ? "/" : up
+        }
+        guard FileIO.isDirectory(candidate) else {
+            throw .usage("\(target): \(candidate) is not a directory; --extract needs a new directory under a directory")
+        }
+        return candidate
     }
 
     /// Whether `path` belongs to the layout `bundle` writes.

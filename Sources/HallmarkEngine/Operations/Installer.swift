@@ -65,7 +65,8 @@ public struct Installer: Sendable {
             public var source: String
             public var sha256: String
             /// Whether the bytes were authenticated (a signature, a pinned sha256 or a signed index) before they
-            /// were installed; false only under --insecure-skip-verify. Absent in state written before it existed.
+            /// were installed: false under --insecure-skip-verify, and for a binary Hallmark found in place without
+            /// installing it (put back by `rollback`). Absent in state written before it existed, which counts as false.
             public var verified: Bool?
             /// How: `signature KEYID`, `sha256`, or `none`.
             public var authenticatedBy: [String]?
@@ -76,6 +77,7 @@ public struct Installer: Sendable {
             public var version: String?
             public var source: String
             public var sha256: String
+            /// As `Entry.verified`: false for a binary that was in place before Hallmark installed anything.
             public var verified: Bool?
         }
     }
@@ -88,7 +90,8 @@ public struct Installer: Sendable {
         public var previousVersion: String?
         public var sha256: String
         public var source: String
-        /// False only when --insecure-skip-verify installed unauthenticated bytes.
+        /// False when --insecure-skip-verify installed unauthenticated bytes, or when `rollback` put back a binary
+        /// that was never verified (one Hallmark found in place, or installed under --insecure-skip-verify).
         public var verified: Bool
         public var authenticatedBy: [String]
         public var notes: [String]
@@ -123,10 +126,18 @@ public struct Installer: Sendable {
         if context.environment["HALLMARK_FAILPOINT"] == name { kill(getpid(), SIGKILL) }
     }
 
+    /// What a detached signature established.
+    struct SignatureCheck {
+        /// `signature KEYID`.
+        var authenticatedBy: String
+        /// The `version:` field of a minisign trusted comment, which the signature covers; nil for other formats
+        /// and for comments that name no version.
+        var signedVersion: String?
+    }
+
     /// Checks a detached signature of `file` (FILE.sig, or FILE.minisig) with the given keys; returns what
-    /// verified it (`signature KEYID`), or nil when no key was given. `file` is a private copy: messages name
-    /// `display` instead.
-    func checkSignature(of file: String, display: String, keys: [String], required: Bool, notes: inout [String]) throws(HallmarkError) -> String? {
+    /// verified it, or nil when no key was given. `file` is a private copy: messages name `display` instead.
+    func checkSignature(of file: String, display: String, keys: [String], required: Bool, notes: inout [String]) throws(HallmarkError) -> SignatureCheck? {
         if keys.isEmpty {
             if required { throw .usage("--require-signature needs --key with the signer's public key") }
             return nil
@@ -137,12 +148,14 @@ public struct Installer: Sendable {
         }
         let head = try FileIO.read(signature, display: signature, limit: 64 << 10)
         let keyID: String
+        var signedVersion: String?
         if MinisignOperations.isMinisignOrSignify(head) {
             let result = try MinisignOperations(context: context).verify(file: file, signature: signature, keyReferences: keys, prehashedOnly: false)
             guard result.verified else {
                 throw .verificationFailed("\(display): \(shown(result.reason, file: file, as: display))", problem: .signatureInvalid)
             }
             keyID = result.keyId
+            signedVersion = try Self.version(inTrustedComment: result.trustedComment, display: display)
         } else {
             let result = try BlobSigning(context: context).verify(file: file, signature: signature, keys: try KeyResolver(context: context).publicKeys(keys))
             guard result.verified, let verifiedBy = result.keyId else {
@@ -151,7 +164,43 @@ public struct Installer: Sendable {
             keyID = verifiedBy
         }
         notes.append("\(display): signature verified")
-        return "signature \(keyID)"
+        return SignatureCheck(authenticatedBy: "signature \(keyID)", signedVersion: signedVersion)
+    }
+
+    /// The version a minisign trusted comment names: its `version:V` field (the comment is tab-separated
+    /// `key:value` fields, as `hallmark sign-blob --format minisign --release-version V` and minisign itself write it).
+    static func version(inTrustedComment comment: String?, display: String) throws(HallmarkError) -> String? {
+        guard let comment else { return nil }
+        let versions = Set(comment.split(separator: "\t").filter { $0.hasPrefix("version:") }.map { String($0.dropFirst("version:".count)) })
+        guard versions.count <= 1 else {
+            throw .verificationFailed("\(display): the signature's trusted comment names more than one version (\(versions.sorted().joined(separator: ", "))); ask the publisher for a signature that names one", problem: .signatureInvalid)
+        }
+        return versions.first.flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    /// Whether two version strings name the same version (`v1.2.0` and `1.2.0` do).
+    static func sameVersion(_ a: String, _ b: String) -> Bool {
+        if a == b { return true }
+        guard case .success(let left) = Swift.Result(catching: { () throws(HallmarkError) in try SemanticVersion(parsing: a) }),
+            case .success(let right) = Swift.Result(catching: { () throws(HallmarkError) in try SemanticVersion(parsing: b) })
+        else { return false }
+        return left == right
+    }
+
+    /// The most an archive download may write: the size the (verified) index states, and never more than the archive
+    /// reader accepts, whatever the index says (a size over Int64.max included).
+    static func downloadCap(forArchiveOf size: UInt64, limits: ArchiveReader.Limits) -> Int64 {
+        Int64(clamping: min(size, limits.maxArchiveSize))
+    }
+
+    /// A downloaded index, its signature checked before any of its fields is used (with --key; without one,
+    /// --insecure-skip-verify was given): an index nobody signed names no file to fetch and sets no size.
+    func verifiedDownloadedIndex(_ local: String, display: String, request: Request) throws(HallmarkError) -> ReleaseIndex {
+        var notes: [String] = []  // the install checks the index again from its own private copy, and says so then
+        _ = try checkSignature(of: local, display: display, keys: request.keys, required: request.requireSignature, notes: &notes)
+        let index = try CanonicalJSON.decode(ReleaseIndex.self, from: try FileIO.read(local, display: display), source: display)
+        try index.validate(source: display)
+        return index
     }
 
     /// A verifier's reason, with the private copy's path replaced by the name the user gave.
@@ -209,8 +258,9 @@ public struct Installer: Sendable {
     /// by digest, the platform's archive and its signature; every blob checked against its descriptor.
     /// Returns the local index.json and the manifest's digest.
     func fetchFromRegistry(
-        _ reference: OCIReference, platform: Platform, access: RegistryAccess, into directory: String
+        _ reference: OCIReference, platform: Platform, request: Request, into directory: String
     ) throws(HallmarkError) -> (index: String, manifestDigest: String) {
+        let access = request.registry
         let fetcher = OCIReleaseFetch(context: context, access: access)
         let signed = { (name: String) -> Set<String> in [name, name + ".sig", name + ".minisig"] }
         func check(_ fetched: OCIReleaseFetch.Fetched, _ name: String) throws(HallmarkError) {
@@ -222,8 +272,7 @@ public struct Installer: Sendable {
         let first = try fetcher.fetch(reference, into: directory, only: signed(ReleaseIndex.fileName))
         try check(first, ReleaseIndex.fileName)
         let local = directory + "/" + ReleaseIndex.fileName
-        let index = try CanonicalJSON.decode(ReleaseIndex.self, from: try FileIO.read(local, display: reference.description), source: "\(reference) index.json")
-        try index.validate(source: "\(reference) index.json")
+        let index = try verifiedDownloadedIndex(local, display: "\(reference) index.json", request: request)
         if let artifact = index.artifacts.first(where: { $0.platform == platform }) {
             let second = try fetcher.fetch(reference.pinned(to: first.manifestDigest), into: directory, only: signed(artifact.file))
             try check(second, artifact.file)
@@ -245,22 +294,24 @@ public struct Installer: Sendable {
             return made.path
         }
         if let from = request.from, Self.isURL(from) {
-            request.from = try fetch(from, into: try downloads(), limit: 4 << 30, withSignatures: true, access: request.registry)
+            let cap = Self.downloadCap(forArchiveOf: .max, limits: ArchiveReader().limits)
+            request.from = try fetch(from, into: try downloads(), limit: cap, withSignatures: true, access: request.registry)
         }
         if let index = request.index, index.hasPrefix(OCIReference.scheme) {
             let reference = try OCIReference(parsing: index)
-            let fetched = try fetchFromRegistry(reference, platform: request.platform ?? Platform.host, access: request.registry, into: try downloads())
+            let fetched = try fetchFromRegistry(reference, platform: request.platform ?? Platform.host, request: request, into: try downloads())
             request.index = fetched.index
             request.recordedSource = reference.pinned(to: fetched.manifestDigest).description
         }
         if let index = request.index, Self.isURL(index) {
             let local = try fetch(index, into: try downloads(), limit: 16 << 20, withSignatures: true, access: request.registry)
-            let parsed = try CanonicalJSON.decode(ReleaseIndex.self, from: try FileIO.read(local, display: index), source: index)
-            try parsed.validate(source: index)
+            // The signature first: the archive's name and the download's cap come from the index.
+            let parsed = try verifiedDownloadedIndex(local, display: index, request: request)
             let platform = request.platform ?? Platform.host
             if let artifact = parsed.artifacts.first(where: { $0.platform == platform }) {
                 let base = String(index[..<(index.lastIndex(of: "/") ?? index.endIndex)])
-                _ = try fetch(base + "/" + artifact.file, into: try downloads(), limit: Int64(artifact.size), withSignatures: true, access: request.registry)
+                let cap = Self.downloadCap(forArchiveOf: artifact.size, limits: ArchiveReader().limits)
+                _ = try fetch(base + "/" + artifact.file, into: try downloads(), limit: cap, withSignatures: true, access: request.registry)
             }
             request.index = local
         }
@@ -289,12 +340,12 @@ public struct Installer: Sendable {
             let path = context.resolve(localIndex)
             // Messages name what the user gave (a URL or oci:// reference), not the download's temporary copy.
             let indexPath = request.recordedSource ?? localIndex
-            guard FileIO.isFile(path) else { throw .io("\(indexPath): No such file or directory") }
+            guard FileIO.exists(path) else { throw .io("\(indexPath): No such file or directory") }
             let stagedIndex = try FileCopy.copyWithSignatures(
                 path, into: workspace, as: ReleaseIndex.fileName, display: indexPath, limit: UInt64(FileIO.defaultReadLimit),
                 kind: "an index").path
             if let signed = try checkSignature(of: stagedIndex, display: indexPath, keys: request.keys, required: request.requireSignature, notes: &notes) {
-                authenticatedBy.append("index \(signed)")
+                authenticatedBy.append("index \(signed.authenticatedBy)")
             }
             let index = try CanonicalJSON.decode(ReleaseIndex.self, from: try FileIO.read(stagedIndex, display: indexPath), source: indexPath)
             try index.validate(source: indexPath)
@@ -304,7 +355,7 @@ public struct Installer: Sendable {
             }
             archiveDisplay = artifact.file
             let original = (path as NSString).deletingLastPathComponent + "/" + artifact.file
-            guard FileIO.isFile(original) else { throw .io("\(artifact.file): not found beside \(indexPath)") }
+            guard FileIO.exists(original) else { throw .io("\(artifact.file): not found beside \(indexPath)") }
             let staged = try FileCopy.copyWithSignatures(
                 original, into: workspace, as: "archive", display: artifact.file, limit: reader.limits.maxArchiveSize, kind: "an archive")
             archivePath = staged.path
@@ -313,7 +364,7 @@ public struct Installer: Sendable {
                 throw .verificationFailed("\(artifact.file): sha256 \(digest) is not the \(artifact.sha256) that \(indexPath) lists (tampered or swapped)", problem: .fileModified)
             }
             if let signed = try checkSignature(of: archivePath, display: artifact.file, keys: request.keys, required: request.requireSignature, notes: &notes) {
-                authenticatedBy.append("archive \(signed)")
+                authenticatedBy.append("archive \(signed.authenticatedBy)")
             }
             guard let parsed = ArchiveFormat(rawValue: artifact.format) else { throw .invalidInput("\(indexPath): unknown format \(artifact.format)") }
             format = parsed
@@ -328,7 +379,7 @@ public struct Installer: Sendable {
             let from = request.from!
             archiveDisplay = from
             let original = context.resolve(from)
-            guard FileIO.isFile(original) else { throw .io("\(from): No such file") }
+            guard FileIO.exists(original) else { throw .io("\(from): No such file") }
             if from.hasSuffix(".tar.gz") || from.hasSuffix(".tgz") { format = .tarGz } else if from.hasSuffix(".zip") { format = .zip } else {
                 throw .invalidInput("\(from): not a .tar.gz or .zip archive")
             }
@@ -342,7 +393,16 @@ public struct Installer: Sendable {
                 authenticatedBy.append("sha256")
             }
             if let signed = try checkSignature(of: archivePath, display: from, keys: request.keys, required: request.requireSignature, notes: &notes) {
-                authenticatedBy.append("archive \(signed)")
+                authenticatedBy.append("archive \(signed.authenticatedBy)")
+                // A minisign trusted comment that names the version binds it: a mirror that renames an old signed
+                // archive to a newer release's name cannot make --version (or the file name) say otherwise.
+                if let signedVersion = signed.signedVersion {
+                    if let given = request.version, !Self.sameVersion(given, signedVersion) {
+                        throw .usage("--version \(given) is not the version \(from)'s signature names (\(signedVersion), in its trusted comment); leave --version out, or check that the archive is the release you meant")
+                    }
+                    version = signedVersion
+                    notes.append("\(from): version \(signedVersion) from the signature's trusted comment")
+                }
             }
         }
         // Nothing below touches the prefix unless a check above authenticated the bytes (or the user said not to).
@@ -456,7 +516,9 @@ public struct Installer: Sendable {
                 guard let copied = copiedPreviousSha else { throw .io("\(paths.bin): the previous binary was not backed up") }
                 previousSha = copied
             }
-            entry.previous = State.Previous(version: current?.version, source: current?.source ?? "unknown", sha256: previousSha, verified: current?.verified)
+            // A binary found in place without an install record was never verified by Hallmark.
+            entry.previous = State.Previous(
+                version: current?.version, source: current?.source ?? "unknown", sha256: previousSha, verified: current?.verified ?? false)
         }
 
         // 4. Smoke test; roll back when it fails.
@@ -464,10 +526,17 @@ public struct Installer: Sendable {
             var environment = context.environment
             environment["PATH"] = paths.prefix + "/bin:" + (environment["PATH"] ?? "/usr/bin:/bin")
             environment["HALLMARK_INSTALLED"] = paths.bin
-            let log = NSTemporaryDirectory() + "hallmark-smoke-\(getpid()).log"
-            let status = try Subprocess.shell(smoke, in: context.workingDirectory, environment: environment, logPath: log)
+            // The output goes to a private log (0600, in a fresh 0700 directory), removed once its tail is read.
+            let status: Int32
+            let tail: String
+            do {
+                (status, tail) = try Subprocess.shellWithPrivateLog(
+                    smoke, in: context.workingDirectory, environment: environment, label: "hallmark-smoke", tailLines: 5)
+            } catch {
+                try restore(paths, hadPrevious: present)
+                throw HallmarkError(error.code, "\(error.message); the smoke test did not run, so nothing changed: \(present ? "the previous binary is back in place" : "the new binary was removed")")
+            }
             if status != 0 {
-                let tail = Subprocess.tail(log, lines: 5)
                 try restore(paths, hadPrevious: present)
                 throw .verificationFailed("the smoke test `\(smoke)` failed (exit \(status)): \(tail.replacingOccurrences(of: "\n", with: " | ")); rolled back: \(present ? "the previous binary is back in place" : "the new binary was removed")")
             }
@@ -560,12 +629,22 @@ public struct Installer: Sendable {
         guard rename(paths.pendingBackup, paths.backup) == 0 else {
             throw .io("\(paths.backup): cannot keep the replaced binary as the backup: \(String(cString: strerror(errno))); it is in \(paths.pendingBackup)")
         }
+        // Unknown means unverified: a binary Hallmark found in place, or state written before `verified` existed.
+        let restoredVerified = previous.verified ?? false
         state.binaries[name] = State.Entry(
-            version: previous.version, source: previous.source, sha256: previous.sha256, verified: previous.verified, authenticatedBy: nil,
-            previous: State.Previous(version: current.version, source: current.source, sha256: current.sha256, verified: current.verified))
+            version: previous.version, source: previous.source, sha256: previous.sha256, verified: restoredVerified, authenticatedBy: nil,
+            previous: State.Previous(version: current.version, source: current.source, sha256: current.sha256, verified: current.verified ?? false))
         try save(state, paths)
+        var notes: [String] = []
+        switch (previous.verified, previous.source) {
+        case (true, _): break
+        case (_, "unknown"): notes.append("NOT verified: the restored binary was in place before Hallmark installed over it; nothing authenticated it")
+        case (false, _): notes.append("NOT verified: the restored binary was installed without authenticating its bytes")
+        case (nil, _): notes.append("NOT verified: the restored binary's record predates Hallmark's verification records, so it counts as unverified")
+        case (.some, _): break
+        }
         return Result(action: "rolled back", name: name, path: paths.bin, version: previous.version, previousVersion: current.version,
-                      sha256: previous.sha256, source: previous.source, verified: previous.verified ?? true, authenticatedBy: [], notes: [])
+                      sha256: previous.sha256, source: previous.source, verified: restoredVerified, authenticatedBy: [], notes: notes)
     }
 
     public func installed(prefix: String) throws(HallmarkError) -> State {

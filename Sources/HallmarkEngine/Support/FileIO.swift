@@ -113,16 +113,63 @@ public enum FileIO {
         return UInt64(info.st_size)
     }
 
-    /// Whether a regular file (not a directory) exists at `path`.
     /// Removes a scratch file or directory. A failure leaves litter behind, never a different result, so it is
     /// not reported.
     public static func removeQuietly(_ path: String) {
         do { try FileManager.default.removeItem(atPath: path) } catch { return }
     }
 
+    /// Whether a regular file exists at `path` (after following symbolic links): not a directory, and not a FIFO,
+    /// socket or device, which would block or never end when read.
     public static func isFile(_ path: String) -> Bool {
-        var isDirectory: ObjCBool = false
-        return FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && !isDirectory.boolValue
+        var info = stat()
+        return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG
+    }
+
+    /// Whether anything exists at `path` (after following symbolic links): a file, a directory, a FIFO…
+    public static func exists(_ path: String) -> Bool {
+        var info = stat()
+        return stat(path, &info) == 0
+    }
+
+    /// "a FIFO", "a directory"…: what a file that is not regular is, for messages.
+    public static func kindName(_ mode: mode_t) -> String {
+        switch mode & S_IFMT {
+        case S_IFREG: "a regular file"
+        case S_IFDIR: "a directory"
+        case S_IFIFO: "a FIFO"
+        case S_IFSOCK: "a socket"
+        case S_IFCHR: "a character device"
+        case S_IFBLK: "a block device"
+        case S_IFLNK: "a symbolic link"
+        default: "not a file"
+        }
+    }
+
+    /// Opens `path` for reading and returns the descriptor with its `fstat`, refusing anything but a regular file
+    /// (symbolic links are followed). The open does not block: a FIFO planted where a file is expected fails at
+    /// once (`invalidInput`, exit 2) instead of waiting forever for a writer. The descriptor is blocking again when
+    /// returned; the caller closes it.
+    public static func openRegularFile(_ path: String, display: String) throws(HallmarkError) -> (fd: Int32, info: stat) {
+        let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+        guard fd >= 0 else { throw .io("\(display): cannot read: \(String(cString: strerror(errno)))") }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else {
+            let code = errno
+            close(fd)
+            throw .io("\(display): cannot read: \(String(cString: strerror(code)))")
+        }
+        guard (info.st_mode & S_IFMT) == S_IFREG else {
+            close(fd)
+            throw .invalidInput("\(display): \(kindName(info.st_mode)), not a regular file; pass the path of a regular file")
+        }
+        let flags = fcntl(fd, F_GETFL)
+        guard flags >= 0, fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) == 0 else {
+            let code = errno
+            close(fd)
+            throw .io("\(display): cannot read: \(String(cString: strerror(code)))")
+        }
+        return (fd, info)
     }
 
     /// Whether a directory exists at `path`.

@@ -36,17 +36,14 @@ public enum FileCopy {
     }
 
     /// Copies the regular file `source` to the new file `destination` (created with O_EXCL|O_NOFOLLOW and `mode`,
-    /// synced), reading it once and hashing the bytes as they are written. Refuses a source over `limit` bytes before
-    /// reading it (`kind` names what the limit is for). On failure the destination is removed.
+    /// synced), reading it once and hashing the bytes as they are written. Refuses, without blocking, a source that
+    /// is not a regular file (a FIFO, a device, a directory), and a source over `limit` bytes before reading it
+    /// (`kind` names what the limit is for). On failure the destination is removed.
     public static func copy(
         _ source: String, to destination: String, mode: mode_t, display: String, limit: UInt64 = .max, kind: String = "this kind of file"
     ) throws(HallmarkError) -> Copied {
-        let input = open(source, O_RDONLY | O_CLOEXEC)
-        guard input >= 0 else { throw .io("\(display): cannot read: \(String(cString: strerror(errno)))") }
+        let (input, info) = try FileIO.openRegularFile(source, display: display)
         defer { close(input) }
-        var info = stat()
-        guard fstat(input, &info) == 0 else { throw .io("\(display): cannot read: \(String(cString: strerror(errno)))") }
-        guard (info.st_mode & S_IFMT) == S_IFREG else { throw .invalidInput("\(display): not a regular file") }
         guard UInt64(info.st_size) <= limit else {
             throw .invalidInput("\(display): \(info.st_size) bytes is over the \(limit)-byte limit for \(kind)")
         }
@@ -94,13 +91,14 @@ public enum FileCopy {
     }
 
     /// Copies `source` into `directory` as `name`, with its detached signatures (`.sig`, `.minisig`) when they
-    /// exist, so a signature check and every later use read the same private bytes.
+    /// exist, so a signature check and every later use read the same private bytes. A signature path that exists
+    /// but is not a regular file (a FIFO, a directory) is refused, not skipped.
     public static func copyWithSignatures(
         _ source: String, into directory: PrivateDirectory, as name: String, display: String, limit: UInt64, kind: String
     ) throws(HallmarkError) -> (path: String, copied: Copied) {
         let path = directory.path + "/" + name
         let copied = try copy(source, to: path, mode: 0o600, display: display, limit: limit, kind: kind)
-        for suffix in [".sig", ".minisig"] where FileIO.isFile(source + suffix) {
+        for suffix in [".sig", ".minisig"] where FileIO.exists(source + suffix) {
             _ = try copy(source + suffix, to: path + suffix, mode: 0o600, display: display + suffix, limit: 64 << 10, kind: "a signature")
         }
         return (path, copied)

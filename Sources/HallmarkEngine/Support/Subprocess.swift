@@ -1,6 +1,12 @@
 import Foundation
 import HallmarkCore
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Runs external programs (git, the build commands) with an explicit environment and working directory.
 public enum Subprocess {
     public struct Output: Sendable {
@@ -56,13 +62,41 @@ public enum Subprocess {
         defer { try? log.close() }
         log.seekToEndOfFile()
         log.write(Data("$ \(command)\n".utf8))
+        return try shell(command, in: directory, environment: environment, output: log)
+    }
+
+    /// Runs a shell command with both streams written to a log only this user can read, and removes the log
+    /// afterwards: a new file (`O_EXCL|O_NOFOLLOW`, 0600) in a new `mkdtemp` directory (0700) under the temporary
+    /// directory, so no other user can plant, read or redirect it. Returns the exit status and the log's last
+    /// `tailLines` lines, for an error message.
+    public static func shellWithPrivateLog(
+        _ command: String, in directory: String, environment: [String: String], label: String, tailLines: Int
+    ) throws(HallmarkError) -> (status: Int32, tail: String) {
+        let workspace = try PrivateDirectory(label: label)
+        defer { workspace.remove() }
+        let path = workspace.path + "/output.log"
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw .io("\(path): cannot create the log file: \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        let header = Array("$ \(command)\n".utf8)
+        guard header.withUnsafeBytes({ write(fd, $0.baseAddress, $0.count) }) == header.count else {
+            throw .io("\(path): cannot write the log file: \(String(cString: strerror(errno)))")
+        }
+        let status = try shell(command, in: directory, environment: environment, output: FileHandle(fileDescriptor: fd, closeOnDealloc: false))
+        return (status, tail(path, lines: tailLines))
+    }
+
+    /// Runs `/bin/sh -c command` with both streams going to `output`; returns the exit status.
+    private static func shell(
+        _ command: String, in directory: String, environment: [String: String], output: FileHandle
+    ) throws(HallmarkError) -> Int32 {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/bin/sh")
         process.arguments = ["-c", command]
         process.currentDirectoryURL = URL(fileURLWithPath: directory)
         process.environment = environment
-        process.standardOutput = log
-        process.standardError = log
+        process.standardOutput = output
+        process.standardError = output
         process.standardInput = FileHandle.nullDevice
         do { try process.run() } catch {
             throw .io("cannot start /bin/sh in \(directory): \(error.localizedDescription)")
@@ -71,10 +105,23 @@ public enum Subprocess {
         return process.terminationStatus
     }
 
-    /// The last `count` lines of a log file, for error reports.
+    /// The last `count` lines of a log file (from at most its last 64 KiB), for error reports; empty when it
+    /// cannot be read or is not a regular file.
     public static func tail(_ path: String, lines count: Int = 20) -> String {
-        guard let data = FileManager.default.contents(atPath: path) else { return "" }
-        let lines = String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
+        guard case .success(let (fd, info)) = Result(catching: { () throws(HallmarkError) in try FileIO.openRegularFile(path, display: path) })
+        else { return "" }
+        defer { close(fd) }
+        let size = Int64(info.st_size)
+        let window = Int(min(size, 64 << 10))
+        var bytes = [UInt8](repeating: 0, count: window)
+        var done = 0
+        while done < window {
+            let n = bytes.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + done, window - done, off_t(size - Int64(window) + Int64(done))) }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { break }
+            done += n
+        }
+        let lines = String(decoding: bytes[..<done], as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
         return lines.suffix(count + 1).joined(separator: "\n").trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
