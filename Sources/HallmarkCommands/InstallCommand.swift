@@ -61,7 +61,7 @@ struct InstallOptions: ParsableArguments {
 enum InstallReport {
     static func print(_ result: Installer.Result, format: OutputOptions.Format) throws(HallmarkError) {
         if !result.verified {
-            Terminal.warning("WARNING: \(result.path) was installed without authenticating its bytes (--insecure-skip-verify) [\(ProblemCode.installUnauthenticated.rawValue)]")
+            Terminal.warning("WARNING: \(result.path) is now a binary whose bytes were not authenticated [\(ProblemCode.installUnauthenticated.rawValue)]")
         }
         switch format {
         case .json: try Terminal.printJSON(result)
@@ -178,7 +178,7 @@ struct InstalledCommand: ParsableCommand {
                 if state.binaries.isEmpty { Terminal.print("nothing installed in \(prefix)") }
                 for (name, entry) in state.binaries.sorted(by: { $0.key < $1.key }) {
                     Terminal.print("\(name)  \(entry.version ?? "unknown")  \(entry.sha256.prefix(16))…  from \(entry.source)"
-                        + (entry.verified == false ? "  UNVERIFIED (installed with --insecure-skip-verify)" : "")
+                        + (entry.verified == false ? "  UNVERIFIED (its bytes were not authenticated)" : "")
                         + (entry.previous.map { "  (backup: \($0.version ?? "unknown"))" } ?? ""))
                 }
             }

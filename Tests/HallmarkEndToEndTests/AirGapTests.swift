@@ -122,9 +122,15 @@ struct AirGapTests {
             #expect(made.status == 0, "\(made.stderr)")
             let name = spec.hasPrefix("mode:") ? String(spec.dropFirst("mode:".count)) : String(spec.dropLast())
             let result = try ProcessRunner.hallmark(["airgap", "verify", zip, "--key", key, "--extract", dir.url("out\(index)")])
-            #expect(result.status == 1, "\(spec): exit \(result.status) \(result.stdout)\(result.stderr)")
-            #expect((result.stdout + result.stderr).contains("\(name)/: a directory that holds none of the bundle's files"), "\(spec): \(result.stdout)\(result.stderr)")
-            #expect((result.stdout + result.stderr).contains("[airgap.content-mismatch]"), "\(spec): \(result.stdout)\(result.stderr)")
+            if spec.hasPrefix("mode:") {
+                // A directory by its mode but not by its name: the reader refuses it (unzip would make a file).
+                #expect(result.status == 2, "\(spec): exit \(result.status) \(result.stdout)\(result.stderr)")
+                #expect(result.stderr.contains("\(name)\": a directory mode without a trailing '/'"), "\(spec): \(result.stderr)")
+            } else {
+                #expect(result.status == 1, "\(spec): exit \(result.status) \(result.stdout)\(result.stderr)")
+                #expect((result.stdout + result.stderr).contains("\(name)/: a directory that holds none of the bundle's files"), "\(spec): \(result.stdout)\(result.stderr)")
+                #expect((result.stdout + result.stderr).contains("[airgap.content-mismatch]"), "\(spec): \(result.stdout)\(result.stderr)")
+            }
             #expect(!dir.exists("out\(index)"), "\(spec): nothing may be extracted")
         }
         // The genuine bundle, whose directory entries all hold its files, still verifies.

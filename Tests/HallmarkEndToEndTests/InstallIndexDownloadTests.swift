@@ -77,4 +77,16 @@ struct InstallIndexDownloadTests {
         #expect(!requested.contains { $0.contains(".tar.gz") || $0.contains(".zip") }, "the archive was requested: \(requested)")
         #expect(try FileManager.default.contentsOfDirectory(atPath: scratch.path).isEmpty, "downloads left behind")
     }
+
+    @Test("verify-remote of a release whose index states a size over Int64.max: verification fails, no crash")
+    func verifyRemoteWithHugeSize() throws {
+        let (project, site) = try Self.mirror(size: "18446744073709551615", signed: false)
+        let server = try HTTPServerFixture(serving: site)
+        let result = try ProcessRunner.hallmark([
+            "verify-remote", server.base + "/v1.0.0/", "--key", project.dir.url("release.pub"),
+            "--report-dir", project.dir.url("reports"),
+        ])
+        #expect(result.status == 1, "exit \(result.status): \(result.stderr)")
+        #expect(!result.stderr.contains("Fatal error"), "\(result.stderr)")
+    }
 }

@@ -132,7 +132,10 @@ public struct RemoteVerification: Sendable {
                 do {
                     let data = try FileIO.read(directory + "/" + ReleaseIndex.fileName)
                     let index = try CanonicalJSON.decode(ReleaseIndex.self, from: data, source: ReleaseIndex.fileName)
-                    for artifact in index.artifacts { sizes[artifact.file] = Int64(artifact.size) }
+                    // Caps only, from a file not yet verified: never above the cap a file without one gets.
+                    for artifact in index.artifacts {
+                        sizes[artifact.file] = min(Int64(clamping: artifact.size), Self.fileLimit)
+                    }
                 } catch {
                     sizes = [:]
                 }
