@@ -18,6 +18,9 @@ struct CompressedBlock: Sendable {
     var crc: UInt32
     /// The size of the block's input.
     var inputCount: Int
+    /// Bits of padding that followed libdeflate's final block in its last byte (0 to 7): with fewer than 3 the
+    /// empty stored block's header needs one more byte.
+    var endPadding: Int
 }
 
 /// Compresses blocks with libdeflate, each on its own (no back-references into the block before), and makes
@@ -83,17 +86,17 @@ final class BlockCompressor {
         let layout = try finalBlock(of: UnsafeMutableRawBufferPointer(rebasing: output[0..<count]), input: input)
 
         var bytes = [UInt8](UnsafeRawBufferPointer(rebasing: output[0..<count]))
+        let unused = count * 8 - layout.endBit
         if !last {
             // The final block becomes an ordinary one, and an empty stored block brings the piece to a byte
             // boundary: its 3 header bits (all zero) go where the last byte has room, else into one more byte.
             bytes[layout.finalBit / 8] &= ~UInt8(1 << (layout.finalBit % 8))
-            let unused = count * 8 - layout.endBit
             if unused > 0 { bytes[count - 1] &= UInt8((1 << (8 - unused)) - 1) }
             if unused < 3 { bytes.append(0) }
             bytes.append(contentsOf: [0x00, 0x00, 0xFF, 0xFF])
         }
-        let crc = UInt32(truncatingIfNeeded: libdeflate_crc32(0, input.baseAddress, input.count))
-        return CompressedBlock(bytes: bytes, crc: crc, inputCount: input.count)
+        let crc = libdeflate_crc32(0, input.baseAddress, input.count)
+        return CompressedBlock(bytes: bytes, crc: crc, inputCount: input.count, endPadding: unused)
     }
 
     /// `compress(_:last:)` of an array, with the error as a value.
