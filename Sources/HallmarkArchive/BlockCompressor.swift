@@ -57,7 +57,8 @@ final class BlockCompressor {
         check = .allocate(byteCount: blockSize + 1, alignment: 16)
         // From here on, deinit frees what was allocated if the initializer throws.
         guard compressor != nil else {
-            throw .invalidInput("cannot compress at level \(level): the levels are 0 (none) to 12 (smallest), 6 is gzip's default")
+            throw .invalidInput(
+                "cannot compress at level \(level): the levels are 0 (none) to 12 (smallest), 6 is gzip's default")
         }
         let status = inflateInit2_(inflater, -15, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size))
         guard status == Z_OK else { throw .io("cannot start zlib to check compressed blocks (error \(status))") }

@@ -35,7 +35,8 @@ struct ParallelCompressionTests {
                 for _ in 0..<(length + 7) / 8 { out.append(contentsOf: word) }
             case 2:
                 while out.count < count && length > 0 {
-                    out.append(contentsOf: Array("func f\(next() % 97)(x: Int) -> Int { x &+ \(next() % 1000) }\n".utf8))
+                    out.append(
+                        contentsOf: Array("func f\(next() % 97)(x: Int) -> Int { x &+ \(next() % 1000) }\n".utf8))
                     if next() % 8 == 0 { break }
                 }
             default:
@@ -46,14 +47,18 @@ struct ParallelCompressionTests {
     }
 
     /// Runs `script` with `python3 -c`; the test fails with its output unless it exits 0.
-    static func python(_ script: String, _ arguments: [String], sourceLocation: SourceLocation = #_sourceLocation) throws {
+    static func python(_ script: String, _ arguments: [String], sourceLocation: SourceLocation = #_sourceLocation)
+        throws
+    {
         let run = try ProcessRunner.run("python3", ["-c", script] + arguments)
         #expect(run.status == 0, "\(run.stdout)\(run.stderr)", sourceLocation: sourceLocation)
     }
 
     /// Checks a tar.gz with GNU tar (list and extract), gzip -t, and Python (one gzip member covering the whole
     /// file; tarfile reads every member); returns the extracted directory.
-    static func expectReadable(tarGz path: String, in dir: TemporaryDirectory, sourceLocation: SourceLocation = #_sourceLocation) throws -> String {
+    static func expectReadable(
+        tarGz path: String, in dir: TemporaryDirectory, sourceLocation: SourceLocation = #_sourceLocation
+    ) throws -> String {
         let listing = try ProcessRunner.run("tar", ["-tzvf", path])
         #expect(listing.status == 0, "\(listing.stderr)", sourceLocation: sourceLocation)
         #expect(try ProcessRunner.run("gzip", ["-t", path]).status == 0, sourceLocation: sourceLocation)
@@ -80,7 +85,9 @@ struct ParallelCompressionTests {
     static func expectReadable(zip path: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
         let test = try ProcessRunner.run("unzip", ["-t", path])
         #expect(test.status == 0, "\(test.stdout)\(test.stderr)", sourceLocation: sourceLocation)
-        try python("import sys, zipfile; assert zipfile.ZipFile(sys.argv[1]).testzip() is None", [path], sourceLocation: sourceLocation)
+        try python(
+            "import sys, zipfile; assert zipfile.ZipFile(sys.argv[1]).testzip() is None", [path],
+            sourceLocation: sourceLocation)
     }
 
     @Test("Pieces join into one stream: a piece before the last leaves it open, byte-aligned, for every end position")
@@ -100,7 +107,9 @@ struct ParallelCompressionTests {
             for seed: UInt64 in 0..<24 {
                 // Whole blocks, odd sizes, and inputs short enough for libdeflate to store them.
                 let sizes = [blockSize, Int(seed * 677) % blockSize + 1, [1, 7, 55, 56, 300][Int(seed) % 5]]
-                let inputs = sizes.enumerated().map { Self.programLike(count: $0.element, seed: seed * 3 + UInt64($0.offset)) }
+                let inputs = sizes.enumerated().map {
+                    Self.programLike(count: $0.element, seed: seed * 3 + UInt64($0.offset))
+                }
                 var pieces: [[UInt8]] = []
                 var whole: [UInt8] = []
                 for (index, input) in inputs.enumerated() {
@@ -109,7 +118,9 @@ struct ParallelCompressionTests {
                     #expect(piece.inputCount == input.count)
                     if !last {
                         padding.insert(piece.endPadding)
-                        #expect(Array(piece.bytes.suffix(4)) == [0x00, 0x00, 0xFF, 0xFF], "a piece ends with an empty stored block")
+                        #expect(
+                            Array(piece.bytes.suffix(4)) == [0x00, 0x00, 0xFF, 0xFF],
+                            "a piece ends with an empty stored block")
                     }
                     pieces.append(piece.bytes)
                     whole += input
@@ -201,11 +212,13 @@ struct ParallelCompressionTests {
         }
         // A zip member's deflate stream is exactly its bytes.
         for threads in [1, 3] {
-            try DeterministicArchiver(modificationTime: Self.epoch, parallelism: threads).write(entries, format: .zip, to: dir.url("m\(threads).zip"))
+            try DeterministicArchiver(modificationTime: Self.epoch, parallelism: threads).write(
+                entries, format: .zip, to: dir.url("m\(threads).zip"))
         }
         #expect(try dir.read("m1.zip") == (try dir.read("m3.zip")))
         try Self.expectReadable(zip: dir.url("m1.zip"))
-        let (members, kept) = try ArchiveReader().members(of: dir.url("m1.zip"), format: .zip, display: "m1.zip", keeping: { _ in true })
+        let (members, kept) = try ArchiveReader().members(
+            of: dir.url("m1.zip"), format: .zip, display: "m1.zip", keeping: { _ in true })
         #expect(members.map(\.size) == sizes.map(UInt64.init))
         for index in sizes.indices { #expect(kept["m\(index)"] == (try dir.read("src/m\(index)"))) }
 
@@ -214,18 +227,23 @@ struct ParallelCompressionTests {
         for (name, size) in [("five", 5 * b - 1536), ("five-and-a-record", 5 * b - 1536 + 10240), ("empty", 0)] {
             let source = try dir.write("src/\(name)", Data(Self.programLike(count: size, seed: UInt64(size))))
             let archive = dir.url("\(name).tar.gz")
-            try DeterministicArchiver(modificationTime: Self.epoch, parallelism: 3).write([.regular("f", from: source)], format: .tarGz, to: archive)
-            try DeterministicArchiver(modificationTime: Self.epoch, parallelism: 1).write([.regular("f", from: source)], format: .tarGz, to: archive + ".1")
+            try DeterministicArchiver(modificationTime: Self.epoch, parallelism: 3).write(
+                [.regular("f", from: source)], format: .tarGz, to: archive)
+            try DeterministicArchiver(modificationTime: Self.epoch, parallelism: 1).write(
+                [.regular("f", from: source)], format: .tarGz, to: archive + ".1")
             #expect(try dir.read("\(name).tar.gz") == (try dir.read("\(name).tar.gz.1")))
             let out = try Self.expectReadable(tarGz: archive, in: dir)
             #expect(FileManager.default.contents(atPath: out + "/f") == (try dir.read("src/\(name)")))
             let tarSize = try ProcessRunner.run("sh", ["-c", "gzip -dc \"$1\" | wc -c", "sh", archive]).stdout
-            #expect(Int(tarSize.trimmingCharacters(in: .whitespacesAndNewlines)) == 512 + (size + 511) / 512 * 512 + 1024 + (name == "empty" ? 8704 : 0))
+            #expect(
+                Int(tarSize.trimmingCharacters(in: .whitespacesAndNewlines)) == 512 + (size + 511) / 512 * 512 + 1024
+                    + (name == "empty" ? 8704 : 0))
         }
         // No input at all is still one valid stream (the empty final block).
         var empty = DeterministicArchiver(modificationTime: Self.epoch)
         empty.parallelism = 2
-        try empty.write([ArchiveEntry(path: "e", content: .data(Data()), mode: 0o644)], format: .zip, to: dir.url("e.zip"))
+        try empty.write(
+            [ArchiveEntry(path: "e", content: .data(Data()), mode: 0o644)], format: .zip, to: dir.url("e.zip"))
         try Self.expectReadable(zip: dir.url("e.zip"))
     }
 
@@ -239,7 +257,9 @@ struct ParallelCompressionTests {
         for name in names where total < 6 << 20 {
             let path = "/usr/bin/" + name
             let attributes = try FileManager.default.attributesOfItem(atPath: path)
-            guard attributes[.type] as? FileAttributeType == .typeRegular, let size = attributes[.size] as? Int, size > 64 << 10 else { continue }
+            guard attributes[.type] as? FileAttributeType == .typeRegular, let size = attributes[.size] as? Int,
+                size > 64 << 10
+            else { continue }
             selected.append(path)
             total += size
         }
@@ -247,14 +267,20 @@ struct ParallelCompressionTests {
         var concatenated = Data()
         for path in selected { concatenated.append(try Data(contentsOf: URL(fileURLWithPath: path))) }
         let source = try dir.write("bins", concatenated)
-        try DeterministicArchiver(modificationTime: Self.epoch).write([.executable("bins", from: source)], format: .tarGz, to: dir.url("h.tar.gz"))
+        try DeterministicArchiver(modificationTime: Self.epoch).write(
+            [.executable("bins", from: source)], format: .tarGz, to: dir.url("h.tar.gz"))
         // gzip -6 over the very same tar stream.
-        let gzip = try ProcessRunner.run("sh", ["-c", "gzip -dc \"$1\" | gzip -n -6 > \"$2\"", "sh", dir.url("h.tar.gz"), dir.url("g.tar.gz")])
+        let gzip = try ProcessRunner.run(
+            "sh", ["-c", "gzip -dc \"$1\" | gzip -n -6 > \"$2\"", "sh", dir.url("h.tar.gz"), dir.url("g.tar.gz")])
         #expect(gzip.status == 0, "\(gzip.stderr)")
         let ours = try dir.read("h.tar.gz").count
         let theirs = try dir.read("g.tar.gz").count
-        #expect(Double(ours) <= Double(theirs) * 1.01, "\(ours) bytes against gzip -6's \(theirs) (\(selected.count) files, \(total) bytes)")
-        print("tar.gz of \(total) bytes of /usr/bin: \(ours) bytes, gzip -6 \(theirs) (\(String(format: "%+.2f", Double(ours - theirs) * 100 / Double(theirs)))%)")
+        #expect(
+            Double(ours) <= Double(theirs) * 1.01,
+            "\(ours) bytes against gzip -6's \(theirs) (\(selected.count) files, \(total) bytes)")
+        print(
+            "tar.gz of \(total) bytes of /usr/bin: \(ours) bytes, gzip -6 \(theirs) (\(String(format: "%+.2f", Double(ours - theirs) * 100 / Double(theirs)))%)"
+        )
         _ = try Self.expectReadable(tarGz: dir.url("h.tar.gz"), in: dir)
     }
 }

@@ -17,7 +17,9 @@ struct ArchiveMemoryTests {
         let make = try ProcessRunner.run("sh", ["-c", "head -c \(Self.size) /dev/urandom > \"$1\"", "sh", binary])
         try #require(make.status == 0, "\(make.stderr)")
         let project = dir.url("big")
-        try dir.write("big/hallmark.yml", """
+        try dir.write(
+            "big/hallmark.yml",
+            """
             version: 1
             project:
               name: big
@@ -38,7 +40,8 @@ struct ArchiveMemoryTests {
         try GitFixture.commitAll(in: project)
 
         let (result, peak) = try ProcessRunner.runMeasuringMemory(
-            TestPaths.binary, ["release", "--config", project + "/hallmark.yml", "--version", "v1.0.0", "--dry-run", "-q"])
+            TestPaths.binary,
+            ["release", "--config", project + "/hallmark.yml", "--version", "v1.0.0", "--dry-run", "-q"])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(peak < Self.memoryCeiling, "peak memory \(peak >> 20) MiB")
         print("peak memory \(peak >> 20) MiB: hallmark release of a \(Self.size >> 20) MiB binary, tar.gz and zip")
@@ -48,9 +51,11 @@ struct ArchiveMemoryTests {
         let tarGz = try #require(names.first { $0.hasSuffix("linux_amd64.tar.gz") }, "\(names)")
         let zip = try #require(names.first { $0.hasSuffix("windows_amd64.zip") }, "\(names)")
         let sum = try ProcessRunner.run("sha256sum", [binary]).stdout.prefix(64)
-        let fromTar = try ProcessRunner.run("sh", ["-c", "tar -xzOf \"$1\" big | sha256sum", "sh", release + "/" + tarGz])
+        let fromTar = try ProcessRunner.run(
+            "sh", ["-c", "tar -xzOf \"$1\" big | sha256sum", "sh", release + "/" + tarGz])
         #expect(fromTar.stdout.prefix(64) == sum, "\(fromTar.stderr)")
-        let fromZip = try ProcessRunner.run("sh", ["-c", "unzip -p \"$1\" big.exe | sha256sum", "sh", release + "/" + zip])
+        let fromZip = try ProcessRunner.run(
+            "sh", ["-c", "unzip -p \"$1\" big.exe | sha256sum", "sh", release + "/" + zip])
         #expect(fromZip.stdout.prefix(64) == sum, "\(fromZip.stderr)")
     }
 }
