@@ -119,7 +119,8 @@ public struct DeterministicArchiver: Sendable {
             switch format {
             case .tarGz:
                 let gzip = try GzipStream(
-                    level: compressionLevel, blockSize: Self.compressionBlockSize, parallelism: parallelism, sink: output)
+                    level: compressionLevel, blockSize: Self.compressionBlockSize, parallelism: parallelism,
+                    sink: output)
                 var tar = TarWriter(modificationTime: modificationTime) { bytes throws(HallmarkError) in
                     try gzip.compress(bytes)
                 }

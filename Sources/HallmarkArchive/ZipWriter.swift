@@ -92,7 +92,8 @@ struct ZipWriter {
                 existing.reset()
                 deflater = existing
             } else {
-                deflater = try ParallelDeflateStream(level: level, blockSize: blockSize, parallelism: parallelism, sink: output)
+                deflater = try ParallelDeflateStream(
+                    level: level, blockSize: blockSize, parallelism: parallelism, sink: output)
                 self.deflater = deflater
             }
             switch entry.content {
