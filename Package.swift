@@ -47,7 +47,10 @@ let package = Package(
         .target(name: "CHallmarkBuildInfo"),
         .systemLibrary(name: "CSystemZlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CSodium", providers: [.apt(["libsodium-dev"])]),
-        .target(name: "HallmarkArchive", dependencies: ["HallmarkCore", "CSystemZlib"], swiftSettings: swiftSettings),
+        .systemLibrary(name: "CSystemLibdeflate", pkgConfig: "libdeflate", providers: [.apt(["libdeflate-dev"])]),
+        .target(
+            name: "HallmarkArchive", dependencies: ["HallmarkCore", "CSystemZlib", "CSystemLibdeflate"],
+            swiftSettings: swiftSettings),
         .target(
             name: "HallmarkRemote",
             dependencies: [

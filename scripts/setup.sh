@@ -2,7 +2,7 @@
 # Installs the third-party tools Hallmark's tests run: openssl, GNU coreutils, tar, gzip, unzip, make, a C
 # compiler and cargo (the release tests build real projects), minisign and signify-openbsd, an OCI registry
 # (docker-registry), skopeo and Apache's htpasswd (registry passwords), ssh-keygen (key fingerprints), the C libraries Hallmark links (zlib,
-# libsodium), and Python's securesystemslib, spdx-tools (pyspdxtools), ntia-conformance-checker, jsonschema
+# libsodium, libdeflate), and Python's securesystemslib, spdx-tools (pyspdxtools), ntia-conformance-checker, jsonschema
 # and oras (the OCI client oras-py); for the tuf-conformance suite, faketime and a virtualenv with its pins
 # (.build/tuf-conformance-venv). Safe to run again; it installs only what is missing.
 set -euo pipefail

@@ -57,15 +57,25 @@ public struct ArchiveEntry: Sendable, Equatable {
 public struct DeterministicArchiver: Sendable {
     /// Modification time of every entry, in seconds since the epoch (from `SOURCE_DATE_EPOCH` or the commit).
     public var modificationTime: Int64
-    /// zlib compression level, 0–9 (6 is gzip's default).
+    /// libdeflate compression level, 0 (stored) to 12 (smallest); 6, the default, is also gzip's.
     public var compressionLevel: Int32
     /// zip: sizes and offsets at or over this are written with ZIP64 records. 0xFFFFFFFF (the default) uses ZIP64
     /// only where 32 bits cannot hold a value; a lower value exercises the ZIP64 records on small archives.
     public var zip64Threshold: UInt64 = 0xFFFF_FFFF
+    /// Threads that compress the blocks of one deflate stream (at least 1). The bytes written do not depend on it.
+    public var parallelism: Int
 
-    public init(modificationTime: Int64, compressionLevel: Int32 = 6) {
+    /// The input of a deflate stream (the tar stream of a tar.gz, a zip member's bytes) is compressed in blocks of
+    /// this many bytes, each on its own: part of the format, so fixed — never derived from the number of cores.
+    public static let compressionBlockSize = 1 << 20
+
+    public init(
+        modificationTime: Int64, compressionLevel: Int32 = 6,
+        parallelism: Int = ProcessInfo.processInfo.activeProcessorCount
+    ) {
         self.modificationTime = modificationTime
         self.compressionLevel = compressionLevel
+        self.parallelism = max(1, parallelism)
     }
 
     /// The entries as they will be written: safe relative paths, sorted, with a directory entry for every
@@ -108,7 +118,9 @@ public struct DeterministicArchiver: Sendable {
         do {
             switch format {
             case .tarGz:
-                let gzip = try GzipStream(level: compressionLevel, sink: output)
+                let gzip = try GzipStream(
+                    level: compressionLevel, blockSize: Self.compressionBlockSize, parallelism: parallelism,
+                    sink: output)
                 var tar = TarWriter(modificationTime: modificationTime) { bytes throws(HallmarkError) in
                     try gzip.compress(bytes)
                 }
@@ -117,7 +129,8 @@ public struct DeterministicArchiver: Sendable {
                 try gzip.finish()
             case .zip:
                 var zip = ZipWriter(
-                    modificationTime: modificationTime, level: compressionLevel, output: output, zip64Threshold: zip64Threshold)
+                    modificationTime: modificationTime, level: compressionLevel, blockSize: Self.compressionBlockSize,
+                    parallelism: parallelism, output: output, zip64Threshold: zip64Threshold)
                 for entry in sorted { try zip.append(entry) }
                 try zip.finish()
             }

@@ -1,99 +1,30 @@
 import CSystemZlib
 import HallmarkCore
 
-/// zlib deflate into an output file, as gzip (RFC 1952, header without name or time) or raw deflate (for zip).
-final class DeflateStream {
-    private var stream = z_stream()
-    private let sink: OutputFile
-    private var output: UnsafeMutablePointer<UInt8>
-    private static let outputSize = 256 << 10
-    private(set) var compressedCount: UInt64 = 0
-    private var open = true
-
-    /// `gzip`: a gzip member with mtime 0 and no name; otherwise raw deflate.
-    init(level: Int32, gzip: Bool, sink: OutputFile) throws(HallmarkError) {
-        self.sink = sink
-        output = .allocate(capacity: Self.outputSize)
-        let windowBits: Int32 = gzip ? 15 + 16 : -15
-        let status = deflateInit2_(
-            &stream, level, Z_DEFLATED, windowBits, 8, Z_DEFAULT_STRATEGY, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size))
-        guard status == Z_OK else {
-            // The instance is whole: deinit runs and frees `output`.
-            open = false
-            throw .invalidInput("cannot start zlib compression at level \(level) (zlib error \(status))")
-        }
-    }
-
-    deinit {
-        if open { deflateEnd(&stream) }
-        output.deallocate()
-    }
-
-    func compress(_ bytes: UnsafeRawBufferPointer) throws(HallmarkError) {
-        guard let base = bytes.bindMemory(to: UInt8.self).baseAddress, bytes.count > 0 else { return }
-        // zlib counts input in 32 bits: feed at most 1 GiB at a time.
-        var offset = 0
-        while offset < bytes.count {
-            let count = min(bytes.count - offset, 1 << 30)
-            stream.next_in = UnsafeMutablePointer(mutating: base + offset)
-            stream.avail_in = UInt32(count)
-            while stream.avail_in > 0 {
-                try run(flush: Z_NO_FLUSH)
-            }
-            offset += count
-        }
-    }
-
-    /// Ends the stream (writes the trailer).
-    func finish() throws(HallmarkError) {
-        try finishMember()
-        deflateEnd(&stream)
-        open = false
-    }
-
-    /// Ends the current raw deflate stream but keeps the state for `reset()` (zip members).
-    func finishMember() throws(HallmarkError) {
-        stream.next_in = nil
-        stream.avail_in = 0
-        var status: Int32 = Z_OK
-        repeat {
-            status = try run(flush: Z_FINISH)
-        } while status != Z_STREAM_END
-    }
-
-    /// Starts a new stream with the same settings (one per zip member).
-    func reset() {
-        deflateReset(&stream)
-        compressedCount = 0
-    }
-
-    @discardableResult
-    private func run(flush: Int32) throws(HallmarkError) -> Int32 {
-        stream.next_out = output
-        stream.avail_out = UInt32(Self.outputSize)
-        let status = deflate(&stream, flush)
-        guard status == Z_OK || status == Z_STREAM_END || status == Z_BUF_ERROR else {
-            throw .io("\(sink.path): zlib compression failed (error \(status))")
-        }
-        let produced = Self.outputSize - Int(stream.avail_out)
-        if produced > 0 {
-            try sink.write(UnsafeRawBufferPointer(start: output, count: produced))
-            compressedCount += UInt64(produced)
-        }
-        return status
-    }
-}
-
-/// A gzip member around a deflate stream.
+/// One gzip member (RFC 1952) into an output file: a header without name or time (mtime 0, OS 3 = Unix), the
+/// deflate stream compressed in parallel blocks (`ParallelDeflateStream`), then the CRC-32 and the size mod 2^32.
 final class GzipStream {
-    private let deflater: DeflateStream
+    private let deflater: ParallelDeflateStream
+    private let sink: OutputFile
 
-    init(level: Int32, sink: OutputFile) throws(HallmarkError) {
-        deflater = try DeflateStream(level: level, gzip: true, sink: sink)
+    init(level: Int32, blockSize: Int, parallelism: Int, sink: OutputFile) throws(HallmarkError) {
+        deflater = try ParallelDeflateStream(level: level, blockSize: blockSize, parallelism: parallelism, sink: sink)
+        self.sink = sink
+        // XFL as zlib sets it: 2 for the slowest levels, 4 for the fastest, 0 otherwise.
+        let extraFlags: UInt8 = level >= 9 ? 2 : (level < 2 ? 4 : 0)
+        try sink.write([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, extraFlags, 3])
     }
 
     func compress(_ bytes: UnsafeRawBufferPointer) throws(HallmarkError) { try deflater.compress(bytes) }
-    func finish() throws(HallmarkError) { try deflater.finish() }
+
+    /// Ends the deflate stream and writes the trailer.
+    func finish() throws(HallmarkError) {
+        try deflater.finish()
+        var trailer = Bytes()
+        trailer.u32(deflater.crc)
+        trailer.u32(UInt32(truncatingIfNeeded: deflater.inputCount))
+        try sink.write(trailer.bytes)
+    }
 }
 
 /// CRC-32 (the zip and gzip checksum), computed by zlib.

@@ -9,6 +9,8 @@ import HallmarkCore
 /// are byte for byte what they were without ZIP64 support.
 struct ZipWriter {
     let level: Int32
+    let blockSize: Int
+    let parallelism: Int
     let output: OutputFile
     let dosTime: UInt16
     let dosDate: UInt16
@@ -16,10 +18,15 @@ struct ZipWriter {
     let zip64Threshold: UInt64
     private var central: [UInt8] = []
     private var count: UInt64 = 0
-    private var deflater: DeflateStream?
+    private var deflater: ParallelDeflateStream?
 
-    init(modificationTime: Int64, level: Int32, output: OutputFile, zip64Threshold: UInt64 = 0xFFFF_FFFF) {
+    init(
+        modificationTime: Int64, level: Int32, blockSize: Int, parallelism: Int, output: OutputFile,
+        zip64Threshold: UInt64 = 0xFFFF_FFFF
+    ) {
         self.level = level
+        self.blockSize = blockSize
+        self.parallelism = parallelism
         self.output = output
         self.zip64Threshold = min(zip64Threshold, 0xFFFF_FFFF)
         (dosTime, dosDate) = Self.dosDateTime(modificationTime)
@@ -76,42 +83,37 @@ struct ZipWriter {
         }
         try output.write(local.bytes)
 
-        var crc = CRC32()
+        var crc: UInt32 = 0
         var size: UInt64 = 0
         var compressed: UInt64 = 0
         if !entry.isDirectory {
-            let deflater: DeflateStream
+            let deflater: ParallelDeflateStream
             if let existing = self.deflater {
                 existing.reset()
                 deflater = existing
             } else {
-                deflater = try DeflateStream(level: level, gzip: false, sink: output)
+                deflater = try ParallelDeflateStream(
+                    level: level, blockSize: blockSize, parallelism: parallelism, sink: output)
                 self.deflater = deflater
             }
             switch entry.content {
             case .data(let data):
-                try withBytes(data) { (raw) throws(HallmarkError) in
-                    crc.update(raw)
-                    try deflater.compress(raw)
-                }
-                size = UInt64(data.count)
+                try withBytes(data) { (raw) throws(HallmarkError) in try deflater.compress(raw) }
             case .file(let source):
-                try streamFile(source) { (chunk) throws(HallmarkError) in
-                    crc.update(chunk)
-                    size += UInt64(chunk.count)
-                    try deflater.compress(chunk)
-                }
+                try streamFile(source) { (chunk) throws(HallmarkError) in try deflater.compress(chunk) }
             case .directory:
                 break
             }
-            try deflater.finishMember()
-            compressed = deflater.compressedCount
+            try deflater.finish()
+            crc = deflater.crc
+            size = deflater.inputCount
+            compressed = deflater.outputCount
         }
         guard localZip64 || (size < 0xFFFF_FFFF && compressed < 0xFFFF_FFFF) else {
             throw .io("\(entry.path): grew past 4 GiB while it was being archived")
         }
         var patch = Bytes()
-        patch.u32(UInt32(crc.value))
+        patch.u32(crc)
         if localZip64 {
             try output.patch(patch.bytes, at: headerOffset + 14)
             var sizes = Bytes()
@@ -141,7 +143,7 @@ struct ZipWriter {
         record.u16(method)
         record.u16(dosTime)
         record.u16(dosDate)
-        record.u32(UInt32(crc.value))
+        record.u32(crc)
         record.u32(localZip64 ? 0xFFFF_FFFF : UInt32(compressed))
         record.u32(localZip64 ? 0xFFFF_FFFF : UInt32(size))
         record.u16(UInt16(name.count))

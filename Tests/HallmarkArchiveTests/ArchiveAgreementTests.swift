@@ -417,7 +417,7 @@ struct ArchiveAgreementTests {
         } throws: { ($0 as? HallmarkError)?.message.contains("-byte limit for an archive") ?? false }
     }
 
-    @Test("A compression level zlib refuses is an error, for both formats, and leaves no file")
+    @Test("A compression level libdeflate refuses is an error, for both formats, and leaves no file")
     func badCompressionLevel() throws {
         let dir = try TemporaryDirectory()
         for format in ArchiveFormat.allCases {
