@@ -111,7 +111,7 @@ let package = Package(
         ),
         .testTarget(
             name: "HallmarkEndToEndTests",
-            dependencies: ["HallmarkCore", "HallmarkTestSupport"],
+            dependencies: ["HallmarkCore", "HallmarkCrypto", "HallmarkTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -83,7 +83,7 @@ final class TarReader {
             if let long = pending.longName { name = long }
             if let pax = pending.pax {
                 if let key = pax.keys.sorted().first(where: { $0.hasPrefix("GNU.sparse.") || $0.hasPrefix("GNU.volume.") }) {
-                    throw .invalidInput("\(display): refusing member \"\(String(decoding: name, as: UTF8.self))\": pax record \(key) (sparse and multi-volume members are not read)")
+                    throw .invalidInput("\(display): refusing member \"\(MemberChecker.abbreviated(String(decoding: name, as: UTF8.self)))\": pax record \(key) (sparse and multi-volume members are not read)")
                 }
                 if let path = pax["path"] {
                     guard !path.isEmpty else { throw .invalidInput("\(display): an empty pax path record") }
@@ -91,20 +91,20 @@ final class TarReader {
                 }
                 if let text = pax["size"] {
                     guard let parsed = Self.decimal(text) else {
-                        throw .invalidInput("\(display): refusing member \"\(String(decoding: name, as: UTF8.self))\": malformed pax size \"\(String(decoding: text, as: UTF8.self))\"")
+                        throw .invalidInput("\(display): refusing member \"\(MemberChecker.abbreviated(String(decoding: name, as: UTF8.self)))\": malformed pax size \"\(MemberChecker.abbreviated(String(decoding: text, as: UTF8.self)))\"")
                     }
                     size = parsed
                 }
                 if let link = pax["linkpath"] { linkTarget = link }
             }
             pending = Pending()
-            let shown = String(decoding: name, as: UTF8.self)
+            let shown = MemberChecker.abbreviated(String(decoding: name, as: UTF8.self))
             let kind: ArchiveReader.Member.Kind
             switch header.type {
             case UInt8(ascii: "0"), 0, UInt8(ascii: "7"): kind = .file
             case UInt8(ascii: "5"): kind = .directory
             case UInt8(ascii: "1"), UInt8(ascii: "2"), UInt8(ascii: "K"):
-                let target = String(decoding: linkTarget, as: UTF8.self)
+                let target = MemberChecker.abbreviated(String(decoding: linkTarget, as: UTF8.self))
                 throw .invalidInput("\(display): refusing member \"\(shown)\": links are not allowed\(target.isEmpty ? "" : " (to \(target))")")
             default:
                 throw .invalidInput("\(display): refusing member \"\(shown)\": only regular files and directories are allowed")
@@ -270,7 +270,7 @@ struct TarHeader {
             }
             name = prefix + [UInt8(ascii: "/")] + name
         }
-        let shown = String(decoding: name, as: UTF8.self)
+        let shown = MemberChecker.abbreviated(String(decoding: name, as: UTF8.self))
         guard let size = Self.number(block[124..<136]) else {
             throw .invalidInput("\(display): refusing member \"\(shown)\": a malformed size in its tar header")
         }

@@ -236,8 +236,8 @@ final class ZipReader {
         guard fileType == 0 || fileType == 0o100000 || fileType == 0o040000 else {
             throw .invalidInput("\(display): refusing member \"\(shown)\": only regular files and directories are allowed")
         }
-        if fileType == 0o040000 && name.last != UInt8(ascii: "/") {
-            throw .invalidInput("\(display): refusing member \"\(shown)\": a directory mode without a trailing '/' (unzip makes a file of it)")
+        if (fileType == 0o040000 || external & 0x10 != 0) && name.last != UInt8(ascii: "/") {
+            throw .invalidInput("\(display): refusing member \"\(shown)\": a directory mode or attribute without a trailing '/' (unzip makes a file of it, bsdtar a directory)")
         }
         let isDirectory = name.last == UInt8(ascii: "/")
         let mode = unixMode & 0o777 == 0 ? (isDirectory ? 0o755 : 0o644) : unixMode & 0o777
@@ -248,6 +248,11 @@ final class ZipReader {
             }
             guard size <= limits.ratioCap(compressed) else {
                 throw .invalidInput("\(display): member \(member.path) expands \(size / max(compressed, 1))-fold (a zip bomb)")
+            }
+            // A stored member's end can only be found by scanning for a descriptor inside its data, which a
+            // streaming reader does and may be fooled into finding another member there: refused.
+            guard method == 8 || flags & 0x8 == 0 else {
+                throw .invalidInput("\(display): refusing member \(member.path): stored with a data descriptor (streaming readers would look for its end inside its data)")
             }
             guard method == 8 || compressed == size else {
                 throw .invalidInput("\(display): member \(member.path) is stored with two different sizes (damaged archive)")

@@ -88,11 +88,12 @@ enum Terminal {
     /// `text` with every control character (C0, DEL, C1) and bidirectional override escaped as `\u{…}` (`\n`,
     /// `\r`, `\t` by name): messages quote names from archives, indexes and servers, which must not move the
     /// cursor, print a second line or reorder what the terminal shows.
-    static func oneLine(_ text: String) -> String {
+    static func oneLine(_ text: String, keepingNewlines: Bool = false) -> String {
         var out = ""
         out.unicodeScalars.reserveCapacity(text.unicodeScalars.count)
         for scalar in text.unicodeScalars {
             switch scalar.value {
+            case 0x0A where keepingNewlines: out.unicodeScalars.append(scalar)
             case 0x0A: out += "\\n"
             case 0x0D: out += "\\r"
             case 0x09: out += "\\t"
@@ -223,8 +224,10 @@ enum Terminal {
         }
     }
 
+    /// Prints `line` (which may hold several lines: a PEM key, a JSON document) with every other control
+    /// character escaped; a value from outside that must stay on its line goes through ``oneLine(_:)`` first.
     static func print(_ line: String) {
-        writeOutput(Data((line + "\n").utf8))
+        writeOutput(Data((oneLine(line, keepingNewlines: true) + "\n").utf8))
     }
 }
 

@@ -66,9 +66,9 @@ enum InstallReport {
         switch format {
         case .json: try Terminal.printJSON(result)
         case .text:
-            for note in result.notes { Terminal.print("  \(note)") }
+            for note in result.notes { Terminal.print("  \(Terminal.oneLine(note))") }
             let versions = [result.previousVersion.map { "\($0) → " } ?? "", result.version ?? "unknown version"].joined()
-            Terminal.print("\(result.action) \(result.name) (\(versions)) at \(result.path), sha256 \(result.sha256.prefix(16))…")
+            Terminal.print(Terminal.oneLine("\(result.action) \(result.name) (\(versions)) at \(result.path), sha256 \(result.sha256.prefix(16))…"))
         }
     }
 }
@@ -177,7 +177,7 @@ struct InstalledCommand: ParsableCommand {
             case .text:
                 if state.binaries.isEmpty { Terminal.print("nothing installed in \(prefix)") }
                 for (name, entry) in state.binaries.sorted(by: { $0.key < $1.key }) {
-                    Terminal.print("\(name)  \(entry.version ?? "unknown")  \(entry.sha256.prefix(16))…  from \(entry.source)"
+                    Terminal.print(Terminal.oneLine("\(name)  \(entry.version ?? "unknown")  \(entry.sha256.prefix(16))…  from \(entry.source)")
                         + (entry.verified == false ? "  UNVERIFIED (its bytes were not authenticated)" : "")
                         + (entry.previous.map { "  (backup: \($0.version ?? "unknown"))" } ?? ""))
                 }

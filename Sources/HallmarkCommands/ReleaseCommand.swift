@@ -97,7 +97,8 @@ enum Progress {
         case .warning(let message):
             Terminal.warning("warning: \(message)")
         case .logTail(let path, let text):
-            Terminal.warning("last lines of \(path):\n" + text.split(separator: "\n", omittingEmptySubsequences: false).map { "    " + $0 }.joined(separator: "\n"))
+            Terminal.warning("last lines of \(path):")
+            for line in text.split(separator: "\n", omittingEmptySubsequences: false) { Terminal.warning("    " + line) }
         case .step(let number, let total, let name):
             if !quiet { Terminal.warning("[\(number)/\(total)] \(name)…") }
         case .stepDone(let name, let seconds, let detail):

@@ -66,7 +66,7 @@ struct TrustUpdateCommand: ParsableCommand {
             case .text:
                 let walked = result.rootsWalked.isEmpty ? "no newer root" : "roots \(result.rootsWalked.map(String.init).joined(separator: ", "))"
                 Terminal.print("verified root v\(result.rootVersion) (\(walked); expires \(result.rootExpires)), timestamp v\(result.timestampVersion), snapshot v\(result.snapshotVersion), targets v\(result.targetsVersion)")
-                Terminal.print("installed \(result.target) (sha256 \(result.sha256), from role \(result.targetRole)) at \(result.installedAt)")
+                Terminal.print("installed \(Terminal.oneLine(result.target)) (sha256 \(result.sha256), from role \(Terminal.oneLine(result.targetRole))) at \(Terminal.oneLine(result.installedAt))")
             }
         }
     }

@@ -58,7 +58,7 @@ struct VerifyCommand: ParsableCommand {
 enum ReportTable {
     static func print(_ report: ReleaseVerification.Report) {
         let rows = report.files.map { file in
-            [file.status.rawValue, file.name, file.sha256.map { String($0.prefix(16)) } ?? "-",
+            [file.status.rawValue, Terminal.oneLine(file.name), file.sha256.map { String($0.prefix(16)) } ?? "-",
              file.signature.rawValue + (file.keyId.map { " (\($0.prefix(12)))" } ?? "")]
         }
         let header = ["STATUS", "FILE", "SHA256", "SIGNATURE"]

@@ -5,7 +5,7 @@ import NIOCore
 import NIOHTTP1
 
 /// Small HTTP(S) GETs held in memory, for metadata: a size cap (at most `limit` bytes are accepted; the body
-/// is refused as soon as it grows past that), the same timeouts (the timeout bounds the whole body too), retries
+/// is refused as soon as it grows past that), the same timeouts (one deadline bounds the whole fetch: head, body and retries), retries
 /// and CA options as ``Downloader``, and
 /// the HTTP status of a failure, so that a caller can tell "not there" (403, 404) from "broken".
 public struct HTTPFetcher: Sendable {
@@ -26,9 +26,26 @@ public struct HTTPFetcher: Sendable {
             let client = HTTPClient.hallmark(timeoutSeconds: options.timeoutSeconds, trusting: options.caCertificates)
             let result: Result<Data, Failure>
             do {
+                // One deadline for everything — connecting, the response head, the body, retries — raced against
+                // the transfer, so a server that answers slowly at any stage is cut off on time.
+                let seconds = max(1, options.timeoutSeconds)
                 result = .success(
-                    try await retrying(options.attempts) {
-                        try await Self.once(client: client, url: url, limit: limit, options: options)
+                    try await withThrowingTaskGroup(of: Data?.self) { group in
+                        group.addTask {
+                            try await retrying(options.attempts) {
+                                try await Self.once(client: client, url: url, limit: limit, options: options)
+                            }
+                        }
+                        group.addTask {
+                            try await Task.sleep(for: .seconds(seconds))
+                            return nil
+                        }
+                        defer { group.cancelAll() }
+                        guard let first = try await group.next(), let data = first else {
+                            throw HallmarkError.io(
+                                "\(url): not received within \(seconds) s; try again, use another mirror, or raise --timeout")
+                        }
+                        return data
                     })
             } catch let failure as Failure {
                 result = .failure(failure)
@@ -67,16 +84,9 @@ public struct HTTPFetcher: Sendable {
             throw HallmarkError.verificationFailed(
                 "\(url): \(length) bytes is over the \(limit)-byte limit for this file", problem: .downloadTooLarge)
         }
-        // The whole body within the timeout, not only each read: a server sending a byte at a time would
-        // otherwise hold the client for hours within the per-read timeout.
-        let deadline = ContinuousClock.now + .seconds(max(1, options.timeoutSeconds))
         var data = Data()
         do {
             for try await buffer in response.body {
-                guard ContinuousClock.now <= deadline else {
-                    throw HallmarkError.io(
-                        "\(url): not received within \(options.timeoutSeconds) s (\(data.count) bytes so far); try again or use another mirror")
-                }
                 guard data.count + buffer.readableBytes <= limit else {
                     throw HallmarkError.verificationFailed(
                         "\(url): more than the \(limit)-byte limit for this file", problem: .downloadTooLarge)

@@ -157,7 +157,7 @@ public struct TUFTestRepository {
         }
         let data = try Self.envelope(
             .object(signed), keys: (role == "targets" ? signers["targets"] : roleSigners[role]) ?? [])
-        try write("metadata/\(versions[role] ?? 1).\(role).json", data)
+        try write("metadata/\(versions[role] ?? 1).\(TUFNames.quote(role)).json", data)  // as clients fetch it
         return data
     }
 

@@ -250,6 +250,15 @@ struct ArchiveAgreementTests {
         # A directory by its Unix mode whose name has no trailing slash: unzip makes an empty file of it.
         with zipfile.ZipFile(f"{out}/dir-mode.zip", "w") as z:
             info = zipfile.ZipInfo("release/a.txt.minisig"); info.external_attr = 0o040755 << 16; z.writestr(info, b"")
+        # The MS-DOS directory attribute (0x10) on a name without a trailing slash: bsdtar makes a directory.
+        with zipfile.ZipFile(f"{out}/dos-dir.zip", "w") as z:
+            info = zipfile.ZipInfo("release/a.txt"); info.create_system = 0; info.external_attr = 0x10; z.writestr(info, b"")
+        # A stored member with a data descriptor: a streaming reader finds its end by scanning its data.
+        with zipfile.ZipFile(f"{out}/stored-dd.zip", "w", zipfile.ZIP_STORED) as z:
+            info = zipfile.ZipInfo("good.txt"); info.external_attr = 0o100644 << 16; z.writestr(info, b"hello\n")
+        data = bytearray(open(f"{out}/stored-dd.zip", "rb").read())
+        data[6] |= 0x08; c = central(data); data[c + 8] |= 0x08
+        save("stored-dd", bytes(data))
         """#
 
     @Test("Zip archives whose headers disagree, or that unzip and zipfile would read another way, are refused")
@@ -267,7 +276,8 @@ struct ArchiveAgreementTests {
             ("overlap", "overlap"), ("lying-size", "inflates past its stated size"),
             ("two-upath", "two extra fields with id 0x7075"), ("local-upath", "Unicode path field"),
             ("xl-field", "a link or another type"), ("local-utf8", "local header disagrees"),
-            ("gap", "belong to no member"), ("dir-mode", "a directory mode without a trailing '/'"),
+            ("gap", "belong to no member"), ("dir-mode", "a directory mode or attribute without a trailing '/'"),
+            ("dos-dir", "a directory mode or attribute without a trailing '/'"), ("stored-dd", "stored with a data descriptor"),
         ]
         for (name, reason) in cases {
             let file = name + ".zip"

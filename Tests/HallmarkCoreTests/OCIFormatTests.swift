@@ -116,7 +116,7 @@ struct OCIFormatTests {
         #expect(Origin(url: "http://localhost")?.isLoopback == true)
         #expect(Origin(url: "http://127.0.0.1.evil.net")?.isLoopback == false)
         #expect(Origin(url: "http://10.0.0.1")?.isLoopback == false)
-        for name in ["127.0.0.attacker", "127.x.evil.com", "127.0.0.1.", "127.0.0.256", "127.0.0.0001", "127.1"] {
+        for name in ["127.0.0.attacker", "127.x.evil.com", "127.0.0.1.", "127.0.0.256", "127.0.0.0001", "127.1", "127.0.0.08", "127.0.0.01", "0127.0.0.1"] {
             #expect(Origin(url: "http://\(name):8080/token")?.isLoopback == false, "\(name)")
         }
         #expect(Origin(url: "http://127.12.0.9/token")?.isLoopback == true)

@@ -57,9 +57,44 @@ struct TUFClientTests {
         }
     }
 
+    /// targets delegates X (c/*) and Y (y/*); both delegate A. An A signed by Y's delegate key, cached from an
+    /// earlier run, delegates C to the attacker's key: C verified through that A is not C as the honest A (reached
+    /// through X, fetched again) delegates it.
+    @Test("Roles delegated by a role that is verified again lose their trust too (one level down)")
+    func delegatedRolesOfAReplacedRole() throws {
+        let dir = try TemporaryDirectory()
+        var repo = try TUFTestRepository(directory: dir.url("repo"))
+        let (kx, ky, ka, kyd, kc, ke) = try (
+            PrivateKey.generate(.ed25519), PrivateKey.generate(.ed25519), PrivateKey.generate(.ed25519),
+            PrivateKey.generate(.ed25519), PrivateKey.generate(.ed25519), PrivateKey.generate(.ed25519)
+        )
+        repo.delegations["targets"] = [.init(name: "X", keys: [kx], paths: ["c/*"]), .init(name: "Y", keys: [ky], paths: ["y/*"])]
+        repo.delegations["X"] = [.init(name: "A", keys: [ka], paths: ["c/*"])]
+        repo.delegations["Y"] = [.init(name: "A", keys: [kyd], paths: ["y/*"])]
+        // The attacker's A (signed by Y's delegate key) delegates C to the attacker's key, for y/* and c/*.
+        repo.delegations["A"] = [.init(name: "C", keys: [ke], paths: ["c/*", "y/*"])]
+        repo.roleSigners = ["X": [kx], "Y": [ky], "A": [kyd], "C": [ke]]
+        repo.roleTargets = ["X": [:], "Y": [:], "A": [:], "C": ["y/z": Data("y\n".utf8), "c/x": Data("EVIL\n".utf8)]]
+        try repo.publishRoot()
+        try repo.publishAll()
+        var first = try client(repo, state: dir.url("state"))
+        #expect(try first.targetInfo("y/z")?.role == "C")  // leaves the attacker's A and C in the cache
+
+        // The mirror now serves the honest A (signed by KA), which delegates C to KC; C is still the attacker's.
+        repo.roleSigners["A"] = [ka]
+        repo.delegations["A"] = [.init(name: "C", keys: [kc], paths: ["c/*"])]
+        try repo.publishRole("A")
+        var second = try client(repo, state: dir.url("state"), bootstrap: false)
+        #expect(try second.targetInfo("y/z")?.role == "C")  // the cached A through Y, the cached C through it
+        #expect(throws: HallmarkError.self) {
+            let info = try second.targetInfo("c/x")  // A again, through X: C must be verified against KC
+            Issue.record("c/x resolved through \(info?.role ?? "nothing")")
+        }
+    }
+
     @Test("A delegation to an empty or top-level role name is refused, and the state keeps its root")
     func reservedRoleNames() throws {
-        for name in ["root", "timestamp", "snapshot", "targets", ""] {
+        for name in ["root", "timestamp", "snapshot", "targets", "", "Timestamp", "ROOT"] {
             let dir = try TemporaryDirectory()
             var repo = try TUFTestRepository(directory: dir.url("repo"))
             let key = try PrivateKey.generate(.ed25519)

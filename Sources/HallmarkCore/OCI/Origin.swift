@@ -36,13 +36,16 @@ public struct Origin: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// Whether the host is this machine: `localhost`, `[::1]`, or a dotted-decimal IPv4 address in 127.0.0.0/8
-    /// (four numbers 0-255; a name such as `127.0.0.evil` is a DNS name and can point anywhere).
+    /// (four numbers 0-255 without leading zeros; a name such as `127.0.0.evil` or `127.0.0.08` is resolved as a
+    /// DNS name and can point anywhere).
     public var isLoopback: Bool {
         if host == "localhost" || host == "[::1]" { return true }
         let parts = host.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 4, parts[0] == "127" else { return false }
+        // No leading zeros: resolvers read `08` as a name, not a number (and `010` as octal).
         return parts.allSatisfy { part in
             (1...3).contains(part.count) && part.allSatisfy { ("0"..."9").contains($0) } && Int(part)! <= 255
+                && (part == "0" || part.first != "0")
         }
     }
 

@@ -130,7 +130,8 @@ public struct TUFMetadata: Sendable {
             else { throw bad("a role lacks a name, keyids or a positive threshold") }
             // A delegated role's metadata is kept beside the top-level files as NAME.json: an empty or top-level
             // name would overwrite them (and the specification reserves those names).
-            guard !name.isEmpty, !["root", "timestamp", "snapshot", "targets"].contains(name) else {
+            // Compared without case: on a case-insensitive file system `Timestamp.json` is `timestamp.json`.
+            guard !name.isEmpty, !["root", "timestamp", "snapshot", "targets"].contains(name.lowercased()) else {
                 throw bad("a delegated role cannot be named \"\(name)\" (empty and top-level role names are reserved)")
             }
             guard names.insert(name).inserted else { throw bad("role \(name) is delegated twice") }

@@ -196,8 +196,9 @@ public struct TUFTrustedSet: Sendable {
         _ = try new.delegations()  // malformed delegations make the whole role unusable
         targets[role] = new
         // The role now holds metadata verified through this delegator only: what another delegator's keys and
-        // paths allowed no longer stands for it.
-        verifiedThrough = verifiedThrough.filter { $0[1] != role }
+        // paths allowed no longer stands for it, nor do the roles the replaced metadata delegated to (they are
+        // verified again against the new metadata when reached through it).
+        verifiedThrough = verifiedThrough.filter { $0[0] != role && $0[1] != role }
         verifiedThrough.insert([delegator, role])
     }
 
