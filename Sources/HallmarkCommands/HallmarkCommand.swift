@@ -93,7 +93,7 @@ enum Terminal {
         out.unicodeScalars.reserveCapacity(text.unicodeScalars.count)
         for scalar in text.unicodeScalars {
             switch scalar.value {
-            case 0x0A where keepingNewlines: out.unicodeScalars.append(scalar)
+            case 0x0A where keepingNewlines, 0x09 where keepingNewlines: out.unicodeScalars.append(scalar)
             case 0x0A: out += "\\n"
             case 0x0D: out += "\\r"
             case 0x09: out += "\\t"
@@ -224,7 +224,8 @@ enum Terminal {
         }
     }
 
-    /// Prints `line` (which may hold several lines: a PEM key, a JSON document) with every other control
+    /// Prints `line` (which may hold several lines and tabs: a PEM key, a JSON document, a minisign trusted
+    /// comment) with every other control
     /// character escaped; a value from outside that must stay on its line goes through ``oneLine(_:)`` first.
     static func print(_ line: String) {
         writeOutput(Data((oneLine(line, keepingNewlines: true) + "\n").utf8))
