@@ -6,19 +6,19 @@ import Glibc
 import Darwin
 #endif
 
-/// A regular file opened once for reading. Every read is positioned, with 64-bit offsets, so nothing depends on
-/// the file's size fitting 32 bits, and a path swapped after opening changes nothing.
-final class InputFile {
-    /// How errors name the file.
-    let display: String
-    /// The size when it was opened.
-    let size: UInt64
-    private let fd: Int32
-
-    /// Opens `path` without blocking, so a FIFO (or a device) where the archive should be is refused at once rather
-    /// than waited on forever; the descriptor is made blocking again once it is known to be a regular file.
-    init(path: String, display: String) throws(HallmarkError) {
-        let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+/// Opening a file that must be regular, for every reader of untrusted files (the archive reader, install's and the
+/// air gap's private copies).
+public enum RegularFile {
+    /// Opens `path` for reading and returns the descriptor with its `fstat`, refusing anything but a regular file
+    /// (symbolic links are followed). The open does not block: a FIFO planted where a file is expected fails at
+    /// once (`invalidInput`, exit 2) instead of waiting forever for a writer. The descriptor is blocking again when
+    /// returned; the caller closes it.
+    public static func open(_ path: String, display: String) throws(HallmarkError) -> (fd: Int32, info: stat) {
+        #if canImport(Glibc)
+        let fd = Glibc.open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+        #else
+        let fd = Darwin.open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+        #endif
         guard fd >= 0 else { throw .io("\(display): cannot read: \(String(cString: strerror(errno)))") }
         var info = stat()
         guard fstat(fd, &info) == 0 else {
@@ -28,7 +28,7 @@ final class InputFile {
         }
         guard (info.st_mode & S_IFMT) == S_IFREG else {
             close(fd)
-            throw .invalidInput("\(display): not a regular file (a FIFO, device or directory); pass the path of a regular file")
+            throw .invalidInput("\(display): \(kindName(info.st_mode)), not a regular file; pass the path of a regular file")
         }
         let flags = fcntl(fd, F_GETFL)
         guard flags >= 0, fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) == 0 else {
@@ -36,6 +36,36 @@ final class InputFile {
             close(fd)
             throw .io("\(display): cannot read: \(String(cString: strerror(code)))")
         }
+        return (fd, info)
+    }
+
+    /// "a FIFO", "a directory"…: what a file that is not regular is, for messages.
+    public static func kindName(_ mode: mode_t) -> String {
+        switch mode & S_IFMT {
+        case S_IFREG: "a regular file"
+        case S_IFDIR: "a directory"
+        case S_IFIFO: "a FIFO"
+        case S_IFSOCK: "a socket"
+        case S_IFCHR: "a character device"
+        case S_IFBLK: "a block device"
+        case S_IFLNK: "a symbolic link"
+        default: "not a file"
+        }
+    }
+}
+
+/// A regular file opened once for reading. Every read is positioned, with 64-bit offsets, so nothing depends on
+/// the file's size fitting 32 bits, and a path swapped after opening changes nothing.
+final class InputFile {
+    /// How errors name the file.
+    let display: String
+    /// The size when it was opened.
+    let size: UInt64
+    private let fd: Int32
+
+    /// Opens `path` as a regular file (see ``RegularFile/open(_:display:)``).
+    init(path: String, display: String) throws(HallmarkError) {
+        let (fd, info) = try RegularFile.open(path, display: display)
         self.fd = fd
         self.display = display
         size = UInt64(info.st_size)

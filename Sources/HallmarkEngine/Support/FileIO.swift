@@ -1,4 +1,5 @@
 import Foundation
+import HallmarkArchive
 import HallmarkCore
 
 #if canImport(Glibc)
@@ -133,43 +134,11 @@ public enum FileIO {
     }
 
     /// "a FIFO", "a directory"…: what a file that is not regular is, for messages.
-    public static func kindName(_ mode: mode_t) -> String {
-        switch mode & S_IFMT {
-        case S_IFREG: "a regular file"
-        case S_IFDIR: "a directory"
-        case S_IFIFO: "a FIFO"
-        case S_IFSOCK: "a socket"
-        case S_IFCHR: "a character device"
-        case S_IFBLK: "a block device"
-        case S_IFLNK: "a symbolic link"
-        default: "not a file"
-        }
-    }
+    public static func kindName(_ mode: mode_t) -> String { RegularFile.kindName(mode) }
 
-    /// Opens `path` for reading and returns the descriptor with its `fstat`, refusing anything but a regular file
-    /// (symbolic links are followed). The open does not block: a FIFO planted where a file is expected fails at
-    /// once (`invalidInput`, exit 2) instead of waiting forever for a writer. The descriptor is blocking again when
-    /// returned; the caller closes it.
+    /// Opens `path` for reading as a regular file, without blocking on a FIFO (``RegularFile/open(_:display:)``).
     public static func openRegularFile(_ path: String, display: String) throws(HallmarkError) -> (fd: Int32, info: stat) {
-        let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
-        guard fd >= 0 else { throw .io("\(display): cannot read: \(String(cString: strerror(errno)))") }
-        var info = stat()
-        guard fstat(fd, &info) == 0 else {
-            let code = errno
-            close(fd)
-            throw .io("\(display): cannot read: \(String(cString: strerror(code)))")
-        }
-        guard (info.st_mode & S_IFMT) == S_IFREG else {
-            close(fd)
-            throw .invalidInput("\(display): \(kindName(info.st_mode)), not a regular file; pass the path of a regular file")
-        }
-        let flags = fcntl(fd, F_GETFL)
-        guard flags >= 0, fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) == 0 else {
-            let code = errno
-            close(fd)
-            throw .io("\(display): cannot read: \(String(cString: strerror(code)))")
-        }
-        return (fd, info)
+        try RegularFile.open(path, display: display)
     }
 
     /// Whether a directory exists at `path`.
