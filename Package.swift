@@ -33,10 +33,11 @@ let package = Package(
     ],
     targets: [
         .target(name: "HallmarkCore", swiftSettings: swiftSettings),
+        .target(name: "HallmarkConcurrency", swiftSettings: swiftSettings),
         .target(
             name: "HallmarkCrypto",
             dependencies: [
-                "HallmarkCore", "CSodium",
+                "HallmarkCore", "HallmarkConcurrency", "CSodium",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "CryptoExtras", package: "swift-crypto"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
@@ -54,7 +55,7 @@ let package = Package(
         .target(
             name: "HallmarkRemote",
             dependencies: [
-                "HallmarkCore",
+                "HallmarkCore", "HallmarkConcurrency",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
@@ -63,7 +64,7 @@ let package = Package(
         .target(
             name: "HallmarkEngine",
             dependencies: [
-                "HallmarkCore", "HallmarkCrypto", "HallmarkArchive", "HallmarkRemote", "CHallmarkBuildInfo",
+                "HallmarkCore", "HallmarkConcurrency", "HallmarkCrypto", "HallmarkArchive", "HallmarkRemote", "CHallmarkBuildInfo",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Mustache", package: "swift-mustache"),
             ],

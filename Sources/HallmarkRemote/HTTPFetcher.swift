@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import HallmarkConcurrency
 import HallmarkCore
 import NIOCore
 import NIOHTTP1

@@ -1,6 +1,7 @@
 import Crypto
 import Dispatch
 import Foundation
+import HallmarkConcurrency
 import HallmarkCore
 
 #if canImport(Glibc)

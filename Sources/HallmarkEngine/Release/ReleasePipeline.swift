@@ -1,5 +1,6 @@
 import Foundation
 import HallmarkArchive
+import HallmarkConcurrency
 import HallmarkCore
 import HallmarkCrypto
 

@@ -40,19 +40,6 @@ public enum Parallel {
     }
 }
 
-/// Runs async work from synchronous code and waits for its result (the engine's operations are synchronous;
-/// the network clients are async).
-public func waitFor<Value: Sendable>(_ body: @escaping @Sendable () async -> Value) -> Value {
-    let slot = ResultSlots<Value, Never>(count: 1)
-    let semaphore = DispatchSemaphore(value: 0)
-    Task {
-        slot.set(0, .success(await body()))
-        semaphore.signal()
-    }
-    semaphore.wait()
-    return slot.values(missing: { preconditionFailure("waitFor runs its body") })[0].get()
-}
-
 /// Results written by concurrent workers, each slot by one worker, read once they are all done.
 public final class ResultSlots<Value: Sendable, Failure: Error>: @unchecked Sendable {  // guarded by `lock`
     private let lock = NSLock()
@@ -82,4 +69,17 @@ public final class ResultSlots<Value: Sendable, Failure: Error>: @unchecked Send
         defer { lock.unlock() }
         return slots.map { $0 ?? missing() }
     }
+}
+
+/// Runs async work from synchronous code and waits for its result (the engine's operations are synchronous;
+/// the network clients are async).
+public func waitFor<Value: Sendable>(_ body: @escaping @Sendable () async -> Value) -> Value {
+    let slot = ResultSlots<Value, Never>(count: 1)
+    let semaphore = DispatchSemaphore(value: 0)
+    Task {
+        slot.set(0, .success(await body()))
+        semaphore.signal()
+    }
+    semaphore.wait()
+    return slot.values(missing: { preconditionFailure("waitFor runs its body") })[0].get()
 }

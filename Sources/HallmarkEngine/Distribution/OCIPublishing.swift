@@ -1,4 +1,5 @@
 import Foundation
+import HallmarkConcurrency
 import HallmarkCore
 import HallmarkCrypto
 import HallmarkRemote
