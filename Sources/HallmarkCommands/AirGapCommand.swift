@@ -2,14 +2,14 @@ import ArgumentParser
 import HallmarkCore
 import HallmarkEngine
 
-struct AirGapCommand: ParsableCommand {
+struct AirGapCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "airgap",
         abstract: "Carry a release into a restricted network in one zip, and check it there before extracting.",
         subcommands: [AirGapBundleCommand.self, AirGapVerifyCommand.self])
 }
 
-struct AirGapBundleCommand: ParsableCommand {
+struct AirGapBundleCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bundle",
         abstract: "Pack a verified release, its keys, a required-file list and VERIFY.md into one zip.",
@@ -36,9 +36,9 @@ struct AirGapBundleCommand: ParsableCommand {
 
     @OptionGroup var output: OutputOptions
 
-    func run() throws {
-        try Terminal.run { () throws(HallmarkError) in
-            let result = try AirGap(context: .current()).bundle(directory: directory, keys: key, trustedRoot: trustedRoot, output: out)
+    func run() async throws {
+        try await Terminal.run { context async throws(HallmarkError) in
+            let result = try AirGap(context: context).bundle(directory: directory, keys: key, trustedRoot: trustedRoot, output: out)
             switch output.format {
             case .json: try Terminal.printJSON(result)
             case .text: Terminal.print("wrote \(result.output): \(result.files) files, sha256 \(result.sha256)")
@@ -47,7 +47,7 @@ struct AirGapBundleCommand: ParsableCommand {
     }
 }
 
-struct AirGapVerifyCommand: ParsableCommand {
+struct AirGapVerifyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify",
         abstract: "Check an air-gap bundle before extracting anything; extract only when everything passes.",
@@ -78,9 +78,9 @@ struct AirGapVerifyCommand: ParsableCommand {
 
     @OptionGroup var output: OutputOptions
 
-    func run() throws {
-        try Terminal.run(format: output.format) { () throws(HallmarkError) in
-            let result = try AirGap(context: .current()).verify(
+    func run() async throws {
+        try await Terminal.run(format: output.format) { context async throws(HallmarkError) in
+            let result = try AirGap(context: context).verify(
                 bundle: bundle, keys: key, extract: extract, insecureUseEmbeddedKeys: insecureUseEmbeddedKeys)
             for warning in result.warnings { Terminal.warning("WARNING: \(warning.message) [\(warning.code.rawValue)]") }
             switch output.format {

@@ -3,7 +3,7 @@ import HallmarkCore
 import HallmarkCrypto
 import HallmarkEngine
 
-struct AttestCommand: ParsableCommand {
+struct AttestCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "attest",
         abstract: "Sign an in-toto Statement v1 about files, in a DSSE envelope (.intoto.jsonl).",
@@ -40,9 +40,8 @@ struct AttestCommand: ParsableCommand {
         if subject.isEmpty { throw ValidationError("name at least one --subject file") }
     }
 
-    func run() throws {
-        try Terminal.run { () throws(HallmarkError) in
-            let context = EngineContext.current()
+    func run() async throws {
+        try await Terminal.run { context async throws(HallmarkError) in
             let privateKey = try KeyResolver(context: context).signingKey(key)
             let envelope = try Attestation(context: context).attest(
                 predicateType: predicateType, predicateFile: predicate, subjects: subject, key: privateKey, output: output,
@@ -55,7 +54,7 @@ struct AttestCommand: ParsableCommand {
     }
 }
 
-struct VerifyAttestationCommand: ParsableCommand {
+struct VerifyAttestationCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify-attestation",
         abstract: "Verify a DSSE-signed in-toto Statement: signature, subjects and predicate type.",
@@ -83,9 +82,8 @@ struct VerifyAttestationCommand: ParsableCommand {
 
     @OptionGroup var output: OutputOptions
 
-    func run() throws {
-        try Terminal.run(format: output.format) { () throws(HallmarkError) in
-            let context = EngineContext.current()
+    func run() async throws {
+        try await Terminal.run(format: output.format) { context async throws(HallmarkError) in
             let keys = try KeyResolver(context: context).publicKeys(key)
             let result = try Attestation(context: context).verify(
                 file: file, keys: keys, subjects: subject, predicateType: predicateType)

@@ -5,7 +5,7 @@ import HallmarkEngine
 
 extension DigestAlgorithm: ExpressibleByArgument {}
 
-struct ChecksumCommand: ParsableCommand {
+struct ChecksumCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "checksum",
         abstract: "Write or check sha256sum-style checksum lists.",
@@ -51,9 +51,9 @@ struct ChecksumCommand: ParsableCommand {
         }
     }
 
-    func run() throws {
-        let checksums = Checksums(context: .current())
-        try Terminal.run { () throws(HallmarkError) in
+    func run() async throws {
+        try await Terminal.run { context async throws(HallmarkError) in
+            let checksums = Checksums(context: context)
             if let checkList {
                 let report = try checksums.check(
                     list: checkList, options: .init(algorithm: algorithm, strict: strict, ignoreMissing: ignoreMissing))
@@ -63,7 +63,7 @@ struct ChecksumCommand: ParsableCommand {
             }
             let list = try checksums.create(files: files, algorithm: algorithm)
             if let output {
-                try FileIO.writeAtomically(list.gnuData, to: EngineContext.current().resolve(output))
+                try FileIO.writeAtomically(list.gnuData, to: context.resolve(output))
                 if outputOptions.format == .json { try Terminal.printJSON(Listing(list)) }
             } else if outputOptions.format == .json {
                 try Terminal.printJSON(Listing(list))

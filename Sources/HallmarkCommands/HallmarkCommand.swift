@@ -138,35 +138,25 @@ enum Terminal {
         error.code == .verificationFailed ? 1 : 2
     }
 
-    /// Runs `body`, turning a `HallmarkError` into a one-line message (with its problem code, when it has one)
-    /// and its exit code.
-    static func run(_ body: () throws(HallmarkError) -> Void) throws(ExitCode) {
+    /// Runs `body` with the command line's engine context, turning a `HallmarkError` into a one-line message
+    /// (with its problem code, when it has one) and its exit code. With `--format json` a thrown error is also
+    /// printed as a JSON report on stdout (`verified: false` and the error's code). The context's HTTP clients
+    /// are shut down before it returns.
+    static func run(
+        format: OutputOptions.Format = .text, _ body: (EngineContext) async throws(HallmarkError) -> Void
+    ) async throws(ExitCode) {
+        let context = EngineContext.commandLine()
+        let failure: HallmarkError?
         do {
-            try body()
+            try await body(context)
+            failure = nil
         } catch {
-            report(error, format: .text)
-            throw ExitCode(exitCode(for: error))
+            failure = error
         }
-    }
-
-    /// The same for verification commands: with `--format json` a thrown error is also printed as a JSON report on
-    /// stdout (`verified: false` and the error's code).
-    static func run(format: OutputOptions.Format, _ body: () throws(HallmarkError) -> Void) throws(ExitCode) {
-        do {
-            try body()
-        } catch {
-            report(error, format: format)
-            throw ExitCode(exitCode(for: error))
-        }
-    }
-
-    /// The same for verification commands that run async work.
-    static func run(format: OutputOptions.Format, _ body: () async throws(HallmarkError) -> Void) async throws(ExitCode) {
-        do {
-            try await body()
-        } catch {
-            report(error, format: format)
-            throw ExitCode(exitCode(for: error))
+        await context.close()
+        if let failure {
+            report(failure, format: format)
+            throw ExitCode(exitCode(for: failure))
         }
     }
 

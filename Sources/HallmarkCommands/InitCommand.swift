@@ -2,7 +2,7 @@ import ArgumentParser
 import HallmarkCore
 import HallmarkEngine
 
-struct InitCommand: ParsableCommand {
+struct InitCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "init",
         abstract: "Write a hallmark.yml for a SwiftPM, Cargo, Go or Makefile project.",
@@ -53,9 +53,9 @@ struct InitCommand: ParsableCommand {
 
     @OptionGroup var output: OutputOptions
 
-    func run() throws {
-        try Terminal.run { () throws(HallmarkError) in
-            let result = try ProjectInit(context: .current()).run(directory: directory, binary: binary, force: force)
+    func run() async throws {
+        try await Terminal.run { context async throws(HallmarkError) in
+            let result = try ProjectInit(context: context).run(directory: directory, binary: binary, force: force)
             switch output.format {
             case .json: try Terminal.printJSON(result)
             case .text:

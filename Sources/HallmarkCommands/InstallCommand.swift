@@ -73,7 +73,7 @@ enum InstallReport {
     }
 }
 
-struct InstallCommand: ParsableCommand {
+struct InstallCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "install",
         abstract: "Install a verified binary from an archive or a release index, or change nothing.",
@@ -97,14 +97,14 @@ struct InstallCommand: ParsableCommand {
     @OptionGroup var options: InstallOptions
     @OptionGroup var output: OutputOptions
 
-    func run() throws {
-        try Terminal.run { () throws(HallmarkError) in
-            try InstallReport.print(try Installer(context: .current()).install(try options.request(upgrade: false)), format: output.format)
+    func run() async throws {
+        try await Terminal.run { context async throws(HallmarkError) in
+            try InstallReport.print(try await Installer(context: context).install(try options.request(upgrade: false)), format: output.format)
         }
     }
 }
 
-struct UpgradeCommand: ParsableCommand {
+struct UpgradeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "upgrade",
         abstract: "Upgrade an installed binary (or install it fresh), verified, with backup and rollback.",
@@ -120,14 +120,14 @@ struct UpgradeCommand: ParsableCommand {
     @OptionGroup var options: InstallOptions
     @OptionGroup var output: OutputOptions
 
-    func run() throws {
-        try Terminal.run { () throws(HallmarkError) in
-            try InstallReport.print(try Installer(context: .current()).install(try options.request(upgrade: true)), format: output.format)
+    func run() async throws {
+        try await Terminal.run { context async throws(HallmarkError) in
+            try InstallReport.print(try await Installer(context: context).install(try options.request(upgrade: true)), format: output.format)
         }
     }
 }
 
-struct RollbackCommand: ParsableCommand {
+struct RollbackCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rollback",
         abstract: "Put the previous version of an installed binary back.",
@@ -147,14 +147,14 @@ struct RollbackCommand: ParsableCommand {
 
     @OptionGroup var output: OutputOptions
 
-    func run() throws {
-        try Terminal.run { () throws(HallmarkError) in
-            try InstallReport.print(try Installer(context: .current()).rollback(prefix: prefix, name: name), format: output.format)
+    func run() async throws {
+        try await Terminal.run { context async throws(HallmarkError) in
+            try InstallReport.print(try Installer(context: context).rollback(prefix: prefix, name: name), format: output.format)
         }
     }
 }
 
-struct InstalledCommand: ParsableCommand {
+struct InstalledCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "installed",
         abstract: "List the binaries Hallmark installed in a prefix: version, source, digest.",
@@ -169,9 +169,9 @@ struct InstalledCommand: ParsableCommand {
 
     @OptionGroup var output: OutputOptions
 
-    func run() throws {
-        try Terminal.run { () throws(HallmarkError) in
-            let state = try Installer(context: .current()).installed(prefix: prefix)
+    func run() async throws {
+        try await Terminal.run { context async throws(HallmarkError) in
+            let state = try Installer(context: context).installed(prefix: prefix)
             switch output.format {
             case .json: try Terminal.printJSON(state)
             case .text:

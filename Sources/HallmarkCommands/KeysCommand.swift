@@ -3,7 +3,7 @@ import HallmarkCore
 import HallmarkCrypto
 import HallmarkEngine
 
-struct KeysCommand: ParsableCommand {
+struct KeysCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "keys",
         abstract: "Generate and inspect signing keys.",
@@ -12,7 +12,7 @@ struct KeysCommand: ParsableCommand {
 
 extension KeyAlgorithm: ExpressibleByArgument {}
 
-struct KeysGenerateCommand: ParsableCommand {
+struct KeysGenerateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "generate",
         abstract: "Generate a key pair: NAME.key (PKCS#8 PEM, mode 0600) and NAME.pub (SPKI PEM).",
@@ -41,9 +41,9 @@ struct KeysGenerateCommand: ParsableCommand {
 
     @OptionGroup var output: OutputOptions
 
-    func run() throws {
-        try Terminal.run { () throws(HallmarkError) in
-            let result = try KeyGeneration(context: .current()).run(
+    func run() async throws {
+        try await Terminal.run { context async throws(HallmarkError) in
+            let result = try KeyGeneration(context: context).run(
                 .init(algorithm: algorithm, output: out, encrypt: encrypt, overwrite: force))
             switch output.format {
             case .json: try Terminal.printJSON(result)
@@ -55,7 +55,7 @@ struct KeysGenerateCommand: ParsableCommand {
     }
 }
 
-struct KeysIDCommand: ParsableCommand {
+struct KeysIDCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "id",
         abstract: "Print a key's id (hex SHA-256 of its SubjectPublicKeyInfo DER) and algorithm.",
@@ -80,9 +80,9 @@ struct KeysIDCommand: ParsableCommand {
         var sshFingerprint: String?
     }
 
-    func run() throws {
-        try Terminal.run { () throws(HallmarkError) in
-            let publicKey = try KeyResolver(context: .current()).publicKey(key)
+    func run() async throws {
+        try await Terminal.run { context async throws(HallmarkError) in
+            let publicKey = try KeyResolver(context: context).publicKey(key)
             let info = Info(keyId: publicKey.keyID, algorithm: publicKey.algorithm.rawValue, publicKey: publicKey.pemText, sshFingerprint: publicKey.sshFingerprint)
             switch output.format {
             case .json: try Terminal.printJSON(info)
@@ -92,7 +92,7 @@ struct KeysIDCommand: ParsableCommand {
     }
 }
 
-struct KeysPublicCommand: ParsableCommand {
+struct KeysPublicCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "public",
         abstract: "Print a public key in the form another tool reads: PEM, minisign or signify.",
@@ -116,9 +116,9 @@ struct KeysPublicCommand: ParsableCommand {
 
     enum Format: String, ExpressibleByArgument, CaseIterable { case pem, minisign, signify }
 
-    func run() throws {
-        try Terminal.run { () throws(HallmarkError) in
-            let publicKey = try KeyResolver(context: .current()).publicKey(key)
+    func run() async throws {
+        try await Terminal.run { context async throws(HallmarkError) in
+            let publicKey = try KeyResolver(context: context).publicKey(key)
             switch format {
             case .pem:
                 Terminal.print(publicKey.pemText.trimmingSuffixNewlines)

@@ -3,7 +3,7 @@ import Foundation
 import HallmarkCore
 import HallmarkEngine
 
-struct PublishCommand: ParsableCommand {
+struct PublishCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "publish",
         abstract: "Publish a release directory to a directory (file://) or an OCI registry (oci://), all or nothing.",
@@ -68,12 +68,12 @@ struct PublishCommand: ParsableCommand {
 
     @OptionGroup var output: OutputOptions
 
-    func run() throws {
-        try Terminal.run { () throws(HallmarkError) in
+    func run() async throws {
+        try await Terminal.run { context async throws(HallmarkError) in
             let quiet = self.quiet
             var access = try registry.access(timeout: timeout)
             access.chunkSize = try chunkSize.map(Self.bytes)
-            let result = try Publishing(context: .current()).publish(
+            let result = try await Publishing(context: context).publish(
                 directory: directory, to: to, force: force, out: out, registry: access,
                 progress: { line in if !quiet { Terminal.warning(line) } })
             switch output.format {

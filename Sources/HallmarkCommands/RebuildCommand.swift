@@ -2,7 +2,7 @@ import ArgumentParser
 import HallmarkCore
 import HallmarkEngine
 
-struct RebuildCommand: ParsableCommand {
+struct RebuildCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rebuild",
         abstract: "Rebuild one target from a release's reproducibility manifest and compare digests.",
@@ -34,10 +34,10 @@ struct RebuildCommand: ParsableCommand {
 
     @OptionGroup var output: OutputOptions
 
-    func run() throws {
-        try Terminal.run { () throws(HallmarkError) in
+    func run() async throws {
+        try await Terminal.run { context async throws(HallmarkError) in
             let platform = try Platform(parsing: target)
-            let result = try Rebuild(context: .current()).run(directory: directory, target: platform, build: build, source: source, keep: keep)
+            let result = try Rebuild(context: context).run(directory: directory, target: platform, build: build, source: source, keep: keep)
             switch output.format {
             case .json: try Terminal.printJSON(result)
             case .text:

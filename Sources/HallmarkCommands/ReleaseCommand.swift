@@ -3,7 +3,7 @@ import Foundation
 import HallmarkCore
 import HallmarkEngine
 
-struct ReleaseCommand: ParsableCommand {
+struct ReleaseCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "release",
         abstract: "Build, package, describe, sign and verify a release from hallmark.yml.",
@@ -52,9 +52,8 @@ struct ReleaseCommand: ParsableCommand {
 
     @OptionGroup var format: OutputOptions
 
-    func run() throws {
-        try Terminal.run { () throws(HallmarkError) in
-            let context = EngineContext.current()
+    func run() async throws {
+        try await Terminal.run { context async throws(HallmarkError) in
             var platforms: [Platform]?
             if let targets {
                 var list: [Platform] = []

@@ -3,7 +3,7 @@ import Foundation
 import HallmarkCore
 import HallmarkEngine
 
-struct SignBlobCommand: ParsableCommand {
+struct SignBlobCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sign-blob",
         abstract: "Write detached signatures: FILE.sig (base64), FILE.minisig (--format minisign) or a Sigstore bundle.",
@@ -48,9 +48,8 @@ struct SignBlobCommand: ParsableCommand {
     @Flag(help: "Print JSON instead of text.")
     var json = false
 
-    func run() throws {
-        try Terminal.run { () throws(HallmarkError) in
-            let context = EngineContext.current()
+    func run() async throws {
+        try await Terminal.run { context async throws(HallmarkError) in
             let privateKey = try KeyResolver(context: context).signingKey(key)
             if signatureFormat == .minisign {
                 var written: [MinisignOperations.Signed] = []
@@ -81,7 +80,7 @@ struct SignBlobCommand: ParsableCommand {
     }
 }
 
-struct VerifyBlobCommand: ParsableCommand {
+struct VerifyBlobCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify-blob",
         abstract: "Verify a detached signature: Hallmark/cosign base64, openssl binary, minisign or signify.",
@@ -128,9 +127,8 @@ struct VerifyBlobCommand: ParsableCommand {
 
     @OptionGroup var output: OutputOptions
 
-    func run() throws {
-        try Terminal.run(format: output.format) { () throws(HallmarkError) in
-            let context = EngineContext.current()
+    func run() async throws {
+        try await Terminal.run(format: output.format) { context async throws(HallmarkError) in
             let minisign = MinisignOperations(context: context)
             if embedded {
                 let result = try minisign.verifyEmbedded(signature: file, keyReferences: key, extractTo: extract)
@@ -153,9 +151,10 @@ struct VerifyBlobCommand: ParsableCommand {
                 if !result.verified { throw Terminal.failed(result.problems, subject: file, format: output.format) }
                 return
             }
-            let signaturePath = signature ?? (FileIO.isFile(context.resolve(file + ".minisig")) ? file + ".minisig" : file + ".sig")
-            let head = FileIO.isFile(context.resolve(signaturePath))
-                ? try FileIO.read(context.resolve(signaturePath), display: signaturePath, limit: 64 << 10) : Data()
+            let minisig = FileIO.isFile(try context.resolve(file + ".minisig"))
+            let signaturePath = signature ?? (minisig ? file + ".minisig" : file + ".sig")
+            let head = FileIO.isFile(try context.resolve(signaturePath))
+                ? try FileIO.read(try context.resolve(signaturePath), display: signaturePath, limit: 64 << 10) : Data()
             if MinisignOperations.isMinisignOrSignify(head) {
                 let result = try minisign.verify(file: file, signature: signaturePath, keyReferences: key, prehashedOnly: prehashedOnly)
                 switch output.format {

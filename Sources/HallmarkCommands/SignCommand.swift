@@ -2,7 +2,7 @@ import ArgumentParser
 import HallmarkCore
 import HallmarkEngine
 
-struct SignCommand: ParsableCommand {
+struct SignCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sign",
         abstract: "Sign every file of a release directory.",
@@ -24,9 +24,8 @@ struct SignCommand: ParsableCommand {
 
     @OptionGroup var output: OutputOptions
 
-    func run() throws {
-        try Terminal.run { () throws(HallmarkError) in
-            let context = EngineContext.current()
+    func run() async throws {
+        try await Terminal.run { context async throws(HallmarkError) in
             let privateKey = try KeyResolver(context: context).signingKey(key)
             let result = try ReleaseSigning(context: context).sign(directory: directory, key: privateKey)
             switch output.format {

@@ -2,7 +2,7 @@ import ArgumentParser
 import HallmarkCore
 import HallmarkEngine
 
-struct SummaryCommand: ParsableCommand {
+struct SummaryCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "summary",
         abstract: "Summarize a release (release-summary.md and .json) and check a published listing.",
@@ -28,9 +28,9 @@ struct SummaryCommand: ParsableCommand {
 
     @OptionGroup var output: OutputOptions
 
-    func run() throws {
-        try Terminal.run { () throws(HallmarkError) in
-            let result = try ReleaseSummary(context: .current()).summarize(directory: directory, remoteAssets: remoteAssets, outDirectory: out)
+    func run() async throws {
+        try await Terminal.run { context async throws(HallmarkError) in
+            let result = try ReleaseSummary(context: context).summarize(directory: directory, remoteAssets: remoteAssets, outDirectory: out)
             let summary = result.summary
             switch output.format {
             case .json: try Terminal.printJSON(summary)

@@ -3,14 +3,14 @@ import Foundation
 import HallmarkCore
 import HallmarkEngine
 
-struct TrustCommand: ParsableCommand {
+struct TrustCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "trust",
         abstract: "Manage the Sigstore trust material verify-bundle uses.",
         subcommands: [TrustUpdateCommand.self, TrustConformanceClientCommand.self])
 }
 
-struct TrustUpdateCommand: ParsableCommand {
+struct TrustUpdateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "update",
         abstract: "Install trusted_root.json from a TUF repository, verified by a TUF client with trusted state.",
@@ -56,9 +56,9 @@ struct TrustUpdateCommand: ParsableCommand {
         guard timeout >= 1 else { throw ValidationError("--timeout must be at least 1 second") }
     }
 
-    func run() throws {
-        try Terminal.run(format: output.format) { () throws(HallmarkError) in
-            let result = try TrustUpdate(context: .current()).update(
+    func run() async throws {
+        try await Terminal.run(format: output.format) { context async throws(HallmarkError) in
+            let result = try await TrustUpdate(context: context).update(
                 repository: tuf, initialRoot: root, now: try ReferenceTime.parse(now), target: target, output: out,
                 timeoutSeconds: timeout)
             switch output.format {
@@ -85,7 +85,7 @@ enum ReferenceTime {
 /// `--metadata-dir D init ROOT`, `--metadata-url U --metadata-dir D refresh`,
 /// `--metadata-url U --metadata-dir D --target-name N… --target-base-url U --target-dir D download`.
 /// Exit 0 on success, 1 on any failure. Hidden: it exists for `scripts/tuf-conformance-client`.
-struct TrustConformanceClientCommand: ParsableCommand {
+struct TrustConformanceClientCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "conformance-client",
         abstract: "The tuf-conformance client protocol (init, refresh, download), for scripts/tuf-conformance-client.",
@@ -99,25 +99,15 @@ struct TrustConformanceClientCommand: ParsableCommand {
     @Flag(name: .shortAndLong) var verbose: Int
     @Argument(help: "init ROOT | refresh | download") var words: [String]
 
-    func run() throws {
-        let client = TUFConformanceClient(context: .current(), metadataDirectory: metadataDir)
-        let outcome: Result<[String], HallmarkError> = Result { () throws(HallmarkError) in
-            switch (words.first, words.count) {
-            case ("init", 2):
-                try client.initialize(trustedRoot: words[1])
-                return []
-            case ("refresh", 1):
-                guard let metadataUrl else { throw .usage("refresh needs --metadata-url") }
-                return try client.refresh(metadataURL: metadataUrl, now: Date())
-            case ("download", 1):
-                guard let metadataUrl, let targetBaseUrl, let targetDir, !targetName.isEmpty else {
-                    throw .usage("download needs --metadata-url, --target-name, --target-base-url and --target-dir")
-                }
-                return try client.download(metadataURL: metadataUrl, targets: targetName, targetsURL: targetBaseUrl, targetDirectory: targetDir, now: Date())
-            default:
-                throw .usage("expected init ROOT, refresh or download, not \(words.joined(separator: " "))")
-            }
+    func run() async throws {
+        let context = EngineContext.commandLine()
+        let outcome: Result<[String], HallmarkError>
+        do {
+            outcome = .success(try await perform(context))
+        } catch {
+            outcome = .failure(error)
         }
+        await context.close()
         switch outcome {
         case .success(let notes):
             notes.forEach { Terminal.warning($0) }
@@ -125,5 +115,27 @@ struct TrustConformanceClientCommand: ParsableCommand {
             Terminal.error(error.message)
             throw ExitCode(1)
         }
+    }
+
+    /// One step of the protocol; the notes the client made along the way.
+    func perform(_ context: EngineContext) async throws(HallmarkError) -> [String] {
+        let client = try TUFConformanceClient(context: context, metadataDirectory: metadataDir)
+        switch (words.first, words.count) {
+            case ("init", 2):
+                try client.initialize(trustedRoot: words[1])
+                return []
+            case ("refresh", 1):
+                guard let metadataUrl else { throw .usage("refresh needs --metadata-url") }
+                return try await client.refresh(metadataURL: metadataUrl, now: context.clock.now())
+            case ("download", 1):
+                guard let metadataUrl, let targetBaseUrl, let targetDir, !targetName.isEmpty else {
+                    throw .usage("download needs --metadata-url, --target-name, --target-base-url and --target-dir")
+                }
+                return try await client.download(
+                    metadataURL: metadataUrl, targets: targetName, targetsURL: targetBaseUrl, targetDirectory: targetDir,
+                    now: context.clock.now())
+            default:
+                throw .usage("expected init ROOT, refresh or download, not \(words.joined(separator: " "))")
+            }
     }
 }

@@ -78,12 +78,12 @@ struct VerifyBundleCommand: AsyncParsableCommand {
     @OptionGroup var output: OutputOptions
 
     func run() async throws {
-        try await Terminal.run(format: output.format) { () async throws(HallmarkError) in
+        try await Terminal.run(format: output.format) { context async throws(HallmarkError) in
             var claims: [IdentityPolicy.Claim] = []
             for (value, entry) in zip([workflowTrigger, workflowSHA, workflowName, workflowRepository, workflowRef], BundleVerification.githubClaims) {
                 if let value { claims.append(.init(arc: entry.arc, name: entry.name, value: value)) }
             }
-            let (verdict, report) = try await BundleVerification(context: .current()).verify(.init(
+            let (verdict, report) = try await BundleVerification(context: context).verify(.init(
                 bundle: bundle, artifact: artifact, trustedRoot: trustedRoot, key: key, identity: identity,
                 identityRegex: identityRegex, issuer: issuer, issuerRegex: issuerRegex, claims: claims,
                 minTransparencyLogEntries: minTlogEntries, minTimestamps: minTimestamps, insecureIgnoreTransparencyLog: insecureIgnoreTlog))

@@ -3,7 +3,7 @@ import HallmarkCore
 import Foundation
 import HallmarkEngine
 
-struct VerifyCommand: ParsableCommand {
+struct VerifyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify",
         abstract: "Verify a release directory: checksums, signatures, and no unlisted files.",
@@ -39,9 +39,8 @@ struct VerifyCommand: ParsableCommand {
         }
     }
 
-    func run() throws {
-        try Terminal.run(format: output.format) { () throws(HallmarkError) in
-            let context = EngineContext.current()
+    func run() async throws {
+        try await Terminal.run(format: output.format) { context async throws(HallmarkError) in
             let keys = try KeyResolver(context: context).publicKeys(key)
             let report = try ReleaseVerification(context: context).verify(
                 directory: directory, keys: keys, policy: allowUnsigned ? .allowUnsigned : .required)

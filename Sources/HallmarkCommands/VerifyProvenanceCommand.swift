@@ -67,8 +67,8 @@ struct VerifyProvenanceCommand: AsyncParsableCommand {
     @OptionGroup var output: OutputOptions
 
     func run() async throws {
-        try await Terminal.run(format: output.format) { () async throws(HallmarkError) in
-            let (verdict, report) = try await ProvenanceVerification(context: .current()).verify(.init(
+        try await Terminal.run(format: output.format) { context async throws(HallmarkError) in
+            let (verdict, report) = try await ProvenanceVerification(context: context).verify(.init(
                 artifact: artifact, bundle: bundle, sourceURI: sourceURI, sourceTag: sourceTag, sourceVersionedTag: sourceVersionedTag,
                 sourceBranch: sourceBranch, builderID: builderID, trustedRoot: trustedRoot, key: key, issuer: issuer))
             switch output.format {

@@ -2,7 +2,7 @@ import ArgumentParser
 import HallmarkCore
 import HallmarkEngine
 
-struct VerifyRemoteCommand: ParsableCommand {
+struct VerifyRemoteCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify-remote",
         abstract: "Download a published release and verify it as `hallmark verify` would.",
@@ -11,8 +11,9 @@ struct VerifyRemoteCommand: ParsableCommand {
             four at a time, hashing each while it downloads, with size caps (an archive may not exceed the size
             index.json states), a timeout and up to three attempts on timeouts and 5xx answers. Missing (404),
             truncated, swapped and tampered files are named. Then the downloaded copy gets every check of
-            `hallmark verify` (checksums, signatures, metadata cross-checks). Writes remote-verify.json and
-            remote-verify.md (into --report-dir; default: beside --out, or here).
+            `hallmark verify` (checksums, signatures, metadata cross-checks). With --report-dir, also writes
+            remote-verify.json and remote-verify.md there (nothing is written unless asked; --format json prints
+            the same report).
 
             oci://HOST[:PORT]/REPOSITORY:TAG (or @sha256:DIGEST): reads the release's manifest (one pinned by
             digest must hash to it), then fetches every layer as the file named by its
@@ -49,9 +50,9 @@ struct VerifyRemoteCommand: ParsableCommand {
 
     @OptionGroup var output: OutputOptions
 
-    func run() throws {
-        try Terminal.run(format: output.format) { () throws(HallmarkError) in
-            let report = try RemoteVerification(context: .current()).verify(
+    func run() async throws {
+        try await Terminal.run(format: output.format) { context async throws(HallmarkError) in
+            let report = try await RemoteVerification(context: context).verify(
                 url: url, keys: key, allowUnsigned: allowUnsigned, out: out, reportDirectory: reportDir,
                 registry: try registry.access(timeout: timeout))
             switch output.format {

@@ -2,7 +2,7 @@ import ArgumentParser
 import HallmarkCore
 import HallmarkEngine
 
-struct VerifyVSACommand: ParsableCommand {
+struct VerifyVSACommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify-vsa",
         abstract: "Verify a SLSA Verification Summary Attestation (VSA v1) signed with a key.",
@@ -47,9 +47,9 @@ struct VerifyVSACommand: ParsableCommand {
 
     @OptionGroup var output: OutputOptions
 
-    func run() throws {
-        try Terminal.run(format: output.format) { () throws(HallmarkError) in
-            let (verdict, report) = try VSAVerification(context: .current()).verify(.init(
+    func run() async throws {
+        try await Terminal.run(format: output.format) { context async throws(HallmarkError) in
+            let (verdict, report) = try VSAVerification(context: context).verify(.init(
                 attestation: attestation, key: key, keyID: keyID, subjectDigests: subjectDigest, verifierID: verifierID,
                 resourceURI: resourceURI, verifiedLevels: verifiedLevel))
             switch output.format {

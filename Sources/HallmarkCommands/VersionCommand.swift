@@ -2,7 +2,7 @@ import ArgumentParser
 import HallmarkCore
 import HallmarkEngine
 
-struct VersionCommand: ParsableCommand {
+struct VersionCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "version",
         abstract: "Show the version, commit, source date, Swift version and platform of this binary.",
@@ -14,9 +14,9 @@ struct VersionCommand: ParsableCommand {
 
     @OptionGroup var output: OutputOptions
 
-    func run() throws {
+    func run() async throws {
         let info = VersionInfo.current()
-        try Terminal.run { () throws(HallmarkError) in
+        try await Terminal.run { context async throws(HallmarkError) in
             switch output.format {
             case .json: try Terminal.printJSON(info)
             case .text:

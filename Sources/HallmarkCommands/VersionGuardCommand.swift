@@ -2,7 +2,7 @@ import ArgumentParser
 import HallmarkCore
 import HallmarkEngine
 
-struct VersionGuardCommand: ParsableCommand {
+struct VersionGuardCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "version-guard",
         abstract: "Check that a version is fit to release from this work tree.",
@@ -37,9 +37,9 @@ struct VersionGuardCommand: ParsableCommand {
 
     @OptionGroup var output: OutputOptions
 
-    func run() throws {
-        try Terminal.run { () throws(HallmarkError) in
-            let report = try VersionGuard(context: .current()).check(
+    func run() async throws {
+        try await Terminal.run { context async throws(HallmarkError) in
+            let report = try VersionGuard(context: context).check(
                 version: version, directory: directory,
                 options: .init(requireV: requireV, matchRef: matchRef, requireTag: requireTag, allowDirty: allowDirty))
             switch output.format {

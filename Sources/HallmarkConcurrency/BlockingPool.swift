@@ -3,21 +3,20 @@ import Foundation
 /// A fixed set of threads for long synchronous work (hashing a large file, compressing an archive, running a
 /// build), so that an async caller awaits it without holding one of Swift's cooperative threads: a server stays
 /// responsive while one request hashes a gigabyte. Jobs run in the order they were submitted, at most `width` at
-/// once; the rest wait in a queue.
-public final class BlockingPool: @unchecked Sendable {  // `jobs`, `closed` and `idle` are guarded by `condition`
+/// once; the rest wait in a queue. Threads start when first needed, so a pool that is never used costs nothing.
+public final class BlockingPool: @unchecked Sendable {  // `jobs`, `closed`, `started` are guarded by `condition`
     private let condition = NSCondition()
     private var jobs: [@Sendable () -> Void] = []
     private var closed = false
+    private var started = 0
+    private var idle = 0
+    private let name: String
     public let width: Int
 
-    /// Starts `width` threads (at least one). They live until ``shutdown()``.
+    /// A pool of up to `width` threads (at least one). They live until ``shutdown()``.
     public init(width: Int, name: String = "hallmark.blocking") {
         self.width = max(1, width)
-        for index in 0..<self.width {
-            let thread = Thread { [self] in self.work() }
-            thread.name = "\(name).\(index)"
-            thread.start()
-        }
+        self.name = name
     }
 
     /// Runs `body` on one of the pool's threads and returns its result (or rethrows its error).
@@ -46,6 +45,12 @@ public final class BlockingPool: @unchecked Sendable {  // `jobs`, `closed` and 
             return
         }
         jobs.append(job)
+        if started < width && jobs.count > idle {
+            started += 1
+            let thread = Thread { [self] in self.work() }
+            thread.name = "\(name).\(started)"
+            thread.start()
+        }
         condition.signal()
         condition.unlock()
     }
@@ -53,7 +58,11 @@ public final class BlockingPool: @unchecked Sendable {  // `jobs`, `closed` and 
     private func work() {
         while true {
             condition.lock()
-            while jobs.isEmpty && !closed { condition.wait() }
+            while jobs.isEmpty && !closed {
+                idle += 1
+                condition.wait()
+                idle -= 1
+            }
             if jobs.isEmpty && closed {
                 condition.unlock()
                 return

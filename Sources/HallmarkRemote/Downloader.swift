@@ -18,8 +18,12 @@ public struct Downloader: Sendable {
     }
 
     public var options: Options
+    public var clients: HTTPClients
 
-    public init(options: Options = Options()) { self.options = options }
+    public init(options: Options = Options(), clients: HTTPClients) {
+        self.options = options
+        self.clients = clients
+    }
 
     /// Downloads each `(url, path, limit)` job, up to `width` at once, calling `onChunk(jobIndex, bytes)` for
     /// every chunk, and `onRestart(jobIndex)` before a retry sends the file's bytes again from the start (so a
@@ -28,15 +32,14 @@ public struct Downloader: Sendable {
         _ jobs: [(url: String, path: String, limit: Int64)], width: Int = 4,
         onRestart: @escaping @Sendable (Int) -> Void = { _ in },
         onChunk: @escaping @Sendable (Int, UnsafeRawBufferPointer) -> Void
-    ) -> [Result<Int64, HallmarkError>] {
+    ) async -> [Result<Int64, HallmarkError>] {
         let options = self.options
-        return waitFor {
-            let client = HTTPClient.hallmark(timeoutSeconds: options.timeoutSeconds, trusting: options.caCertificates)
-            let results = await Parallel.map(count: jobs.count, width: width) { index in
-                await Self.fetch(client: client, job: jobs[index], options: options, onRestart: { onRestart(index) }) { onChunk(index, $0) }
-            }
-            try? await client.shutdown()
-            return results
+        let client: HTTPClient
+        do { client = try clients.client(timeoutSeconds: options.timeoutSeconds, trusting: options.caCertificates, followRedirects: true) } catch {
+            return jobs.map { _ in .failure(error) }
+        }
+        return await Parallel.map(count: jobs.count, width: width) { index in
+            await Self.fetch(client: client, job: jobs[index], options: options, onRestart: { onRestart(index) }) { onChunk(index, $0) }
         }
     }
 
@@ -112,6 +115,8 @@ public struct Downloader: Sendable {
 /// loaded and checked before any connection is made.
 public struct TrustedCertificates: Sendable {
     let certificates: [NIOSSLCertificate]
+    /// The PEM file's bytes, hex-encoded SHA-256 would do but identity is enough: equal files, equal clients.
+    let fingerprint: String
 
     /// Reads every certificate of a PEM file; the error names the file.
     public init(pemFile path: String) throws(HallmarkError) {
@@ -122,6 +127,7 @@ public struct TrustedCertificates: Sendable {
         }
         guard !certificates.isEmpty else { throw .invalidInput("\(path): no CERTIFICATE blocks in the CA file") }
         self.certificates = certificates
+        self.fingerprint = data.base64EncodedString()
     }
 }
 

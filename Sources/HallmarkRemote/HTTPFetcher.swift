@@ -17,47 +17,48 @@ public struct HTTPFetcher: Sendable {
     }
 
     public var options: Downloader.Options
+    public var clients: HTTPClients
 
-    public init(options: Downloader.Options = Downloader.Options()) { self.options = options }
+    public init(options: Downloader.Options = Downloader.Options(), clients: HTTPClients) {
+        self.options = options
+        self.clients = clients
+    }
 
     /// GETs `url`; more than `limit` bytes (by Content-Length or as received) is refused.
-    public func fetch(_ url: String, limit: Int) -> Result<Data, Failure> {
+    public func fetch(_ url: String, limit: Int) async -> Result<Data, Failure> {
         let options = self.options
-        return waitFor {
-            let client = HTTPClient.hallmark(timeoutSeconds: options.timeoutSeconds, trusting: options.caCertificates)
-            let result: Result<Data, Failure>
-            do {
-                // One deadline for everything — connecting, the response head, the body, retries — raced against
-                // the transfer, so a server that answers slowly at any stage is cut off on time.
-                let seconds = max(1, options.timeoutSeconds)
-                result = .success(
-                    try await withThrowingTaskGroup(of: Data?.self) { group in
-                        group.addTask {
-                            try await retrying(options.attempts) {
-                                try await Self.once(client: client, url: url, limit: limit, options: options)
-                            }
+        let client: HTTPClient
+        do { client = try clients.client(timeoutSeconds: options.timeoutSeconds, trusting: options.caCertificates, followRedirects: true) } catch {
+            return .failure(Failure(status: nil, error: error))
+        }
+        // One deadline for everything — connecting, the response head, the body, retries — raced against the
+        // transfer, so a server that answers slowly at any stage is cut off on time.
+        let seconds = max(1, options.timeoutSeconds)
+        do {
+            return .success(
+                try await withThrowingTaskGroup(of: Data?.self) { group in
+                    group.addTask {
+                        try await retrying(options.attempts) {
+                            try await Self.once(client: client, url: url, limit: limit, options: options)
                         }
-                        group.addTask {
-                            try await Task.sleep(for: .seconds(seconds))
-                            return nil
-                        }
-                        defer { group.cancelAll() }
-                        guard let first = try await group.next(), let data = first else {
-                            throw HallmarkError.io(
-                                "\(url): not received within \(seconds) s; try again, use another mirror, or raise --timeout")
-                        }
-                        return data
-                    })
-            } catch let failure as Failure {
-                result = .failure(failure)
-            } catch let error as HallmarkError {
-                result = .failure(Failure(status: nil, error: error))
-            } catch {
-                result = .failure(Failure(status: nil, error: .io("\(url): \(error)")))
-            }
-            do { try await client.shutdown() } catch
-            { /* the answer is already in hand; a slow shutdown changes nothing */  }
-            return result
+                    }
+                    group.addTask {
+                        try await Task.sleep(for: .seconds(seconds))
+                        return nil
+                    }
+                    defer { group.cancelAll() }
+                    guard let first = try await group.next(), let data = first else {
+                        throw HallmarkError.io(
+                            "\(url): not received within \(seconds) s; try again, use another mirror, or raise --timeout")
+                    }
+                    return data
+                })
+        } catch let failure as Failure {
+            return .failure(failure)
+        } catch let error as HallmarkError {
+            return .failure(Failure(status: nil, error: error))
+        } catch {
+            return .failure(Failure(status: nil, error: .io("\(url): \(error)")))
         }
     }
 

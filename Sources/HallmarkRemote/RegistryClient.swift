@@ -51,26 +51,20 @@ public struct RegistryClient: Sendable {
         self.options = options
     }
 
-    /// Runs `body` with a session (one HTTP client and its authentication), waiting for it to finish.
+    /// Runs `body` with a session (one HTTP client of `clients` and the authentication it earns).
     public func run<T: Sendable>(
-        _ body: @escaping @Sendable (RegistrySession) async throws -> T
-    ) throws(HallmarkError) -> T {
-        let client = self
-        return try waitFor { () async -> Result<T, HallmarkError> in
-            let http = HTTPClient.hallmark(timeoutSeconds: client.options.timeoutSeconds, trusting: client.options.caCertificates, followRedirects: false)
-            let result: Result<T, HallmarkError>
-            do {
-                result = .success(try await body(RegistrySession(client: client, http: http)))
-            } catch let error as HallmarkError {
-                result = .failure(error)
-            } catch let error as TransientFailure {
-                result = .failure(error.error)
-            } catch {
-                result = .failure(.io("\(client.registry): \(error)"))
-            }
-            try? await http.shutdown()
-            return result
-        }.get()
+        clients: HTTPClients, _ body: @escaping @Sendable (RegistrySession) async throws -> T
+    ) async throws(HallmarkError) -> T {
+        let http = try clients.client(timeoutSeconds: options.timeoutSeconds, trusting: options.caCertificates, followRedirects: false)
+        do {
+            return try await body(RegistrySession(client: self, http: http))
+        } catch let error as HallmarkError {
+            throw error
+        } catch let error as TransientFailure {
+            throw error.error
+        } catch {
+            throw .io("\(registry): \(error)")
+        }
     }
 }
 

@@ -24,7 +24,7 @@ struct TUFClientTests {
     /// targets delegates A (key KA: a/*, c/*) and B (key KB: b/*); B delegates A too (key KB: b/*). A holder of
     /// KB can serve an A signed by KB: that copy is A only as B delegates it, never for c/*.
     @Test("A role verified through one delegator is not reused for another delegator's paths")
-    func roleTrustedPerDelegator() throws {
+    func roleTrustedPerDelegator() async throws {
         let dir = try TemporaryDirectory()
         var repo = try TUFTestRepository(directory: dir.url("repo"))
         let ka = try PrivateKey.generate(.ed25519)
@@ -40,7 +40,7 @@ struct TUFClientTests {
         try repo.publishAll()
 
         var honest = try client(repo, state: dir.url("state"))
-        #expect(try honest.targetInfo("c/x")?.role == "A")
+        #expect(try await honest.targetInfo("c/x")?.role == "A")
 
         // The mirror now serves an A signed by KB, listing b/y and another c/x.
         repo.roleSigners["A"] = [kb]
@@ -48,11 +48,11 @@ struct TUFClientTests {
         try repo.publishRole("A")
 
         var one = try client(repo, state: dir.url("state"), bootstrap: false)
-        #expect(try one.targetInfo("a/x")?.role == "A")  // the honest local A, through targets
-        #expect(try one.targetInfo("b/y")?.role == "A")  // A as B delegates it: KB's copy replaces it
+        #expect(try await one.targetInfo("a/x")?.role == "A")  // the honest local A, through targets
+        #expect(try await one.targetInfo("b/y")?.role == "A")  // A as B delegates it: KB's copy replaces it
         // c/x through targets needs A signed by KA again: the mirror has none, so the lookup fails.
-        #expect(throws: HallmarkError.self) {
-            let info = try one.targetInfo("c/x")
+        await #expect(throws: HallmarkError.self) {
+            let info = try await one.targetInfo("c/x")
             Issue.record("c/x resolved through \(info?.role ?? "nothing")")
         }
     }
@@ -61,7 +61,7 @@ struct TUFClientTests {
     /// earlier run, delegates C to the attacker's key: C verified through that A is not C as the honest A (reached
     /// through X, fetched again) delegates it.
     @Test("Roles delegated by a role that is verified again lose their trust too (one level down)")
-    func delegatedRolesOfAReplacedRole() throws {
+    func delegatedRolesOfAReplacedRole() async throws {
         let dir = try TemporaryDirectory()
         var repo = try TUFTestRepository(directory: dir.url("repo"))
         let (kx, ky, ka, kyd, kc, ke) = try (
@@ -78,22 +78,22 @@ struct TUFClientTests {
         try repo.publishRoot()
         try repo.publishAll()
         var first = try client(repo, state: dir.url("state"))
-        #expect(try first.targetInfo("y/z")?.role == "C")  // leaves the attacker's A and C in the cache
+        #expect(try await first.targetInfo("y/z")?.role == "C")  // leaves the attacker's A and C in the cache
 
         // The mirror now serves the honest A (signed by KA), which delegates C to KC; C is still the attacker's.
         repo.roleSigners["A"] = [ka]
         repo.delegations["A"] = [.init(name: "C", keys: [kc], paths: ["c/*"])]
         try repo.publishRole("A")
         var second = try client(repo, state: dir.url("state"), bootstrap: false)
-        #expect(try second.targetInfo("y/z")?.role == "C")  // the cached A through Y, the cached C through it
-        #expect(throws: HallmarkError.self) {
-            let info = try second.targetInfo("c/x")  // A again, through X: C must be verified against KC
+        #expect(try await second.targetInfo("y/z")?.role == "C")  // the cached A through Y, the cached C through it
+        await #expect(throws: HallmarkError.self) {
+            let info = try await second.targetInfo("c/x")  // A again, through X: C must be verified against KC
             Issue.record("c/x resolved through \(info?.role ?? "nothing")")
         }
     }
 
     @Test("A delegation to an empty or top-level role name is refused, and the state keeps its root")
-    func reservedRoleNames() throws {
+    func reservedRoleNames() async throws {
         for name in ["root", "timestamp", "snapshot", "targets", "", "Timestamp", "ROOT"] {
             let dir = try TemporaryDirectory()
             var repo = try TUFTestRepository(directory: dir.url("repo"))
@@ -104,18 +104,18 @@ struct TUFClientTests {
             try repo.publishAll()
             var client = try client(repo, state: dir.url("state"))
             let rootBefore = try dir.read("state/root.json")
-            #expect("\(name)") { _ = try client.targetInfo("other.txt") } throws: { error in
+            await #expect("\(name)") { _ = try await client.targetInfo("other.txt") } throws: { error in
                 (error as? HallmarkError)?.message.contains("reserved") == true
             }
             // The failed refresh is not run again on the same client: a lookup names the failure.
-            #expect(throws: HallmarkError.self) { _ = try client.targetInfo("other.txt") }
-            #expect(throws: HallmarkError.self) { try client.refresh() }
+            await #expect(throws: HallmarkError.self) { _ = try await client.targetInfo("other.txt") }
+            await #expect(throws: HallmarkError.self) { try await client.refresh() }
             #expect(try dir.read("state/root.json") == rootBefore)
         }
     }
 
     @Test("A damaged root.json in the state: the newest root in root_history/ is the start")
-    func damagedRootRecovers() throws {
+    func damagedRootRecovers() async throws {
         let dir = try TemporaryDirectory()
         var repo = try TUFTestRepository(directory: dir.url("repo"))
         repo.targets["artifact.txt"] = Data("release 1\n".utf8)
@@ -123,14 +123,14 @@ struct TUFClientTests {
         try repo.rotateRoot()
         try repo.publishAll()
         var first = try client(repo, state: dir.url("state"))
-        try first.refresh()
+        try await first.refresh()
         #expect(first.trusted.root.version == 2)
         _ = try dir.write("state/root.json", "{\"signed\": ")
         var again = try client(repo, state: dir.url("state"), bootstrap: false)
         #expect(again.trusted.root.version == 2)
         #expect(again.notes.contains { $0.contains("root.json") }, "\(again.notes)")
-        try again.refresh()
-        #expect(try again.targetInfo("artifact.txt") != nil)
+        try await again.refresh()
+        #expect(try await again.targetInfo("artifact.txt") != nil)
         // Nothing intact at all: the update fails, naming root.json.
         for name in try FileManager.default.contentsOfDirectory(atPath: dir.url("state/root_history")) {
             _ = try dir.write("state/root_history/" + name, "garbage")
@@ -140,7 +140,7 @@ struct TUFClientTests {
     }
 
     @Test("Lengths up to Int.max from signed metadata read a file without overflow")
-    func hugeLengthLimit() throws {
+    func hugeLengthLimit() async throws {
         let dir = try TemporaryDirectory()
         let path = try dir.write("file", "12345")
         guard case .success(let data) = TUFDirectoryRepository.read(path, limit: Int.max) else {

@@ -1,27 +1,66 @@
 import Foundation
+import HallmarkConcurrency
+import HallmarkCore
+import HallmarkRemote
+import Logging
 
-/// Everything an operation takes from its surroundings, passed in explicitly: the environment variables it
-/// may read and the directory relative paths start from. Tests build one by hand.
+/// Everything an operation takes from its surroundings, passed in explicitly: the settings resolved once, the
+/// file-system root its paths resolve under, a clock, a logger, the process's HTTP clients, the key provider, a
+/// pool of threads for long synchronous work and the scratch directory. No operation reads the environment, the
+/// current directory or a temporary directory of its own, so a server can run many at once on separate roots.
 public struct EngineContext: Sendable {
-    public var environment: [String: String]
-    public var workingDirectory: String
+    public var settings: Settings
+    public var root: FileSystemRoot
+    public var clock: any EngineClock
+    public var logger: Logger
+    public var http: HTTPClients
+    public var keys: any KeyProvider
+    public var blocking: BlockingPool
+    /// Where operations make their scratch directories (each its own, removed when done).
+    public var scratchDirectory: String
 
-    public init(environment: [String: String], workingDirectory: String) {
-        self.environment = environment
-        self.workingDirectory = workingDirectory
+    public init(
+        settings: Settings, root: FileSystemRoot, clock: any EngineClock = SystemClock(),
+        logger: Logger = Logger(label: "hallmark", factory: { _ in SwiftLogNoOpLogHandler() }), http: HTTPClients, keys: (any KeyProvider)? = nil,
+        blocking: BlockingPool, scratchDirectory: String
+    ) {
+        self.settings = settings
+        self.root = root
+        self.clock = clock
+        self.logger = logger
+        self.http = http
+        self.keys = keys ?? EnvironmentKeyProvider(variables: settings.keyVariables, passphrase: settings.keyPassphrase)
+        self.blocking = blocking
+        self.scratchDirectory = scratchDirectory
     }
 
-    /// The context of the running process.
-    public static func current() -> EngineContext {
-        EngineContext(
-            environment: ProcessInfo.processInfo.environment,
-            workingDirectory: FileManager.default.currentDirectoryPath)
+    /// Ends what the context started: its HTTP clients' connections and its threads. Call once, when the
+    /// process (or the server) has no more work for it.
+    public func close() async {
+        await http.shutdown()
+        blocking.shutdown()
     }
 
-    /// An absolute path for `path`, resolved against the working directory.
-    public func resolve(_ path: String) -> String {
-        if path.hasPrefix("/") { return path }
-        if path == "." { return workingDirectory }
-        return (workingDirectory as NSString).appendingPathComponent(path)
+    /// The environment given to the programs an operation starts (builds, tests, git, credential helpers).
+    public var processEnvironment: [String: String] { settings.processEnvironment }
+
+    /// The directory relative paths start from.
+    public var workingDirectory: String { root.workingDirectory }
+
+    /// An absolute path for `path` (relative to the working directory, or absolute within the root); a path that
+    /// leaves the root is refused.
+    public func resolve(_ path: String) throws(HallmarkError) -> String { try root.resolve(path) }
+
+    /// ``resolve(_:)`` for an optional path.
+    public func resolve(_ path: String?) throws(HallmarkError) -> String? {
+        guard let path else { return nil }
+        return try root.resolve(path)
+    }
+
+    /// ``resolve(_:)`` for each path, in order.
+    public func resolve(all paths: [String]) throws(HallmarkError) -> [String] {
+        var resolved: [String] = []
+        for path in paths { resolved.append(try root.resolve(path)) }
+        return resolved
     }
 }

@@ -24,8 +24,8 @@ public struct AirGap: Sendable {
         let keys = try KeyResolver(context: context).publicKeys(references)
         // The release is copied once into a private directory, each file hashed as it is copied; the verification,
         // the digests listed and the zip all come from that copy.
-        let original = context.resolve(directory)
-        let workspace = try PrivateDirectory(label: "hallmark-airgap-bundle")
+        let original = try context.resolve(directory)
+        let workspace = try PrivateDirectory(in: context.scratchDirectory, label: "hallmark-airgap-bundle")
         defer { workspace.remove() }
         let root = workspace.path + "/release"
         var digests: [(String, String)] = []
@@ -56,7 +56,7 @@ public struct AirGap: Sendable {
             listed.append(("trust/keys/\(key.keyID).pub", Hex.encode(SHA256Hasher.hash(data))))
         }
         if let trustedRoot {
-            let data = try FileIO.read(context.resolve(trustedRoot), display: trustedRoot, limit: 8 << 20)
+            let data = try FileIO.read(try context.resolve(trustedRoot), display: trustedRoot, limit: 8 << 20)
             _ = try TrustedRoot(parsing: data, source: trustedRoot)
             entries.append(ArchiveEntry(path: "trust/trusted_root.json", content: .data(data), mode: 0o644))
             listed.append(("trust/trusted_root.json", Hex.encode(SHA256Hasher.hash(data))))
@@ -91,7 +91,7 @@ public struct AirGap: Sendable {
             let data = try FileIO.read(root + "/" + ReleaseIndex.fileName, display: ReleaseIndex.fileName)
             epoch = try CanonicalJSON.decode(ReleaseIndex.self, from: data, source: "\(directory)/\(ReleaseIndex.fileName)").sourceDateEpoch
         }
-        let target = context.resolve(output)
+        let target = try context.resolve(output)
         let temporary = (target as NSString).deletingLastPathComponent + "/.\(name).tmp-\(getpid())"
         try DeterministicArchiver(modificationTime: epoch).write(entries, format: .zip, to: temporary)
         guard rename(temporary, target) == 0 else {
@@ -143,9 +143,9 @@ public struct AirGap: Sendable {
             throw .usage("--insecure-use-embedded-keys contradicts --key; pass one or the other")
         default: break
         }
-        let original = context.resolve(bundle)
+        let original = try context.resolve(bundle)
         guard FileIO.exists(original) else { throw .io("\(bundle): No such file") }
-        if let extract, FileManager.default.fileExists(atPath: context.resolve(extract)) {
+        if let extract, FileManager.default.fileExists(atPath: try context.resolve(extract)) {
             throw .usage("\(extract) already exists; --extract needs a new directory")
         }
         let trustedKeys = try KeyResolver(context: context).publicKeys(references)
@@ -153,9 +153,9 @@ public struct AirGap: Sendable {
         // checked tree moves into place with one rename: the zip is copied into it once, and everything below reads
         // only that copy and what is extracted from it. The target's missing parents are created only once the zip
         // has verified: a refused zip leaves nothing behind.
-        let parent = extract.map { (context.resolve($0) as NSString).deletingLastPathComponent }
+        let parent = try context.resolve(extract).map { ($0 as NSString).deletingLastPathComponent }
         let anchor = try parent.map { (path) throws(HallmarkError) in try Self.nearestExistingDirectory(of: path, for: extract ?? path) }
-        let workspace = try PrivateDirectory(in: anchor ?? NSTemporaryDirectory(), label: ".hallmark-airgap")
+        let workspace = try PrivateDirectory(in: anchor ?? context.scratchDirectory, label: ".hallmark-airgap")
         defer { workspace.remove() }
         let reader = ArchiveReader()
         let path = workspace.path + "/bundle.zip"
@@ -264,7 +264,7 @@ public struct AirGap: Sendable {
         var extractedTo: String?
         if verdict.isVerified, let extract, let parent {
             try Paths.makeDirectory(parent)  // only now, for a zip that verified
-            guard rename(staging, context.resolve(extract)) == 0 else {
+            guard rename(staging, try context.resolve(extract)) == 0 else {
                 throw .io("\(extract): cannot move the checked bundle into place: \(String(cString: strerror(errno)))")
             }
             extractedTo = extract

@@ -21,7 +21,7 @@ struct OCIReleaseFetch: Sendable {
     /// Downloads the release's files (all, or those named in `only` that the manifest has) into `directory`,
     /// hashing every blob as it arrives. A blob must be exactly the size and sha256 its descriptor says; a
     /// manifest fetched by digest must hash to it.
-    func fetch(_ reference: OCIReference, into directory: String, only: Set<String>? = nil) throws(HallmarkError) -> Fetched {
+    func fetch(_ reference: OCIReference, into directory: String, only: Set<String>? = nil) async throws(HallmarkError) -> Fetched {
         let client = try access.client(for: reference, context: context)
         guard let wanted = reference.reference else { throw .usage("\(reference): name a tag or digest") }
         let display = reference.description
@@ -35,7 +35,7 @@ struct OCIReleaseFetch: Sendable {
             var results: [Result<Int64, HallmarkError>]
         }
         // One session: the authorization the manifest earns serves the blobs too.
-        let pulled = try client.run { session -> Pulled in
+        let pulled = try await client.run(clients: context.http) { session -> Pulled in
             guard let manifestData = try await session.manifest(wanted) else {
                 throw HallmarkError.verificationFailed("\(display): the registry has no such manifest (HTTP 404)")
             }

@@ -48,7 +48,7 @@ struct OCIPublishing: Sendable {
 
     func publish(
         root: String, display: String, members: [String], version: String, destination: OCIReference, force: Bool, outDirectory: String
-    ) throws(HallmarkError) -> Publishing.Result {
+    ) async throws(HallmarkError) -> Publishing.Result {
         guard destination.digest == nil else {
             throw .usage("\(destination): publish to a repository or tag, not a digest (the digest is the result)")
         }
@@ -62,7 +62,7 @@ struct OCIPublishing: Sendable {
         let progress = self.progress
 
         struct Pushed: Sendable { var previous: String?; var uploaded: Int; var reused: Int; var unchanged: Bool }
-        let pushed = try client.run { session -> Pushed in
+        let pushed = try await client.run(clients: context.http) { session -> Pushed in
             // 1. Where the tag points now. A different manifest moves only with --force.
             let previous = try await session.manifest(tag).map(Self.digest(of:))
             if previous == digest {

@@ -27,8 +27,8 @@ public struct Publishing: Sendable {
     public func publish(
         directory: String, to destination: String, force: Bool, out: String?, registry: RegistryAccess = RegistryAccess(),
         progress: @escaping @Sendable (String) -> Void = { _ in }
-    ) throws(HallmarkError) -> Result {
-        let root = context.resolve(directory)
+    ) async throws(HallmarkError) -> Result {
+        let root = try context.resolve(directory)
         guard FileIO.isDirectory(root), FileIO.isFile(root + "/" + ReleaseDirectory.checksums) else {
             throw .invalidInput("\(directory) is not a release directory (no \(ReleaseDirectory.checksums))")
         }
@@ -44,14 +44,15 @@ public struct Publishing: Sendable {
         guard RelativePath.unsafeReason(version) == nil, !version.contains("/") else { throw .invalidInput("\(directory): unusable version name \(version)") }
         let members = try ReleaseDirectory.members(of: root)
         if let odd = members.first(where: { !$0.isRegularFile }) { throw .invalidInput("\(directory)/\(odd.name): not a regular file") }
-        let outDir = out.map(context.resolve) ?? (root as NSString).deletingLastPathComponent
+        let outDir = try context.resolve(out) ?? (root as NSString).deletingLastPathComponent
         if destination.hasPrefix(OCIReference.scheme) {
-            return try OCIPublishing(context: context, access: registry, progress: progress).publish(
+            return try await OCIPublishing(context: context, access: registry, progress: progress).publish(
                 root: root, display: directory, members: members.map(\.name), version: version,
                 destination: try OCIReference(parsing: destination), force: force, outDirectory: outDir)
         }
-        let base = String(destination.dropFirst("file://".count))
-        guard base.hasPrefix("/") else { throw .usage("--to must be an absolute file:/// URL") }
+        let path = String(destination.dropFirst("file://".count))
+        guard path.hasPrefix("/") else { throw .usage("--to must be an absolute file:/// URL") }
+        let base = try context.resolve(path)
 
         let target = base + "/" + version
         let exists = FileManager.default.fileExists(atPath: target)

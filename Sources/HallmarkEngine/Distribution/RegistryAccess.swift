@@ -21,11 +21,9 @@ public struct RegistryAccess: Sendable {
     public init() {}
 
     /// Docker's config file: `--registry-config`, else `$DOCKER_CONFIG/config.json`, else `~/.docker/config.json`.
-    func configPath(_ context: EngineContext) -> String? {
-        if let configFile { return context.resolve(configFile) }
-        if let directory = context.environment["DOCKER_CONFIG"], !directory.isEmpty { return directory + "/config.json" }
-        if let home = context.environment["HOME"], !home.isEmpty { return home + "/.docker/config.json" }
-        return nil
+    func configPath(_ context: EngineContext) throws(HallmarkError) -> String? {
+        if let configFile { return try context.resolve(configFile) }
+        return context.settings.dockerConfigPath
     }
 
     /// The credentials for `registry`: the flags, else the Docker config file's entry, else its credential
@@ -35,7 +33,7 @@ public struct RegistryAccess: Sendable {
             guard let password, !password.isEmpty else { throw .usage("--username needs a password on standard input (--password-stdin)") }
             return .init(username: username, password: password)
         }
-        guard let path = configPath(context) else { return nil }
+        guard let path = try configPath(context) else { return nil }
         guard FileIO.isFile(path) else {
             if configFile != nil { throw .invalidInput("\(path): no such registry config file") }
             return nil
@@ -58,7 +56,7 @@ public struct RegistryAccess: Sendable {
             throw .invalidInput("\(config): credential helper name \"\(helper)\" is not a plain name")
         }
         let program = "docker-credential-" + helper
-        let output = try Subprocess.run([program, "get"], in: context.workingDirectory, environment: context.environment, input: Data(registry.utf8))
+        let output = try Subprocess.run([program, "get"], in: context.workingDirectory, environment: context.processEnvironment, input: Data(registry.utf8))
         if output.status != 0 {
             if output.stdout.lowercased().contains("not found") || output.stderr.lowercased().contains("not found") { return nil }
             if output.status == 127 { throw .invalidInput("\(config): names the credential helper \(program), which is not on PATH") }
@@ -78,11 +76,11 @@ public struct RegistryAccess: Sendable {
         var options = Downloader.Options()
         options.timeoutSeconds = timeoutSeconds
         options.caCertificates = try caCertificates(context)
-        return Downloader(options: options)
+        return Downloader(options: options, clients: context.http)
     }
 
     func caCertificates(_ context: EngineContext) throws(HallmarkError) -> TrustedCertificates? {
-        try caFile.map { (path) throws(HallmarkError) in try TrustedCertificates(pemFile: context.resolve(path)) }
+        try caFile.map { (path) throws(HallmarkError) in try TrustedCertificates(pemFile: try context.resolve(path)) }
     }
 
     func client(for reference: OCIReference, context: EngineContext) throws(HallmarkError) -> RegistryClient {

@@ -44,15 +44,15 @@ public struct RemoteVerification: Sendable {
     public func verify(
         url: String, keys references: [String], allowUnsigned: Bool, out: String?, reportDirectory: String?,
         registry: RegistryAccess = RegistryAccess()
-    ) throws(HallmarkError) -> Report {
-        try verifyRemote(url: url, keys: references, allowUnsigned: allowUnsigned, out: out, reportDirectory: reportDirectory, registry: registry).report
+    ) async throws(HallmarkError) -> Report {
+        try await verifyRemote(url: url, keys: references, allowUnsigned: allowUnsigned, out: out, reportDirectory: reportDirectory, registry: registry).report
     }
 
     /// The verdict and its report.
     public func verifyRemote(
         url: String, keys references: [String], allowUnsigned: Bool, out: String?, reportDirectory: String?,
         registry: RegistryAccess = RegistryAccess()
-    ) throws(HallmarkError) -> (verdict: Verdict<VerifiedRemoteRelease>, report: Report) {
+    ) async throws(HallmarkError) -> (verdict: Verdict<VerifiedRemoteRelease>, report: Report) {
         let oci = url.hasPrefix(OCIReference.scheme)
         guard url.hasPrefix("http://") || url.hasPrefix("https://") || oci else {
             throw .usage("\(url): verify-remote reads http://, https:// and oci:// URLs")
@@ -66,7 +66,8 @@ public struct RemoteVerification: Sendable {
         }
         let keys = try KeyResolver(context: context).publicKeys(references)
         if keys.isEmpty && !allowUnsigned { throw .usage("pass --key with the release's public key, or --allow-unsigned to check checksums only") }
-        let directory = out.map(context.resolve) ?? NSTemporaryDirectory() + "hallmark-remote-\(getpid())-\(UUID().uuidString.prefix(8))"
+        let directory: String
+        if let out { directory = try context.resolve(out) } else { directory = try context.makeScratchDirectory("hallmark-remote") }
         if FileManager.default.fileExists(atPath: directory) {
             let contents: [String]
             do { contents = try FileManager.default.contentsOfDirectory(atPath: directory) } catch {
@@ -77,7 +78,7 @@ public struct RemoteVerification: Sendable {
         try Paths.makeDirectory(directory)
         defer { if out == nil { FileIO.removeQuietly(directory) } }
         if let reference {
-            let fetched = try OCIReleaseFetch(context: context, access: registry).fetch(reference, into: directory)
+            let fetched = try await OCIReleaseFetch(context: context, access: registry).fetch(reference, into: directory)
             return try finish(url: url, directory: directory, files: fetched.files, problems: fetched.problems,
                               keys: keys, allowUnsigned: allowUnsigned, out: out, reportDirectory: reportDirectory, manifestDigest: fetched.manifestDigest)
         }
@@ -87,7 +88,7 @@ public struct RemoteVerification: Sendable {
         var files: [FileResult] = []
 
         // 1. The list, and what names the other files.
-        let listResult = downloader.download([(base + ReleaseDirectory.checksums, directory + "/" + ReleaseDirectory.checksums, Self.metadataLimit)]) { _, _ in }
+        let listResult = await downloader.download([(base + ReleaseDirectory.checksums, directory + "/" + ReleaseDirectory.checksums, Self.metadataLimit)]) { _, _ in }
         if case .failure(let error) = listResult[0] { throw error.code == .verificationFailed ? error : .io(error.message) }
         let listData = try FileIO.read(directory + "/" + ReleaseDirectory.checksums, display: ReleaseDirectory.checksums)
         let list = ChecksumList(parsing: listData, algorithm: .sha256)
@@ -100,7 +101,7 @@ public struct RemoteVerification: Sendable {
         }
         // signatures.json: absent (404) means an unsigned release, which the verification then names; any other
         // failure is a failure.
-        let signatures = downloader.download([(base + ReleaseDirectory.signatures, directory + "/" + ReleaseDirectory.signatures, Self.metadataLimit)]) { _, _ in }
+        let signatures = await downloader.download([(base + ReleaseDirectory.signatures, directory + "/" + ReleaseDirectory.signatures, Self.metadataLimit)]) { _, _ in }
         switch signatures[0] {
         case .failure(let error) where error.problem == .downloadNotFound:
             FileIO.removeQuietly(directory + "/" + ReleaseDirectory.signatures)
@@ -126,7 +127,7 @@ public struct RemoteVerification: Sendable {
         // index.json first: its sizes cap the archives' downloads (a malformed index is the cross-check's to report).
         var sizes: [String: Int64] = [:]
         if names.contains(ReleaseIndex.fileName) {
-            let indexResult = downloader.download([(base + ReleaseIndex.fileName, directory + "/" + ReleaseIndex.fileName, Self.metadataLimit)]) { _, _ in }
+            let indexResult = await downloader.download([(base + ReleaseIndex.fileName, directory + "/" + ReleaseIndex.fileName, Self.metadataLimit)]) { _, _ in }
             switch indexResult[0] {
             case .success:
                 do {
@@ -149,7 +150,7 @@ public struct RemoteVerification: Sendable {
         for name in names { try Paths.makeDirectory(((directory + "/" + name) as NSString).deletingLastPathComponent) }
         let hashers = names.map { _ in StreamingSHA256() }
         let jobs = names.map { name in (url: base + name, path: directory + "/" + name, limit: sizes[name] ?? Self.fileLimit) }
-        let results = downloader.download(jobs, width: 4, onRestart: { hashers[$0].reset() }) { index, bytes in hashers[index].update(bytes) }
+        let results = await downloader.download(jobs, width: 4, onRestart: { hashers[$0].reset() }) { index, bytes in hashers[index].update(bytes) }
         let expected = Dictionary(list.entries.map { ($0.path, $0.digest) }, uniquingKeysWith: { a, _ in a })
         for (index, name) in names.enumerated() {
             switch results[index] {
@@ -202,7 +203,8 @@ public struct RemoteVerification: Sendable {
         }, subject: url)
         let report = Report(url: url, verified: verdict.isVerified, files: files.sorted { $0.name < $1.name }, problems: verdict.problems,
                             verification: verification, directory: out, manifestDigest: manifestDigest)
-        let reports = reportDirectory.map(context.resolve) ?? (out.map { (context.resolve($0) as NSString).deletingLastPathComponent } ?? context.workingDirectory)
+        guard let reportDirectory else { return (verdict, report) }
+        let reports = try context.resolve(reportDirectory)
         try Paths.makeDirectory(reports)
         do { try FileIO.writeAtomically(try CanonicalJSON.prettyData(report), to: reports + "/remote-verify.json") } catch let error as HallmarkError { throw error } catch {
             throw .io("remote-verify.json: \(error)")

@@ -1,5 +1,6 @@
 import Foundation
 import HallmarkArchive
+import HallmarkConcurrency
 import HallmarkCore
 import HallmarkCrypto
 import HallmarkRemote
@@ -121,9 +122,12 @@ public struct Installer: Sendable {
         }
     }
 
-    /// A test hook: `HALLMARK_FAILPOINT=NAME` kills the process at that point, as a power cut would.
+    /// A test hook: in a debug build, `HALLMARK_FAILPOINT=NAME` kills the process at that point, as a power cut
+    /// would. Release builds have no failpoints.
     func failpoint(_ name: String) {
-        if context.environment["HALLMARK_FAILPOINT"] == name { kill(getpid(), SIGKILL) }
+        #if DEBUG
+        if context.settings.failpoint == name { kill(getpid(), SIGKILL) }
+        #endif
     }
 
     /// What a detached signature established.
@@ -238,15 +242,15 @@ public struct Installer: Sendable {
     static func isURL(_ text: String) -> Bool { text.hasPrefix("http://") || text.hasPrefix("https://") }
 
     /// Downloads `url` into `directory` (named by its last path component), and its signature when present.
-    func fetch(_ url: String, into directory: String, limit: Int64, withSignatures: Bool, access: RegistryAccess) throws(HallmarkError) -> String {
+    func fetch(_ url: String, into directory: String, limit: Int64, withSignatures: Bool, access: RegistryAccess) async throws(HallmarkError) -> String {
         let name = URL(string: url)?.lastPathComponent ?? "download"
         guard RelativePath.isPlainName(name) else { throw .usage("\(url): no plain file name at the end of the URL") }
         let path = directory + "/" + name
         let downloader = try access.downloader(context: context)
-        if case .failure(let error) = downloader.download([(url, path, limit)], onChunk: { _, _ in })[0] { throw error }
+        if case .failure(let error) = await downloader.download([(url, path, limit)], onChunk: { _, _ in })[0] { throw error }
         if withSignatures {
             for suffix in [".sig", ".minisig"] {
-                if case .failure = downloader.download([(url + suffix, path + suffix, 64 << 10)], onChunk: { _, _ in })[0] {
+                if case .failure = await downloader.download([(url + suffix, path + suffix, 64 << 10)], onChunk: { _, _ in })[0] {
                     FileIO.removeQuietly(path + suffix)
                 }
             }
@@ -259,7 +263,7 @@ public struct Installer: Sendable {
     /// Returns the local index.json and the manifest's digest.
     func fetchFromRegistry(
         _ reference: OCIReference, platform: Platform, request: Request, into directory: String
-    ) throws(HallmarkError) -> (index: String, manifestDigest: String) {
+    ) async throws(HallmarkError) -> (index: String, manifestDigest: String) {
         let access = request.registry
         let fetcher = OCIReleaseFetch(context: context, access: access)
         let signed = { (name: String) -> Set<String> in [name, name + ".sig", name + ".minisig"] }
@@ -269,18 +273,18 @@ public struct Installer: Sendable {
                 throw .verificationFailed("\(reference): the release has no \(name)")
             }
         }
-        let first = try fetcher.fetch(reference, into: directory, only: signed(ReleaseIndex.fileName))
+        let first = try await fetcher.fetch(reference, into: directory, only: signed(ReleaseIndex.fileName))
         try check(first, ReleaseIndex.fileName)
         let local = directory + "/" + ReleaseIndex.fileName
         let index = try verifiedDownloadedIndex(local, display: "\(reference) index.json", request: request)
         if let artifact = index.artifacts.first(where: { $0.platform == platform }) {
-            let second = try fetcher.fetch(reference.pinned(to: first.manifestDigest), into: directory, only: signed(artifact.file))
+            let second = try await fetcher.fetch(reference.pinned(to: first.manifestDigest), into: directory, only: signed(artifact.file))
             try check(second, artifact.file)
         }
         return (local, first.manifestDigest)
     }
 
-    public func install(_ request: Request) throws(HallmarkError) -> Result {
+    public func install(_ request: Request) async throws(HallmarkError) -> Result {
         try checkAuthenticationIsPossible(request)
         var request = request
         request.recordedSource = request.index ?? request.from
@@ -289,33 +293,34 @@ public struct Installer: Sendable {
         defer { workspace?.remove() }
         func downloads() throws(HallmarkError) -> String {
             if let workspace { return workspace.path }
-            let made = try PrivateDirectory(label: "hallmark-install")
+            let made = try PrivateDirectory(in: context.scratchDirectory, label: "hallmark-install")
             workspace = made
             return made.path
         }
         if let from = request.from, Self.isURL(from) {
             let cap = Self.downloadCap(forArchiveOf: .max, limits: ArchiveReader().limits)
-            request.from = try fetch(from, into: try downloads(), limit: cap, withSignatures: true, access: request.registry)
+            request.from = try await fetch(from, into: try downloads(), limit: cap, withSignatures: true, access: request.registry)
         }
         if let index = request.index, index.hasPrefix(OCIReference.scheme) {
             let reference = try OCIReference(parsing: index)
-            let fetched = try fetchFromRegistry(reference, platform: request.platform ?? Platform.host, request: request, into: try downloads())
+            let fetched = try await fetchFromRegistry(reference, platform: request.platform ?? Platform.host, request: request, into: try downloads())
             request.index = fetched.index
             request.recordedSource = reference.pinned(to: fetched.manifestDigest).description
         }
         if let index = request.index, Self.isURL(index) {
-            let local = try fetch(index, into: try downloads(), limit: 16 << 20, withSignatures: true, access: request.registry)
+            let local = try await fetch(index, into: try downloads(), limit: 16 << 20, withSignatures: true, access: request.registry)
             // The signature first: the archive's name and the download's cap come from the index.
             let parsed = try verifiedDownloadedIndex(local, display: index, request: request)
             let platform = request.platform ?? Platform.host
             if let artifact = parsed.artifacts.first(where: { $0.platform == platform }) {
                 let base = String(index[..<(index.lastIndex(of: "/") ?? index.endIndex)])
                 let cap = Self.downloadCap(forArchiveOf: artifact.size, limits: ArchiveReader().limits)
-                _ = try fetch(base + "/" + artifact.file, into: try downloads(), limit: cap, withSignatures: true, access: request.registry)
+                _ = try await fetch(base + "/" + artifact.file, into: try downloads(), limit: cap, withSignatures: true, access: request.registry)
             }
             request.index = local
         }
-        return try installLocal(request)
+        let local = request
+        return try await context.blocking.run { () throws(HallmarkError) in try installLocal(local) }
     }
 
     func installLocal(_ request: Request) throws(HallmarkError) -> Result {
@@ -327,7 +332,7 @@ public struct Installer: Sendable {
 
         // 1. Find and verify everything, touching nothing. Every file is copied once into a private directory,
         // hashed on the way; the checks and everything after them read only those copies.
-        let workspace = try PrivateDirectory(label: "hallmark-install-staging")
+        let workspace = try PrivateDirectory(in: context.scratchDirectory, label: "hallmark-install-staging")
         defer { workspace.remove() }
         let reader = ArchiveReader()
         var archivePath: String
@@ -337,7 +342,7 @@ public struct Installer: Sendable {
         var expectedBinary: String?
         var version = request.version
         if let localIndex = request.index {
-            let path = context.resolve(localIndex)
+            let path = try context.resolve(localIndex)
             // Messages name what the user gave (a URL or oci:// reference), not the download's temporary copy.
             let indexPath = request.recordedSource ?? localIndex
             guard FileIO.exists(path) else { throw .io("\(indexPath): No such file or directory") }
@@ -378,7 +383,7 @@ public struct Installer: Sendable {
         } else {
             let from = request.from!
             archiveDisplay = from
-            let original = context.resolve(from)
+            let original = try context.resolve(from)
             guard FileIO.exists(original) else { throw .io("\(from): No such file") }
             if from.hasSuffix(".tar.gz") || from.hasSuffix(".tgz") { format = .tarGz } else if from.hasSuffix(".zip") { format = .zip } else {
                 throw .invalidInput("\(from): not a .tar.gz or .zip archive")
@@ -446,7 +451,7 @@ public struct Installer: Sendable {
         guard RelativePath.isPlainName(name) else { throw .usage("--name must be a plain file name (the binary is installed as PREFIX/bin/NAME)") }
 
         // 2. Decide against what is installed.
-        let paths = Paths(prefix: context.resolve(request.prefix), name: name)
+        let paths = Paths(prefix: try context.resolve(request.prefix), name: name)
         var state = try loadState(paths)
         let current = state.binaries[name]
         let present = FileIO.isFile(paths.bin)
@@ -523,7 +528,7 @@ public struct Installer: Sendable {
 
         // 4. Smoke test; roll back when it fails.
         if let smoke = request.smoke {
-            var environment = context.environment
+            var environment = context.processEnvironment
             environment["PATH"] = paths.prefix + "/bin:" + (environment["PATH"] ?? "/usr/bin:/bin")
             environment["HALLMARK_INSTALLED"] = paths.bin
             // The output goes to a private log (0600, in a fresh 0700 directory), removed once its tail is read.
@@ -531,7 +536,8 @@ public struct Installer: Sendable {
             let tail: String
             do {
                 (status, tail) = try Subprocess.shellWithPrivateLog(
-                    smoke, in: context.workingDirectory, environment: environment, label: "hallmark-smoke", tailLines: 5)
+                    smoke, in: context.workingDirectory, environment: environment, scratch: context.scratchDirectory,
+                    label: "hallmark-smoke", tailLines: 5)
             } catch {
                 try restore(paths, hadPrevious: present)
                 throw HallmarkError(error.code, "\(error.message); the smoke test did not run, so nothing changed: \(present ? "the previous binary is back in place" : "the new binary was removed")")
@@ -600,7 +606,7 @@ public struct Installer: Sendable {
     }
 
     public func rollback(prefix: String, name: String) throws(HallmarkError) -> Result {
-        let paths = Paths(prefix: context.resolve(prefix), name: name)
+        let paths = Paths(prefix: try context.resolve(prefix), name: name)
         var state = try loadState(paths)
         guard let current = state.binaries[name], let previous = current.previous, FileIO.isFile(paths.backup) else {
             throw .invalidInput("\(name): there is no previous version to roll back to in \(prefix)")
@@ -648,6 +654,6 @@ public struct Installer: Sendable {
     }
 
     public func installed(prefix: String) throws(HallmarkError) -> State {
-        try loadState(Paths(prefix: context.resolve(prefix), name: "_"))
+        try loadState(Paths(prefix: try context.resolve(prefix), name: "_"))
     }
 }

@@ -35,8 +35,8 @@ public struct KeyGeneration: Sendable {
     public func run(_ request: Request) throws(HallmarkError) -> Result {
         var base = request.output
         for suffix in [".key", ".pub"] where base.hasSuffix(suffix) { base.removeLast(suffix.count) }
-        let privatePath = context.resolve(base + ".key")
-        let publicPath = context.resolve(base + ".pub")
+        let privatePath = try context.resolve(base + ".key")
+        let publicPath = try context.resolve(base + ".pub")
         if !request.overwrite {
             for path in [privatePath, publicPath] where FileManager.default.fileExists(atPath: path) {
                 throw .usage("\(path) already exists; choose another --out or pass --force to replace it")
@@ -44,7 +44,7 @@ public struct KeyGeneration: Sendable {
         }
         var passphrase: String?
         if request.encrypt {
-            guard let value = context.environment[KeyResolver.passphraseVariable], !value.isEmpty else {
+            guard let value = context.keys.passphrase, !value.isEmpty else {
                 throw .usage("--encrypt needs the passphrase in \(KeyResolver.passphraseVariable)")
             }
             passphrase = value

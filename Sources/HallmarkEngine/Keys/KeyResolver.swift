@@ -2,10 +2,10 @@ import Foundation
 import HallmarkCore
 import HallmarkCrypto
 
-/// Turns key references (`path` or `env://VAR`) into keys, reading passphrases from the environment.
+/// Turns key references (`path` or `env://VAR`) into keys, through the context's key provider.
 public struct KeyResolver: Sendable {
-    public static let signingKeyVariable = "HALLMARK_SIGNING_KEY"
-    public static let passphraseVariable = "HALLMARK_KEY_PASSWORD"
+    public static let signingKeyVariable = EnvironmentKeyProvider.signingKeyVariable
+    public static let passphraseVariable = EnvironmentKeyProvider.passphraseVariable
 
     public var context: EngineContext
 
@@ -16,12 +16,12 @@ public struct KeyResolver: Sendable {
         if reference.hasPrefix("env://") {
             let name = String(reference.dropFirst("env://".count))
             guard !name.isEmpty else { throw .usage("key reference \"env://\" names no environment variable") }
-            guard let value = context.environment[name], !value.isEmpty else {
+            guard let value = context.keys.variable(name) else {
                 throw .invalidKey("\(reference): the environment variable \(name) is not set or empty")
             }
             return (value, reference)
         }
-        let text = try FileIO.readText(context.resolve(reference), display: reference, limit: 1 << 20)
+        let text = try FileIO.readText(try context.resolve(reference), display: reference, limit: 1 << 20)
         return (text, reference)
     }
 
@@ -30,20 +30,20 @@ public struct KeyResolver: Sendable {
         let resolved: String
         if let reference {
             resolved = reference
-        } else if context.environment[Self.signingKeyVariable].map({ !$0.isEmpty }) == true {
+        } else if context.keys.hasDefaultSigningKey {
             resolved = "env://\(Self.signingKeyVariable)"
         } else {
             throw .usage("no signing key: pass --key PATH (or env://VAR), or set \(Self.signingKeyVariable) to the key's PEM")
         }
         let (text, source) = try pemText(for: resolved)
-        let passphrase = context.environment[Self.passphraseVariable]
+        let passphrase = context.keys.passphrase
         return try PrivateKey(pem: text, source: source, passphrase: { passphrase })
     }
 
     /// Loads a public key (or the public half of a private key) from `reference`.
     public func publicKey(_ reference: String) throws(HallmarkError) -> PublicKey {
         let (text, source) = try pemText(for: reference)
-        let passphrase = context.environment[Self.passphraseVariable]
+        let passphrase = context.keys.passphrase
         return try PublicKey(pem: text, source: source, passphrase: { passphrase })
     }
 

@@ -21,7 +21,7 @@ public struct ProjectInit: Sendable {
     }
 
     public func run(directory: String, binary: String?, force: Bool) throws(HallmarkError) -> Result {
-        let root = context.resolve(directory)
+        let root = try context.resolve(directory)
         guard FileIO.isDirectory(root) else { throw .io("\(directory): No such directory") }
         let configPath = root + "/" + ReleaseConfig.defaultFileName
         if FileIO.isFile(configPath) && !force {

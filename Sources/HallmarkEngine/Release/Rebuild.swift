@@ -23,7 +23,7 @@ public struct Rebuild: Sendable {
     }
 
     public func run(directory: String, target: Platform, build: String?, source: String?, keep: Bool) throws(HallmarkError) -> Result {
-        let manifestPath = context.resolve(directory) + "/" + ReproducibilityManifest.fileName
+        let manifestPath = try context.resolve(directory) + "/" + ReproducibilityManifest.fileName
         let display = "\(directory)/\(ReproducibilityManifest.fileName)"
         guard FileIO.isFile(manifestPath) else {
             throw .invalidInput("\(display): No such file; rebuild needs a release directory made by `hallmark release`")
@@ -40,19 +40,19 @@ public struct Rebuild: Sendable {
 
         var origin = source ?? manifest.repository
         if origin.hasPrefix("file://") { origin = String(origin.dropFirst("file://".count)) }
-        if !origin.contains("://"), !origin.hasPrefix("/"), !origin.contains("@") { origin = context.resolve(origin) }
+        if !origin.contains("://"), !origin.hasPrefix("/"), !origin.contains("@") { origin = try context.resolve(origin) }
         // The same build directory the release used (reproducibility.json's buildTree), so paths a toolchain
         // records come out the same; a manifest from before that convention gets a scratch directory.
         let tree = manifest.buildTree.map { BuildTree(root: $0.root) }
-            ?? BuildTree(root: NSTemporaryDirectory() + "hallmark-rebuild-\(getpid())-\(UUID().uuidString.prefix(8))")
+            ?? BuildTree(root: context.scratchDirectory + "/hallmark-rebuild-\(getpid())-\(UUID().uuidString.prefix(8))")
         let scratch = tree.root
         let checkout = tree.source
         var keepScratch = keep
-        let prepared = try BuildTree.prepare(tree, repository: origin, commit: manifest.commit, environment: context.environment)
+        let prepared = try BuildTree.prepare(tree, repository: origin, commit: manifest.commit, environment: context.processEnvironment)
         defer { if keepScratch { prepared.keep() } else { prepared.remove() } }
 
         let buildDirectory = entry.directory == "." ? checkout : checkout + "/" + entry.directory
-        var environment = context.environment
+        var environment = context.processEnvironment
         for (key, value) in manifest.environment { environment[key] = value }
         for (key, value) in entry.environment { environment[key] = value }
         if manifest.buildTree != nil {

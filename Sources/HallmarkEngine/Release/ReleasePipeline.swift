@@ -95,7 +95,7 @@ public struct ReleasePipeline: Sendable {
         }
 
         // Config and source.
-        let configPath = context.resolve(options.configPath)
+        let configPath = try context.resolve(options.configPath)
         guard FileIO.isFile(configPath) else {
             throw .invalidInput("\(options.configPath): No such file; run `hallmark init` to write one, or pass --config")
         }
@@ -113,8 +113,8 @@ public struct ReleasePipeline: Sendable {
         }
 
         // 1. Guard. The release's own output directory never makes the tree dirty.
-        let git = GitRepository(directory: configDirectory, environment: context.environment)
-        let distRoot = options.output.map(context.resolve) ?? (configDirectory + "/" + config.dist)
+        let git = GitRepository(directory: configDirectory, environment: context.processEnvironment)
+        let distRoot = try context.resolve(options.output) ?? (configDirectory + "/" + config.dist)
         let distInRepository = git.topLevel.map { Paths.relative(distRoot, from: $0) }.flatMap { $0.hasPrefix("..") || $0 == "." ? nil : $0 }
         let guardReport = try step("guard") { () throws(HallmarkError) in
             let report = try VersionGuard(context: context).check(
@@ -134,7 +134,7 @@ public struct ReleasePipeline: Sendable {
             throw .invalidInput("\(options.configPath): not inside a git repository with a commit")
         }
         let sourceDateEpoch: Int64
-        if let value = context.environment["SOURCE_DATE_EPOCH"], !value.isEmpty {
+        if let value = context.settings.sourceDateEpoch {
             guard let parsed = Int64(value), parsed >= 0 else { throw .invalidInput("SOURCE_DATE_EPOCH=\(value) is not a number of seconds") }
             sourceDateEpoch = parsed
         } else {
@@ -142,9 +142,9 @@ public struct ReleasePipeline: Sendable {
             sourceDateEpoch = time
         }
         let ref: String? = git.tagCommit(options.version) == commit
-            ? "refs/tags/\(options.version)" : (context.environment["GITHUB_REF"].flatMap { $0.isEmpty ? nil : $0 } ?? git.currentBranchRef)
+            ? "refs/tags/\(options.version)" : (context.settings.ci.githubRef ?? git.currentBranchRef)
         let repository = config.project.repository ?? git.originURL ?? "file://\(repoRoot)"
-        let workflowRef = context.environment["GITHUB_WORKFLOW_REF"].flatMap { $0.isEmpty ? nil : $0 }
+        let workflowRef = context.settings.ci.githubWorkflowRef
         let workingDirectory = Paths.relative(configDirectory, from: repoRoot)
         let configRelative = Paths.relative(configPath, from: repoRoot)
 
@@ -171,7 +171,7 @@ public struct ReleasePipeline: Sendable {
 
         // Every build runs in a clean checkout of the commit at a fixed path, never in the live work tree: what
         // ships is what the commit builds, and a rebuild finds the same paths.
-        let tree = try BuildTree.prepare(BuildTree(commit: commit), repository: repoRoot, commit: commit, environment: context.environment)
+        let tree = try BuildTree.prepare(BuildTree(commit: commit), repository: repoRoot, commit: commit, environment: context.processEnvironment)
         defer { tree.remove() }
         let sourceDirectory = workingDirectory == "." ? tree.source : tree.source + "/" + workingDirectory
         if options.dryRun, guardReport.failures.contains(where: { $0.name == "clean" }) {
@@ -184,7 +184,7 @@ public struct ReleasePipeline: Sendable {
                 return ((), config.testCommand == nil ? "no test command configured" : "skipped (--skip-tests)")
             }
             let log = logs + "/test.log"
-            let status = try Subprocess.shell(command, in: sourceDirectory, environment: context.environment, logPath: log)
+            let status = try Subprocess.shell(command, in: sourceDirectory, environment: context.processEnvironment, logPath: log)
             guard status == 0 else {
                 progress(.logTail(path: log, text: Subprocess.tail(log)))
                 throw HallmarkError.invalidInput("the test command failed (exit \(status)); see \(log)")
@@ -239,12 +239,12 @@ public struct ReleasePipeline: Sendable {
                 copyFrom: producedAt.map { buildDirectory + "/" + $0 },
                 log: logs + "/\(entry.build.id)_\(entry.platform.slug).log")
         }
-        var processEnvironment = context.environment
+        var processEnvironment = context.processEnvironment
         for (key, value) in pinnedEnvironment { processEnvironment[key] = value }
         for (key, value) in tree.pathMapEnvironment(base: processEnvironment) { processEnvironment[key] = value }
         let binaries = try step("build") { () throws(HallmarkError) in
             let results = BuildRunner.run(
-                jobs, baseEnvironment: processEnvironment, width: config.parallelism ?? ProcessInfo.processInfo.activeProcessorCount,
+                jobs, baseEnvironment: processEnvironment, width: config.parallelism ?? context.settings.processorCount,
                 progress: progress)
             var failures: [String] = []
             var built: [BuiltBinary] = []
@@ -331,11 +331,7 @@ public struct ReleasePipeline: Sendable {
             ?? workflowRef.map { ref in "https://github.com/\(ref)" }
             ?? "https://hallmark.dev/builders/local"
         let invocationID: String = {
-            if let server = context.environment["GITHUB_SERVER_URL"], let repo = context.environment["GITHUB_REPOSITORY"],
-                let run = context.environment["GITHUB_RUN_ID"]
-            {
-                return "\(server)/\(repo)/actions/runs/\(run)/attempts/\(context.environment["GITHUB_RUN_ATTEMPT"] ?? "1")"
-            }
+            if let url = context.settings.ci.githubRunURL { return url }
             let seed = [config.project.name, options.version, commit, configSha256].joined(separator: "\n")
             return "urn:hallmark:invocation:" + String(Hex.encode(SHA256Hasher.hash(Data(seed.utf8))).prefix(32))
         }()

@@ -34,7 +34,7 @@ public struct ReleaseSummary: Sendable {
     }
 
     public func summarize(directory: String, remoteAssets: String?, outDirectory: String?) throws(HallmarkError) -> Output {
-        let root = context.resolve(directory)
+        let root = try context.resolve(directory)
         guard FileIO.isDirectory(root) else { throw .io("\(directory): No such directory") }
         guard FileIO.isFile(root + "/" + ReleaseDirectory.checksums) else {
             throw .invalidInput("\(directory) has no \(ReleaseDirectory.checksums): it is not a release directory")
@@ -65,7 +65,7 @@ public struct ReleaseSummary: Sendable {
         var missing: [String] = []
         var extra: [String] = []
         if let remoteAssets {
-            let text = try FileIO.readText(context.resolve(remoteAssets), display: remoteAssets, limit: 8 << 20)
+            let text = try FileIO.readText(try context.resolve(remoteAssets), display: remoteAssets, limit: 8 << 20)
             var names = Set<String>()
             for raw in text.split(separator: "\n") {
                 var line = raw.trimmingCharacters(in: .whitespaces)
@@ -84,7 +84,7 @@ public struct ReleaseSummary: Sendable {
             signed: !keyIds.isEmpty, keyIds: keyIds, artifacts: index?.artifacts ?? [], files: files, totalSize: total,
             remoteListing: remoteAssets, missingRemote: missing, extraRemote: extra, complete: missing.isEmpty)
 
-        let out = outDirectory.map(context.resolve) ?? (root as NSString).deletingLastPathComponent
+        let out = try context.resolve(outDirectory) ?? (root as NSString).deletingLastPathComponent
         try Paths.makeDirectory(out)
         let jsonPath = out + "/release-summary.json"
         let markdownPath = out + "/release-summary.md"

@@ -43,11 +43,7 @@ public struct VersionGuard: Sendable {
 
     /// The ref CI says it is building, from the variables GitHub Actions, GitLab CI and others set.
     func ciRef() -> String? {
-        let env = context.environment
-        if let tag = env["CI_COMMIT_TAG"], !tag.isEmpty { return tag }
-        if env["GITHUB_REF_TYPE"] == "tag", let name = env["GITHUB_REF_NAME"], !name.isEmpty { return name }
-        if let ref = env["GITHUB_REF"], ref.hasPrefix("refs/tags/") { return String(ref.dropFirst("refs/tags/".count)) }
-        return nil
+        context.settings.ci.tagBeingBuilt
     }
 
     /// Runs every check and reports each; `directory` is the work tree.
@@ -64,7 +60,7 @@ public struct VersionGuard: Sendable {
             let ok = version.hasPrefix("v")
             checks.append(Check(name: "v-prefix", passed: ok, detail: ok ? "starts with v" : "\(version) must start with \"v\" (e.g. v\(version))"))
         }
-        let git = GitRepository(directory: context.resolve(directory), environment: context.environment)
+        let git = GitRepository(directory: try context.resolve(directory), environment: context.processEnvironment)
         let commit = git.headCommit
         if commit == nil {
             checks.append(Check(name: "git", passed: false, detail: "\(directory) is not a git work tree with a commit; commit your source first"))

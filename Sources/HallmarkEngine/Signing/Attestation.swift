@@ -12,7 +12,7 @@ public struct Attestation: Sendable {
     public func statement(predicateType: String, predicate: JSONValue, subjects: [String]) throws(HallmarkError) -> InTotoStatement {
         guard !subjects.isEmpty else { throw .usage("name at least one --subject file") }
         guard !predicateType.isEmpty else { throw .usage("--predicate-type must be a URI") }
-        let digests = FileHasher.hexDigests(ofFilesAt: subjects.map(context.resolve), algorithm: .sha256)
+        let digests = FileHasher.hexDigests(ofFilesAt: try context.resolve(all: subjects), algorithm: .sha256)
         var descriptors: [ResourceDescriptor] = []
         for (subject, result) in zip(subjects, digests) {
             switch result {
@@ -29,7 +29,7 @@ public struct Attestation: Sendable {
     public func attest(
         predicateType: String, predicateFile: String, subjects: [String], key: PrivateKey, output: String, bundle: String? = nil
     ) throws(HallmarkError) -> DSSEEnvelope {
-        let predicateData = try FileIO.read(context.resolve(predicateFile), display: predicateFile)
+        let predicateData = try FileIO.read(try context.resolve(predicateFile), display: predicateFile)
         let predicate: JSONValue
         do {
             predicate = try JSONValue(parsing: predicateData)
@@ -39,9 +39,9 @@ public struct Attestation: Sendable {
         guard case .object = predicate else { throw .invalidInput("\(predicateFile): the predicate must be a JSON object") }
         let statement = try statement(predicateType: predicateType, predicate: predicate, subjects: subjects)
         let envelope = try sign(statement, key: key)
-        try FileIO.writeAtomically(try Self.jsonLine(envelope), to: context.resolve(output))
+        try FileIO.writeAtomically(try Self.jsonLine(envelope), to: try context.resolve(output))
         if let bundle {
-            try FileIO.writeAtomically(KeyedBundle.dsse(envelope, keyHint: key.publicKey.keyID).prettyData, to: context.resolve(bundle))
+            try FileIO.writeAtomically(KeyedBundle.dsse(envelope, keyHint: key.publicKey.keyID).prettyData, to: try context.resolve(bundle))
         }
         return envelope
     }
@@ -81,7 +81,7 @@ public struct Attestation: Sendable {
         file: String, keys: [PublicKey], subjects: [String], predicateType: String?
     ) throws(HallmarkError) -> Verification {
         guard !keys.isEmpty else { throw .usage("pass --key with the signer's public key") }
-        let data = try FileIO.read(context.resolve(file), display: file)
+        let data = try FileIO.read(try context.resolve(file), display: file)
         let envelopes = try DSSEEnvelope.parseAll(data, source: file)
         var problems = ProblemList()
         var keyIDs: [String] = []
@@ -89,7 +89,7 @@ public struct Attestation: Sendable {
         var statementSubjects: [ResourceDescriptor] = []
         var seenType: String?
         let subjectDigests = FileHasher.hexDigests(
-            ofFilesAt: subjects.map(context.resolve), algorithm: .sha256, displayNames: subjects)
+            ofFilesAt: try context.resolve(all: subjects), algorithm: .sha256, displayNames: subjects)
         for (index, envelope) in envelopes.enumerated() {
             let label = envelopes.count > 1 ? "\(file) envelope \(index + 1)" : file
             guard envelope.payloadType == DSSEEnvelope.inTotoPayloadType else {

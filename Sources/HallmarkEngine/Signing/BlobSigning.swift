@@ -26,11 +26,11 @@ public struct BlobSigning: Sendable {
         var signed: [Signed] = []
         do {
             for file in files {
-                let path = context.resolve(file)
+                let path = try context.resolve(file)
                 guard FileIO.isFile(path) else { throw HallmarkError.io("\(file): No such file (nothing to sign)") }
                 let signature = try key.signature(forFileAt: path)
                 let target = outputSignature ?? file + ".sig"
-                staged.append(try FileIO.stage(Data((Base64.encode(signature) + "\n").utf8), for: context.resolve(target)))
+                staged.append(try FileIO.stage(Data((Base64.encode(signature) + "\n").utf8), for: try context.resolve(target)))
                 signed.append(Signed(file: file, signature: target, algorithm: key.algorithm.signatureAlgorithmName, keyId: key.publicKey.keyID))
             }
         } catch let error as HallmarkError {
@@ -46,12 +46,12 @@ public struct BlobSigning: Sendable {
 
     /// Signs `file` into a Sigstore bundle (v0.3, public-key hint, message signature) written to `bundle`.
     public func signBundle(file: String, key: PrivateKey, bundle: String) throws(HallmarkError) -> Signed {
-        let path = context.resolve(file)
+        let path = try context.resolve(file)
         guard FileIO.isFile(path) else { throw .io("\(file): No such file (nothing to sign)") }
         let signature = try key.signature(forFileAt: path)
         let digest = try FileHasher.hexDigest(ofFileAt: path, algorithm: .sha256, display: file)
         let json = KeyedBundle.messageSignature(digest: Hex.decode(digest) ?? [], signature: signature, keyHint: key.publicKey.keyID)
-        try FileIO.writeAtomically(json.prettyData, to: context.resolve(bundle))
+        try FileIO.writeAtomically(json.prettyData, to: try context.resolve(bundle))
         return Signed(file: file, signature: bundle, algorithm: key.algorithm.signatureAlgorithmName, keyId: key.publicKey.keyID)
     }
 
@@ -72,9 +72,9 @@ public struct BlobSigning: Sendable {
     public func verify(file: String, signature: String?, keys: [PublicKey]) throws(HallmarkError) -> Verification {
         guard !keys.isEmpty else { throw .usage("pass --key with the signer's public key") }
         let signaturePath = signature ?? file + ".sig"
-        let filePath = context.resolve(file)
+        let filePath = try context.resolve(file)
         guard FileIO.isFile(filePath) else { throw .io("\(file): No such file or directory") }
-        let signatureData = try FileIO.read(context.resolve(signaturePath), display: signaturePath, limit: 64 << 10)
+        let signatureData = try FileIO.read(try context.resolve(signaturePath), display: signaturePath, limit: 64 << 10)
         let candidates = SignatureEncoding.candidates(fromFileContents: signatureData)
         guard !candidates.isEmpty else { throw .invalidInput("\(signaturePath): the signature file is empty") }
         // Ed25519 needs the bytes themselves, the other algorithms only digests: read the file at most once each way.

@@ -47,11 +47,11 @@ public struct MinisignOperations: Sendable {
     /// Verifies a minisign (4-line) or signify (2-line) signature of `file`.
     public func verify(file: String, signature: String, keyReferences: [String], prehashedOnly: Bool) throws(HallmarkError) -> Verification {
         let keys = try keys(keyReferences)
-        let data = try FileIO.read(context.resolve(signature), display: signature, limit: 64 << 10)
+        let data = try FileIO.read(try context.resolve(signature), display: signature, limit: 64 << 10)
         let text = String(decoding: data, as: UTF8.self)
         let isMinisign = text.contains("\ntrusted comment: ")
         let parsed = isMinisign ? try Minisign.Signature(minisign: text, source: signature) : try Minisign.Signature(signify: data, source: signature)
-        let path = context.resolve(file)
+        let path = try context.resolve(file)
         guard FileIO.isFile(path) else { throw .io("\(file): No such file or directory") }
         var reason = "no --key has key id \(Minisign.keyIDText(parsed.keyID))"
         var code = ProblemCode.signatureUntrustedKey
@@ -95,7 +95,7 @@ public struct MinisignOperations: Sendable {
     /// A signify `-e` signature: verify the message it carries, and write it out only when it verifies.
     public func verifyEmbedded(signature: String, keyReferences: [String], extractTo: String?) throws(HallmarkError) -> EmbeddedResult {
         let keys = try keys(keyReferences)
-        let data = try FileIO.read(context.resolve(signature), display: signature, limit: 256 << 20)
+        let data = try FileIO.read(try context.resolve(signature), display: signature, limit: 256 << 20)
         let parsed = try Minisign.Signature(signify: data, source: signature)
         guard let message = parsed.embeddedMessage else { throw .invalidInput("\(signature): carries no embedded message (it is a detached signature)") }
         guard let key = keys.first(where: { $0.keyID == parsed.keyID }) else {
@@ -104,7 +104,7 @@ public struct MinisignOperations: Sendable {
         if let problem = try parsed.problem(key: key, message: .bytes(message)) {
             return EmbeddedResult(signature: signature, verified: false, reason: "\(signature): \(problem)")
         }
-        if let extractTo { try FileIO.writeAtomically(message, to: context.resolve(extractTo)) }
+        if let extractTo { try FileIO.writeAtomically(message, to: try context.resolve(extractTo)) }
         return EmbeddedResult(signature: signature, verified: true, extractedTo: extractTo)
     }
 
@@ -127,12 +127,12 @@ public struct MinisignOperations: Sendable {
     /// `.sig`), then every file it names, relative to the working directory.
     public func verifyChecksumList(signature: String, keyReferences: [String]) throws(HallmarkError) -> ChecksumResult {
         let keys = try keys(keyReferences)
-        let data = try FileIO.read(context.resolve(signature), display: signature, limit: 64 << 20)
+        let data = try FileIO.read(try context.resolve(signature), display: signature, limit: 64 << 20)
         let parsed = try Minisign.Signature(signify: data, source: signature)
         var list = parsed.embeddedMessage
         if list == nil {
             guard signature.hasSuffix(".sig") else { throw .invalidInput("\(signature): no embedded list, and no LIST.sig name to find the list by") }
-            list = try FileIO.read(context.resolve(String(signature.dropLast(4))), display: String(signature.dropLast(4)))
+            list = try FileIO.read(try context.resolve(String(signature.dropLast(4))), display: String(signature.dropLast(4)))
         }
         guard let listData = list, let key = keys.first(where: { $0.keyID == parsed.keyID }) else {
             let reason = "no --key has key id \(Minisign.keyIDText(parsed.keyID))"
@@ -152,7 +152,7 @@ public struct MinisignOperations: Sendable {
                     problems.add(.checksumsUnsafePath, "\(entry.path): \(reason)", file: entry.path)
                     continue
                 }
-                let path = context.resolve(entry.path)
+                let path = try context.resolve(entry.path)
                 let status: String
                 if FileIO.isFile(path) {
                     let actual = try FileHasher.hexDigest(ofFileAt: path, algorithm: algorithm, display: entry.path)
@@ -183,7 +183,7 @@ public struct MinisignOperations: Sendable {
     /// Writes `FILE.minisig`: a prehashed minisign signature whose trusted comment names the file (and the
     /// version, and a timestamp, when asked).
     public func sign(file: String, key: PrivateKey, output: String?, version: String?, timestamp: Date?, trustedComment: String?) throws(HallmarkError) -> Signed {
-        let path = context.resolve(file)
+        let path = try context.resolve(file)
         guard FileIO.isFile(path) else { throw .io("\(file): No such file (nothing to sign)") }
         let keyID = Minisign.keyID(for: key.publicKey)
         var comment = trustedComment ?? ""
@@ -200,7 +200,7 @@ public struct MinisignOperations: Sendable {
             blake2b: try BLAKE2b512.hash(fileAt: path, display: file), key: key, keyID: keyID, trustedComment: comment,
             untrustedComment: "signature from hallmark key \(Minisign.keyIDText(keyID))")
         let target = output ?? file + ".minisig"
-        try FileIO.writeAtomically(Data(text.utf8), to: context.resolve(target))
+        try FileIO.writeAtomically(Data(text.utf8), to: try context.resolve(target))
         return Signed(file: file, signature: target, keyId: Minisign.keyIDText(keyID), trustedComment: comment)
     }
 }

@@ -19,7 +19,7 @@ public struct ReleaseSigning: Sendable {
     /// Writes `checksums.txt` when missing (or checks it when present), then `FILE.sig` for every listed file
     /// and for `checksums.txt`, and `signatures.json`. Nothing is written unless everything succeeds.
     public func sign(directory: String, key: PrivateKey) throws(HallmarkError) -> Result {
-        let root = context.resolve(directory)
+        let root = try context.resolve(directory)
         let members = try ReleaseDirectory.members(of: root)
         if let odd = members.first(where: { !$0.isRegularFile }) {
             throw .invalidInput("\(directory)/\(odd.name): not a regular file (symlinks and devices cannot be signed); remove it from the release")

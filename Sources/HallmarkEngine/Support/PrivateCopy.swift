@@ -14,7 +14,7 @@ public struct PrivateDirectory: Sendable {
     public let path: String
 
     /// Creates `PARENT/LABEL-XXXXXX`.
-    public init(in parent: String = NSTemporaryDirectory(), label: String) throws(HallmarkError) {
+    public init(in parent: String, label: String) throws(HallmarkError) {
         var template = Array(((parent.hasSuffix("/") ? parent : parent + "/") + label + "-XXXXXX").utf8CString)
         let made = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
         guard made != nil else {

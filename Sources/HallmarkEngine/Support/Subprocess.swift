@@ -70,9 +70,9 @@ public enum Subprocess {
     /// directory, so no other user can plant, read or redirect it. Returns the exit status and the log's last
     /// `tailLines` lines, for an error message.
     public static func shellWithPrivateLog(
-        _ command: String, in directory: String, environment: [String: String], label: String, tailLines: Int
+        _ command: String, in directory: String, environment: [String: String], scratch: String, label: String, tailLines: Int
     ) throws(HallmarkError) -> (status: Int32, tail: String) {
-        let workspace = try PrivateDirectory(label: label)
+        let workspace = try PrivateDirectory(in: scratch, label: label)
         defer { workspace.remove() }
         let path = workspace.path + "/output.log"
         let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)

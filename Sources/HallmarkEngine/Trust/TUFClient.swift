@@ -101,22 +101,22 @@ public struct TUFClient: Sendable {
 
     /// Updates root, timestamp, snapshot and top-level targets, in that order.
     /// Once per client, as the workflow is defined: a second call is refused.
-    public mutating func refresh() throws(HallmarkError) {
+    public mutating func refresh() async throws(HallmarkError) {
         guard !refreshed else { throw TUFTrustedSet.outOfOrder("a client refreshes once") }
         refreshed = true
-        try loadRoot()
-        try loadTimestamp()
-        try loadSnapshot()
-        _ = try loadTargets("targets", delegator: "root")
+        try await loadRoot()
+        try await loadTimestamp()
+        try await loadSnapshot()
+        _ = try await loadTargets("targets", delegator: "root")
     }
 
     /// Walks `N+1.root.json` from the trusted root (at most `maxRootRotations` steps): a local copy in
     /// `root_history/` is used when it verifies, else it is fetched. 403 or 404 ends the walk; any other failure
     /// fails the update. `root.json` always ends up as the last root accepted.
-    mutating func loadRoot() throws(HallmarkError) {
+    mutating func loadRoot() async throws(HallmarkError) {
         let walked: Result<Void, HallmarkError>
         do {
-            try walkRoots()
+            try await walkRoots()
             walked = .success(())
         } catch {
             walked = .failure(error)
@@ -125,7 +125,7 @@ public struct TUFClient: Sendable {
         try walked.get()
     }
 
-    private mutating func walkRoots() throws(HallmarkError) {
+    private mutating func walkRoots() async throws(HallmarkError) {
         let first = trusted.root.version + 1
         for version in first..<(first + limits.maxRootRotations) {
             let name = "\(version).root.json"
@@ -140,7 +140,7 @@ public struct TUFClient: Sendable {
                 }
             }
             let data: Data
-            switch repository.metadata(name, limit: limits.root) {
+            switch await repository.metadata(name, limit: limits.root) {
             case .success(let fetched): data = fetched
             case .failure(.notFound): return
             case .failure(.failed(let error)): throw error
@@ -152,13 +152,13 @@ public struct TUFClient: Sendable {
     }
 
     /// The local timestamp (if it verifies) is the floor for rollback checks; then `timestamp.json` is fetched.
-    mutating func loadTimestamp() throws(HallmarkError) {
+    mutating func loadTimestamp() async throws(HallmarkError) {
         if let data = readLocal("timestamp.json", limit: limits.timestamp) {
             do { try trusted.updateTimestamp(data, source: localPath("timestamp.json")) } catch {
                 notes.append("local timestamp not final: \(error.message)")
             }
         }
-        let data = try fetch("timestamp.json", limit: limits.timestamp)
+        let data = try await fetch("timestamp.json", limit: limits.timestamp)
         if try trusted.updateTimestamp(data, source: "timestamp.json") == .updated {
             try persist("timestamp.json", data)
         }
@@ -166,7 +166,7 @@ public struct TUFClient: Sendable {
 
     /// The local snapshot is used when it verifies and is the version the timestamp names; else the snapshot is
     /// fetched (`N.snapshot.json` with consistent snapshots) within the length the timestamp states.
-    mutating func loadSnapshot() throws(HallmarkError) {
+    mutating func loadSnapshot() async throws(HallmarkError) {
         if let data = readLocal("snapshot.json", limit: limits.snapshot) {
             do {
                 try trusted.updateSnapshot(data, source: localPath("snapshot.json"), trusted: true)
@@ -180,14 +180,14 @@ public struct TUFClient: Sendable {
         }
         let meta = try TUFTrustedSet.snapshotMeta(of: timestamp)
         let name = trusted.consistentSnapshot ? "\(meta.version!).snapshot.json" : "snapshot.json"
-        let data = try fetch(name, limit: meta.length ?? limits.snapshot)
+        let data = try await fetch(name, limit: meta.length ?? limits.snapshot)
         try trusted.updateSnapshot(data, source: name, trusted: false)
         try persist("snapshot.json", data)
     }
 
     /// The targets metadata of `role` as trusted through `delegator`: already verified through it in this run,
     /// else the local copy when it verifies against the delegator, else fetched.
-    mutating func loadTargets(_ role: String, delegator: String) throws(HallmarkError) -> TUFMetadata {
+    mutating func loadTargets(_ role: String, delegator: String) async throws(HallmarkError) -> TUFMetadata {
         if trusted.contains(role, delegatedBy: delegator), let cached = trusted.targets[role] { return cached }
         let file = TUFNames.quote(role) + ".json"
         if let data = readLocal(file, limit: limits.targets) {
@@ -204,7 +204,7 @@ public struct TUFClient: Sendable {
                 problem: .tufNotListed)
         }
         let name = trusted.consistentSnapshot ? "\(meta.version!).\(file)" : file
-        let data = try fetch(name, limit: meta.length ?? limits.targets)
+        let data = try await fetch(name, limit: meta.length ?? limits.targets)
         try trusted.updateTargets(data, source: name, role: role, delegator: delegator)
         try persist(file, data)
         return trusted.targets[role]!
@@ -223,8 +223,8 @@ public struct TUFClient: Sendable {
     /// own targets first, then the roles it delegates `path` to, in order; a terminating delegation ends the
     /// search below it, and at most `maxDelegations` roles (the top-level targets included) are visited.
     /// Nil when no role lists it.
-    public mutating func targetInfo(_ path: String) throws(HallmarkError) -> TargetInfo? {
-        if !refreshed { try refresh() }
+    public mutating func targetInfo(_ path: String) async throws(HallmarkError) -> TargetInfo? {
+        if !refreshed { try await refresh() }
         guard trusted.targets["targets"] != nil else {
             throw .verificationFailed("the update of the top-level metadata failed, so no target can be looked up", problem: .verificationIncomplete)
         }
@@ -232,7 +232,7 @@ public struct TUFClient: Sendable {
         var visited = Set<String>()
         while visited.count < limits.maxDelegations, let (role, delegator) = pending.popLast() {
             if visited.contains(role) { continue }
-            let meta = try loadTargets(role, delegator: delegator)
+            let meta = try await loadTargets(role, delegator: delegator)
             if let entry = meta.signed["targets"]?[path] {
                 let order = JSONMemberOrder.keys(in: meta.data, at: ["signed", "targets", path, "hashes"])
                 return TargetInfo(
@@ -277,7 +277,7 @@ public struct TUFClient: Sendable {
     /// length and every hash of a known algorithm, and only then writes it to `directory`. Returns the bytes and
     /// where they were written.
     @discardableResult
-    public func download(_ target: TargetInfo, into directory: String) throws(HallmarkError) -> (
+    public func download(_ target: TargetInfo, into directory: String) async throws(HallmarkError) -> (
         data: Data, path: String
     ) {
         var remote = target.path
@@ -288,7 +288,7 @@ public struct TUFClient: Sendable {
             remote = directoryPart + first.value + "." + base
         }
         let data: Data
-        switch repository.target(
+        switch await repository.target(
             TUFNames.quote(remote, keepingSlashes: true), limit: target.file.length ?? limits.targets)
         {
         case .success(let fetched): data = fetched
@@ -319,8 +319,8 @@ public struct TUFClient: Sendable {
         }
     }
 
-    private func fetch(_ name: String, limit: Int) throws(HallmarkError) -> Data {
-        switch repository.metadata(name, limit: limit) {
+    private func fetch(_ name: String, limit: Int) async throws(HallmarkError) -> Data {
+        switch await repository.metadata(name, limit: limit) {
         case .success(let data): return data
         case .failure(let failure): throw failure.error
         }

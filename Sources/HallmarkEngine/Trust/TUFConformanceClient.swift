@@ -10,38 +10,38 @@ public struct TUFConformanceClient: Sendable {
     public var context: EngineContext
     public var metadataDirectory: String
 
-    public init(context: EngineContext, metadataDirectory: String) {
+    public init(context: EngineContext, metadataDirectory: String) throws(HallmarkError) {
         self.context = context
-        self.metadataDirectory = context.resolve(metadataDirectory)
+        self.metadataDirectory = try context.resolve(metadataDirectory)
     }
 
     /// `init ROOT`: copies the trusted root in as `root.json`; nothing is checked or fetched yet.
     public func initialize(trustedRoot: String) throws(HallmarkError) {
-        let data = try FileIO.read(context.resolve(trustedRoot), display: trustedRoot, limit: TUFClient.Limits().root)
+        let data = try FileIO.read(try context.resolve(trustedRoot), display: trustedRoot, limit: TUFClient.Limits().root)
         try Paths.makeDirectory(metadataDirectory)
         try FileIO.writeAtomically(data, to: metadataDirectory + "/root.json")
     }
 
     /// `refresh`: the top-level metadata from `metadataURL`. Returns what was noted along the way.
-    public func refresh(metadataURL: String, now: Date) throws(HallmarkError) -> [String] {
+    public func refresh(metadataURL: String, now: Date) async throws(HallmarkError) -> [String] {
         var client = try makeClient(metadataURL: metadataURL, targetsURL: metadataURL, now: now)
-        try client.refresh()
+        try await client.refresh()
         return client.notes
     }
 
     /// `download`: each target in order with one client; a target already in `targetDirectory` with the right
     /// length and hashes is not fetched again. The first failure stops it.
     public func download(metadataURL: String, targets: [String], targetsURL: String, targetDirectory: String, now: Date)
-        throws(HallmarkError) -> [String]
+        async throws(HallmarkError) -> [String]
     {
         var client = try makeClient(metadataURL: metadataURL, targetsURL: targetsURL, now: now)
-        let directory = context.resolve(targetDirectory)
+        let directory = try context.resolve(targetDirectory)
         for name in targets {
-            guard let info = try client.targetInfo(name) else {
+            guard let info = try await client.targetInfo(name) else {
                 throw .verificationFailed(
                     "\(name): no role of \(metadataURL) lists this target", problem: .tufNotListed)
             }
-            if client.cachedTarget(info, in: directory) == nil { try client.download(info, into: directory) }
+            if client.cachedTarget(info, in: directory) == nil { try await client.download(info, into: directory) }
         }
         return client.notes
     }
@@ -52,10 +52,10 @@ public struct TUFConformanceClient: Sendable {
             var options = Downloader.Options()
             options.attempts = 1
             repository = TUFHTTPRepository(
-                metadataURL: metadataURL, targetsURL: targetsURL, fetcher: HTTPFetcher(options: options))
+                metadataURL: metadataURL, targetsURL: targetsURL, fetcher: HTTPFetcher(options: options, clients: context.http))
         } else {
             repository = TUFDirectoryRepository(
-                metadataDirectory: context.resolve(metadataURL), targetsDirectory: context.resolve(targetsURL))
+                metadataDirectory: try context.resolve(metadataURL), targetsDirectory: try context.resolve(targetsURL))
         }
         return try TUFClient(metadataDirectory: metadataDirectory, repository: repository, referenceTime: now)
     }

@@ -20,10 +20,10 @@ public enum TUFFetchError: Error, Sendable {
 /// `N.` version prefixes, `HASH.` target prefixes); an implementation only joins and fetches.
 public protocol TUFRepository: Sendable {
     /// The metadata file `name` (e.g. `1.root.json`, `timestamp.json`); more than `limit` bytes is refused.
-    func metadata(_ name: String, limit: Int) -> Result<Data, TUFFetchError>
+    func metadata(_ name: String, limit: Int) async -> Result<Data, TUFFetchError>
     /// The target file at `path` (relative, `/`-separated, already prefixed with its hash when consistent
     /// snapshots are on); more than `limit` bytes is refused.
-    func target(_ path: String, limit: Int) -> Result<Data, TUFFetchError>
+    func target(_ path: String, limit: Int) async -> Result<Data, TUFFetchError>
     /// What messages call the repository.
     var display: String { get }
 }
@@ -39,11 +39,11 @@ public struct TUFDirectoryRepository: TUFRepository {
         self.targetsDirectory = targetsDirectory
     }
 
-    public func metadata(_ name: String, limit: Int) -> Result<Data, TUFFetchError> {
+    public func metadata(_ name: String, limit: Int) async -> Result<Data, TUFFetchError> {
         Self.read(metadataDirectory + "/" + name, limit: limit)
     }
 
-    public func target(_ path: String, limit: Int) -> Result<Data, TUFFetchError> {
+    public func target(_ path: String, limit: Int) async -> Result<Data, TUFFetchError> {
         // Target paths are URL paths; on disk each segment is percent-decoded.
         let segments = path.split(separator: "/", omittingEmptySubsequences: false).map {
             String($0).removingPercentEncoding ?? String($0)
@@ -94,16 +94,16 @@ public struct TUFHTTPRepository: TUFRepository {
 
     static func slashed(_ url: String) -> String { url.hasSuffix("/") ? url : url + "/" }
 
-    public func metadata(_ name: String, limit: Int) -> Result<Data, TUFFetchError> {
-        get(metadataURL + name, limit: limit)
+    public func metadata(_ name: String, limit: Int) async -> Result<Data, TUFFetchError> {
+        await get(metadataURL + name, limit: limit)
     }
 
-    public func target(_ path: String, limit: Int) -> Result<Data, TUFFetchError> {
-        get(targetsURL + path, limit: limit)
+    public func target(_ path: String, limit: Int) async -> Result<Data, TUFFetchError> {
+        await get(targetsURL + path, limit: limit)
     }
 
-    func get(_ url: String, limit: Int) -> Result<Data, TUFFetchError> {
-        fetcher.fetch(url, limit: limit).mapError { failure in
+    func get(_ url: String, limit: Int) async -> Result<Data, TUFFetchError> {
+        await fetcher.fetch(url, limit: limit).mapError { failure in
             failure.status == 403 || failure.status == 404 ? .notFound(failure.error) : .failed(failure.error)
         }
     }

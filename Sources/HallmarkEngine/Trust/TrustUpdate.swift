@@ -28,15 +28,6 @@ public struct TrustUpdate: Sendable {
         public var stateDirectory: String
     }
 
-    /// Where the installed trusted root lives: `HALLMARK_TRUST_DIR`, else `$XDG_CONFIG_HOME/hallmark`, else
-    /// `~/.config/hallmark`.
-    public static func defaultTrustedRootPath(environment: [String: String]) -> String? {
-        if let dir = environment["HALLMARK_TRUST_DIR"], !dir.isEmpty { return dir + "/trusted_root.json" }
-        if let xdg = environment["XDG_CONFIG_HOME"], !xdg.isEmpty { return xdg + "/hallmark/trusted_root.json" }
-        if let home = environment["HOME"], !home.isEmpty { return home + "/.config/hallmark/trusted_root.json" }
-        return nil
-    }
-
     /// The TUF state kept for a target installed at `destination`: `tuf/` beside it.
     public static func stateDirectory(forInstalledFile destination: String) -> String {
         let parent = (destination as NSString).deletingLastPathComponent
@@ -45,14 +36,14 @@ public struct TrustUpdate: Sendable {
 
     /// A repository from `--tuf`: an http(s) URL (metadata at the URL, targets under `URL/targets/`, as
     /// Sigstore's repository lays them out) or a directory (`DIR/metadata` and `DIR/targets`, or metadata in DIR).
-    public func repository(_ location: String, options: Downloader.Options = Downloader.Options()) -> any TUFRepository
+    public func repository(_ location: String, options: Downloader.Options = Downloader.Options()) throws(HallmarkError) -> any TUFRepository
     {
         if location.hasPrefix("https://") || location.hasPrefix("http://") {
             let base = location.hasSuffix("/") ? String(location.dropLast()) : location
             return TUFHTTPRepository(
-                metadataURL: base + "/", targetsURL: base + "/targets/", fetcher: HTTPFetcher(options: options))
+                metadataURL: base + "/", targetsURL: base + "/targets/", fetcher: HTTPFetcher(options: options, clients: context.http))
         }
-        let base = context.resolve(location)
+        let base = try context.resolve(location)
         let metadata = FileIO.isDirectory(base + "/metadata") ? base + "/metadata" : base
         return TUFDirectoryRepository(metadataDirectory: metadata, targetsDirectory: base + "/targets")
     }
@@ -60,10 +51,10 @@ public struct TrustUpdate: Sendable {
     public func update(
         repository location: String, initialRoot: String?, now: Date, target: String, output: String?,
         timeoutSeconds: Int64 = Downloader.Options().timeoutSeconds
-    ) throws(HallmarkError) -> Result {
+    ) async throws(HallmarkError) -> Result {
         guard
-            let destination = output.map(context.resolve)
-                ?? Self.defaultTrustedRootPath(environment: context.environment)
+            let destination = try context.resolve(output)
+                ?? context.settings.trustedRootPath
         else {
             throw .usage("pass --out: there is no HOME or HALLMARK_TRUST_DIR to install into")
         }
@@ -73,11 +64,11 @@ public struct TrustUpdate: Sendable {
         let bootstrap = try bootstrapRoot(initialRoot, state: state)
         try Paths.makeDirectory(state)
         var client = try TUFClient(
-            metadataDirectory: state, repository: repository(location, options: options), referenceTime: now,
+            metadataDirectory: state, repository: try repository(location, options: options), referenceTime: now,
             bootstrap: bootstrap,
             bootstrapSource: initialRoot ?? "--root")
-        try client.refresh()
-        guard let info = try client.targetInfo(target) else {
+        try await client.refresh()
+        guard let info = try await client.targetInfo(target) else {
             throw .verificationFailed(
                 "\(target): no role of \(location) lists this target (try --target with the repository's path for it)",
                 problem: .tufNotListed)
@@ -86,7 +77,7 @@ public struct TrustUpdate: Sendable {
         if let cached = client.cachedTarget(info, in: state + "/targets") {
             data = try FileIO.read(cached, display: cached, limit: info.file.length ?? FileIO.defaultReadLimit)
         } else {
-            data = try client.download(info, into: state + "/targets").data
+            data = try await client.download(info, into: state + "/targets").data
         }
         if target.hasSuffix("trusted_root.json") || output == nil || destination.hasSuffix("trusted_root.json") {
             _ = try TrustedRoot(parsing: data, source: target)  // it must be a trusted root we can use
@@ -112,7 +103,7 @@ public struct TrustUpdate: Sendable {
             throw .usage(
                 "there is no TUF state in \(state) yet: pass --root ROOT.json (a TUF root you trust) to start from")
         }
-        let path = context.resolve(initialRoot)
+        let path = try context.resolve(initialRoot)
         let data = try FileIO.read(path, display: initialRoot, limit: TUFClient.Limits().root)
         guard hasState else { return data }
         let version = try TUFMetadata(parsing: data, source: initialRoot).version

@@ -159,9 +159,9 @@ public struct BundleVerification: Sendable {
     /// The trusted root the request names, or the installed one; the empty root when a key-signed bundle needs
     /// nothing from one.
     func trustedRoot(for request: Request, bundle: SigstoreBundle, policy: BundlePolicy) throws(HallmarkError) -> TrustedRoot {
-        let installed = TrustUpdate.defaultTrustedRootPath(environment: context.environment).flatMap { FileIO.isFile($0) ? $0 : nil }
+        let installed = context.settings.trustedRootPath.flatMap { FileIO.isFile($0) ? $0 : nil }
         if let rootPath = request.trustedRoot ?? installed {
-            return try TrustedRoot(parsing: try FileIO.read(context.resolve(rootPath), display: rootPath, limit: 8 << 20), source: rootPath)
+            return try TrustedRoot(parsing: try FileIO.read(try context.resolve(rootPath), display: rootPath, limit: 8 << 20), source: rootPath)
         }
         if case .key = policy.signer, bundle.tlogEntries.isEmpty, bundle.timestamps.isEmpty {
             return .empty  // nothing in the bundle needs a trusted log or timestamp authority
@@ -177,7 +177,7 @@ public struct BundleVerification: Sendable {
             }
             return .digest(algorithm, digest)
         }
-        let path = context.resolve(text)
+        let path = try context.resolve(text)
         guard FileIO.isFile(path) else { throw .io("\(text): No such file") }
         do {
             return .bytes(try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped))
@@ -188,7 +188,7 @@ public struct BundleVerification: Sendable {
 
     /// Parses the bundle at `path` (16 MiB cap).
     func bundle(at path: String) throws(HallmarkError) -> SigstoreBundle {
-        try SigstoreBundle(parsing: try FileIO.read(context.resolve(path), display: path, limit: 16 << 20), source: path)
+        try SigstoreBundle(parsing: try FileIO.read(try context.resolve(path), display: path, limit: 16 << 20), source: path)
     }
 
     /// Verifies a bundle; malformed inputs and bad flags throw, everything else is in the verdict.

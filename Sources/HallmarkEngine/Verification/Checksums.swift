@@ -11,7 +11,7 @@ public struct Checksums: Sendable {
     /// Hashes `files` in parallel and returns the list, sorted by name.
     public func create(files: [String], algorithm: DigestAlgorithm) throws(HallmarkError) -> ChecksumList {
         guard !files.isEmpty else { throw .usage("name at least one file to hash") }
-        let results = FileHasher.hexDigests(ofFilesAt: files.map(context.resolve), algorithm: algorithm, displayNames: files)
+        let results = FileHasher.hexDigests(ofFilesAt: try context.resolve(all: files), algorithm: algorithm, displayNames: files)
         var entries: [ChecksumEntry] = []
         for (file, result) in zip(files, results) {
             switch result {
@@ -98,7 +98,7 @@ public struct Checksums: Sendable {
     /// Checks a list. Names are resolved against the working directory, as GNU does; a list that names an
     /// absolute path or climbs out with `..` is refused before anything is read.
     public func check(list: String, options: CheckOptions) throws(HallmarkError) -> CheckReport {
-        let data = try FileIO.read(context.resolve(list), display: list, limit: 256 << 20)
+        let data = try FileIO.read(try context.resolve(list), display: list, limit: 256 << 20)
         let parsed = ChecksumList(parsing: data, algorithm: options.algorithm)
         for entry in parsed.entries {
             if let reason = RelativePath.unsafeReason(entry.path) {

@@ -97,7 +97,7 @@ public struct ProvenanceVerification: Sendable {
 
     /// The bundle to verify: the file itself, or the SLSA provenance entry of an npm attestations file.
     func bundle(at path: String) throws(HallmarkError) -> SigstoreBundle {
-        let data = try FileIO.read(context.resolve(path), display: path, limit: 16 << 20)
+        let data = try FileIO.read(try context.resolve(path), display: path, limit: 16 << 20)
         let json: JSONValue
         do { json = try JSONValue(parsing: data) } catch {
             throw .invalidInput("\(path): malformed bundle: not JSON (\(error.description))", problem: .bundleMalformed)

@@ -79,7 +79,7 @@ public struct ReleaseVerification: Sendable {
     public func verifyRelease(
         directory: String, keys: [PublicKey], policy: SignaturePolicy
     ) throws(HallmarkError) -> (verdict: Verdict<VerifiedRelease>, report: Report) {
-        let root = context.resolve(directory)
+        let root = try context.resolve(directory)
         guard FileIO.isDirectory(root) else { throw .io("\(directory): No such directory") }
         let checksumsPath = root + "/" + ReleaseDirectory.checksums
         guard FileIO.isFile(checksumsPath) else {

@@ -111,7 +111,7 @@ public struct VSAVerification: Sendable {
         }
         guard !request.verifierID.isEmpty, !request.resourceURI.isEmpty else { throw .usage("pass --verifier-id and --resource-uri") }
         let key = try KeyResolver(context: context).publicKey(request.key)
-        let data = try FileIO.read(context.resolve(request.attestation), display: request.attestation, limit: 16 << 20)
+        let data = try FileIO.read(try context.resolve(request.attestation), display: request.attestation, limit: 16 << 20)
         let envelopes = try DSSEEnvelope.parseAll(data, source: request.attestation)
         guard envelopes.count == 1, let envelope = envelopes.first else {
             throw .invalidInput("\(request.attestation): expected one DSSE envelope, found \(envelopes.count)", problem: .attestationMalformed)
