@@ -109,7 +109,7 @@ let package = Package(
         ),
         .testTarget(
             name: "HallmarkEngineTests",
-            dependencies: ["HallmarkCore", "HallmarkCrypto", "HallmarkEngine", "HallmarkTestSupport"],
+            dependencies: ["HallmarkCore", "HallmarkConcurrency", "HallmarkCrypto", "HallmarkRemote", "HallmarkEngine", "HallmarkTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -56,7 +56,7 @@ struct SignBlobCommand: AsyncParsableCommand {
                 for file in files {
                     written.append(try MinisignOperations(context: context).sign(
                         file: file, key: privateKey, output: files.count == 1 ? outputSignature : nil, version: releaseVersion,
-                        timestamp: timestamp ? Date() : nil, trustedComment: trustedComment))
+                        timestamp: timestamp ? context.clock.now() : nil, trustedComment: trustedComment))
                 }
                 if json { try Terminal.printJSON(written) } else {
                     for s in written { Terminal.print("signed \(s.file) -> \(s.signature) (minisign, key \(s.keyId); trusted comment: \(s.trustedComment))") }

@@ -59,7 +59,7 @@ struct TrustUpdateCommand: AsyncParsableCommand {
     func run() async throws {
         try await Terminal.run(format: output.format) { context async throws(HallmarkError) in
             let result = try await TrustUpdate(context: context).update(
-                repository: tuf, initialRoot: root, now: try ReferenceTime.parse(now), target: target, output: out,
+                repository: tuf, initialRoot: root, now: try ReferenceTime.parse(now, clock: context.clock), target: target, output: out,
                 timeoutSeconds: timeout)
             switch output.format {
             case .json: try Terminal.printJSON(result)
@@ -72,10 +72,10 @@ struct TrustUpdateCommand: AsyncParsableCommand {
     }
 }
 
-/// `--now`: an RFC 3339 time, or the clock.
+/// `--now`: an RFC 3339 time, or the context's clock.
 enum ReferenceTime {
-    static func parse(_ text: String?) throws(HallmarkError) -> Date {
-        guard let text else { return Date() }
+    static func parse(_ text: String?, clock: any EngineClock) throws(HallmarkError) -> Date {
+        guard let text else { return clock.now() }
         guard let parsed = RFC3339.parse(text) else { throw .usage("--now \(text) is not an RFC 3339 time (e.g. 2025-02-09T12:02:08Z)") }
         return parsed
     }

@@ -70,16 +70,3 @@ public final class ResultSlots<Value: Sendable, Failure: Error>: @unchecked Send
         return slots.map { $0 ?? missing() }
     }
 }
-
-/// Runs async work from synchronous code and waits for its result (the engine's operations are synchronous;
-/// the network clients are async).
-public func waitFor<Value: Sendable>(_ body: @escaping @Sendable () async -> Value) -> Value {
-    let slot = ResultSlots<Value, Never>(count: 1)
-    let semaphore = DispatchSemaphore(value: 0)
-    Task {
-        slot.set(0, .success(await body()))
-        semaphore.signal()
-    }
-    semaphore.wait()
-    return slot.values(missing: { preconditionFailure("waitFor runs its body") })[0].get()
-}

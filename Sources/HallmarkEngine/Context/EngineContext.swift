@@ -34,6 +34,14 @@ public struct EngineContext: Sendable {
         self.scratchDirectory = scratchDirectory
     }
 
+    /// Runs long synchronous work (hashing, signing, archiving, a verification of a large release) on the
+    /// context's blocking pool, so that the awaiting task leaves Swift's cooperative threads free for others.
+    public func offload<Value: Sendable>(
+        _ body: @escaping @Sendable () throws(HallmarkError) -> Value
+    ) async throws(HallmarkError) -> Value {
+        try await blocking.run(body)
+    }
+
     /// Ends what the context started: its HTTP clients' connections and its threads. Call once, when the
     /// process (or the server) has no more work for it.
     public func close() async {

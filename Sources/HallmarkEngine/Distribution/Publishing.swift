@@ -58,22 +58,11 @@ public struct Publishing: Sendable {
         let exists = FileManager.default.fileExists(atPath: target)
         if exists && !force { throw .invalidInput("\(target) is already published; pass --force to replace it") }
         try Paths.makeDirectory(base)
-        let staging = base + "/.\(version).publishing-\(getpid())"
+        let staging = base + "/.\(version).publishing-\(getpid())-\(UUID().uuidString.prefix(8))"
         try Paths.removeIfPresent(staging)
-        do {
-            try FileManager.default.copyItem(atPath: root, toPath: staging)
-        } catch {
-            FileIO.removeQuietly(staging)
-            throw .io("\(target): cannot copy the release: \(error.localizedDescription)")
-        }
-        // The copy must be byte for byte what was published.
-        for member in members {
-            let a = try FileHasher.hexDigest(ofFileAt: root + "/" + member.name, algorithm: .sha256)
-            let b = try FileHasher.hexDigest(ofFileAt: staging + "/" + member.name, algorithm: .sha256)
-            guard a == b else {
-                FileIO.removeQuietly(staging)
-                throw .io("\(target)/\(member.name): the copy differs from the release")
-            }
+        let names = members.map(\.name)
+        try await context.offload { () throws(HallmarkError) in
+            try Self.copy(root, to: staging, members: names, target: target)
         }
         try Paths.replaceDirectory(target, with: staging, scratch: base + "/.\(version).previous-\(getpid())")
 
@@ -84,5 +73,24 @@ public struct Publishing: Sendable {
         try FileIO.writeAtomically(Data((url + "\n").utf8), to: outDir + "/release-url.txt")
         return Result(version: version, url: url, assets: assets, assetsList: outDir + "/release-assets.txt", urlFile: outDir + "/release-url.txt", replaced: exists,
                       manifestDigest: nil, uploaded: nil, reused: nil, unchanged: nil)
+    }
+
+    /// Copies the release directory `root` to `staging` and checks that every member's copy has the same
+    /// SHA-256 (the copy must be byte for byte what was published); on any failure nothing is left at `staging`.
+    static func copy(_ root: String, to staging: String, members: [String], target: String) throws(HallmarkError) {
+        do {
+            try FileManager.default.copyItem(atPath: root, toPath: staging)
+        } catch {
+            FileIO.removeQuietly(staging)
+            throw .io("\(target): cannot copy the release: \(error.localizedDescription)")
+        }
+        for member in members {
+            let a = try FileHasher.hexDigest(ofFileAt: root + "/" + member, algorithm: .sha256)
+            let b = try FileHasher.hexDigest(ofFileAt: staging + "/" + member, algorithm: .sha256)
+            guard a == b else {
+                FileIO.removeQuietly(staging)
+                throw .io("\(target)/\(member): the copy differs from the release")
+            }
+        }
     }
 }

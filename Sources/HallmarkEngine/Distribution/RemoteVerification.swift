@@ -79,8 +79,10 @@ public struct RemoteVerification: Sendable {
         defer { if out == nil { FileIO.removeQuietly(directory) } }
         if let reference {
             let fetched = try await OCIReleaseFetch(context: context, access: registry).fetch(reference, into: directory)
-            return try finish(url: url, directory: directory, files: fetched.files, problems: fetched.problems,
-                              keys: keys, allowUnsigned: allowUnsigned, out: out, reportDirectory: reportDirectory, manifestDigest: fetched.manifestDigest)
+            return try await context.offload { [self] () throws(HallmarkError) in
+                try finish(url: url, directory: directory, files: fetched.files, problems: fetched.problems,
+                           keys: keys, allowUnsigned: allowUnsigned, out: out, reportDirectory: reportDirectory, manifestDigest: fetched.manifestDigest)
+            }
         }
         let base = url.hasSuffix("/") ? url : url + "/"
         let downloader = try registry.downloader(context: context)
@@ -175,8 +177,12 @@ public struct RemoteVerification: Sendable {
             }
         }
 
-        return try finish(url: url, directory: directory, files: files, problems: problems.all,
-                          keys: keys, allowUnsigned: allowUnsigned, out: out, reportDirectory: reportDirectory, manifestDigest: nil)
+        let downloaded = files
+        let downloadProblems = problems.all
+        return try await context.offload { [self] () throws(HallmarkError) in
+            try finish(url: url, directory: directory, files: downloaded, problems: downloadProblems,
+                       keys: keys, allowUnsigned: allowUnsigned, out: out, reportDirectory: reportDirectory, manifestDigest: nil)
+        }
     }
 
     /// The same checks as `hallmark verify`, on what was downloaded, and the report.
