@@ -14,8 +14,8 @@ struct AirGapBundleCommand: AsyncParsableCommand {
         commandName: "bundle",
         abstract: "Pack a verified release, its keys, a required-file list and VERIFY.md into one zip.",
         discussion: """
-            The release must verify with the keys first. The zip holds release/ (every file), trust/keys/KEYID.pub,
-            trust/trusted_root.json (with --trusted-root), VERIFY.md and REQUIRED-FILES.txt (sha256 of all of
+            The release must verify with the keys first. The zip holds release/ (every file), trust/keys/KEYID.pub, \
+            trust/trusted_root.json (with --trusted-root), VERIFY.md and REQUIRED-FILES.txt (sha256 of all of \
             them). Its bytes depend only on the release.
 
             Examples:
@@ -52,12 +52,12 @@ struct AirGapVerifyCommand: AsyncParsableCommand {
         commandName: "verify",
         abstract: "Check an air-gap bundle before extracting anything; extract only when everything passes.",
         discussion: """
-            Refuses the zip if any member is unsafe (.., absolute paths, links, duplicate names, more than the caps
-            on entries, sizes or compression ratio). Then every file in REQUIRED-FILES.txt must be present with its
-            sha256 and nothing else may be there; then the release must verify (checksums, signatures, metadata)
-            with --key, a key you obtained through your own channel. Only then is it moved into --extract DIR (a
-            new directory). The keys inside the zip prove nothing (anyone who can write the zip can write them):
-            --insecure-use-embedded-keys checks the release against them anyway, and the result is reported as
+            Refuses the zip if any member is unsafe (.., absolute paths, links, duplicate names, more than the caps \
+            on entries, sizes or compression ratio). Then every file in REQUIRED-FILES.txt must be present with its \
+            sha256 and nothing else may be there; then the release must verify (checksums, signatures, metadata) \
+            with --key, a key you obtained through your own channel. Only then is it moved into --extract DIR (a \
+            new directory). The keys inside the zip prove nothing (anyone who can write the zip can write them): \
+            --insecure-use-embedded-keys checks the release against them anyway, and the result is reported as \
             "self-vouched", never as verified.
 
             Examples:

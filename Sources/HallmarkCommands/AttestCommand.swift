@@ -8,7 +8,7 @@ struct AttestCommand: AsyncParsableCommand {
         commandName: "attest",
         abstract: "Sign an in-toto Statement v1 about files, in a DSSE envelope (.intoto.jsonl).",
         discussion: """
-            The Statement's subjects are the files' names and sha256 digests; its payload is RFC 8785 canonical
+            The Statement's subjects are the files' names and sha256 digests; its payload is RFC 8785 canonical \
             JSON; the envelope's signature covers the DSSE PAE bytes.
 
             Examples:
@@ -47,7 +47,7 @@ struct AttestCommand: AsyncParsableCommand {
                 predicateType: predicateType, predicateFile: predicate, subjects: subject, key: privateKey, output: output,
                 bundle: bundle)
             switch outputOptions.format {
-            case .json: try Terminal.printJSON(envelope)
+            case .json: try Terminal.printJSON(envelope, under: "envelope")
             case .text: Terminal.print("wrote \(output): \(subject.count) subject(s), key \(privateKey.publicKey.keyID.prefix(16))…")
             }
         }
@@ -59,7 +59,7 @@ struct VerifyAttestationCommand: AsyncParsableCommand {
         commandName: "verify-attestation",
         abstract: "Verify a DSSE-signed in-toto Statement: signature, subjects and predicate type.",
         discussion: """
-            Checks that a trusted key signed the PAE bytes, that the payload is a valid in-toto Statement, that
+            Checks that a trusted key signed the PAE bytes, that the payload is a valid in-toto Statement, that \
             every --subject file's sha256 is one of its subjects, and the predicate type when given.
 
             Examples:

@@ -10,8 +10,8 @@ struct ChecksumCommand: AsyncParsableCommand {
         commandName: "checksum",
         abstract: "Write or check sha256sum-style checksum lists.",
         discussion: """
-            Writing prints GNU lines (`HEX  NAME`), sorted by name; `sha256sum -c` reads them.
-            Checking reads GNU and BSD-tag (`SHA256 (NAME) = HEX`) lines with GNU coreutils' rules, and refuses
+            Writing prints GNU lines (`HEX  NAME`), sorted by name; `sha256sum -c` reads them. \
+            Checking reads GNU and BSD-tag (`SHA256 (NAME) = HEX`) lines with GNU coreutils' rules, and refuses \
             lists that name absolute paths or climb out with `..`. Files are hashed in parallel.
 
             Examples:

@@ -28,13 +28,28 @@ public struct HallmarkCommand: ParsableCommand {
               $ hallmark install --index https://example.com/greet/v1.0.0/index.json --key release.pub --prefix ~/.local
             """,
         version: VersionInfo.releaseVersion,
-        subcommands: [
-            VersionCommand.self, KeysCommand.self, ChecksumCommand.self, SignBlobCommand.self, VerifyBlobCommand.self,
-            AttestCommand.self, VerifyAttestationCommand.self, SignCommand.self, VerifyCommand.self,
-            InitCommand.self, VersionGuardCommand.self, ReleaseCommand.self, RebuildCommand.self, SummaryCommand.self,
-            VerifyBundleCommand.self, VerifyProvenanceCommand.self, VerifyVSACommand.self, TrustCommand.self,
-            InstallCommand.self, UpgradeCommand.self, RollbackCommand.self, InstalledCommand.self, AirGapCommand.self,
-            PublishCommand.self, VerifyRemoteCommand.self,
+        subcommands: [VersionCommand.self, InitCommand.self],
+        groupedSubcommands: [
+            CommandGroup(
+                name: "Release",
+                subcommands: [
+                    ReleaseCommand.self, RebuildCommand.self, VersionGuardCommand.self, SummaryCommand.self,
+                    ChecksumCommand.self, SignCommand.self,
+                ]),
+            CommandGroup(
+                name: "Verify",
+                subcommands: [
+                    VerifyCommand.self, VerifyRemoteCommand.self, VerifyBundleCommand.self, VerifyProvenanceCommand.self,
+                    VerifyVSACommand.self, VerifyBlobCommand.self, VerifyAttestationCommand.self,
+                ]),
+            CommandGroup(
+                name: "Distribute",
+                subcommands: [
+                    PublishCommand.self, InstallCommand.self, UpgradeCommand.self, RollbackCommand.self,
+                    InstalledCommand.self, AirGapCommand.self,
+                ]),
+            CommandGroup(name: "Trust", subcommands: [TrustCommand.self]),
+            CommandGroup(name: "Keys and signing", subcommands: [KeysCommand.self, SignBlobCommand.self, AttestCommand.self]),
         ]
     )
 
@@ -205,10 +220,25 @@ enum Terminal {
             .verificationFailed, "\(subject): verification FAILED: \(first?.message ?? "?")\(more)", problem: first?.code)
     }
 
-    /// Prints a value as pretty, sorted JSON.
-    static func printJSON(_ value: some Encodable) throws(HallmarkError) {
+    /// The version of every JSON document a command prints; a change that breaks readers raises it.
+    static let jsonSchemaVersion = 1
+
+    /// Prints a value as pretty, sorted JSON carrying `schemaVersion`: an object gets the field (unless it has
+    /// one); with `key` (or for a value that is not an object) the value goes under `key` beside it.
+    static func printJSON(_ value: some Encodable, under key: String? = nil) throws(HallmarkError) {
         do {
-            Terminal.writeOutput(try CanonicalJSON.prettyData(value))
+            let encoded = try JSONValue(parsing: try CanonicalJSON.prettyData(value))
+            let document: JSONValue
+            switch (encoded, key) {
+            case (.object(var object), nil):
+                if object["schemaVersion"] == nil { object["schemaVersion"] = .number(String(jsonSchemaVersion)) }
+                document = .object(object)
+            default:
+                document = .object(["schemaVersion": .number(String(jsonSchemaVersion)), key ?? "value": encoded])
+            }
+            Terminal.writeOutput(try CanonicalJSON.prettyData(document))
+        } catch let error as HallmarkError {
+            throw error
         } catch {
             throw .io("cannot encode output: \(error)")
         }

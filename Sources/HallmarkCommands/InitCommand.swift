@@ -7,8 +7,8 @@ struct InitCommand: AsyncParsableCommand {
         commandName: "init",
         abstract: "Write a hallmark.yml for a SwiftPM, Cargo, Go or Makefile project.",
         discussion: """
-            Detects the project (Package.swift, Cargo.toml, go.mod, Makefile), writes hallmark.yml, and adds the
-            output directory (and, for a Makefile project, the binary) to .gitignore so the next release finds a
+            Detects the project (Package.swift, Cargo.toml, go.mod, Makefile), writes hallmark.yml, and adds the \
+            output directory (and, for a Makefile project, the binary) to .gitignore so the next release finds a \
             clean tree. Then `hallmark release --version v0.1.0 --dry-run` works as is.
 
             hallmark.yml keys (unknown keys are errors):
@@ -34,7 +34,7 @@ struct InitCommand: AsyncParsableCommand {
               guard: require_v, require_tag (default true), match_ref
               dist: output directory (default dist)
               parallelism: builds at once (default: the number of cores)
-            Templates: {{ project }} {{ version }} {{ semver }} {{ tag }} {{ commit }} {{ short_commit }} {{ os }}
+            Templates: {{ project }} {{ version }} {{ semver }} {{ tag }} {{ commit }} {{ short_commit }} {{ os }} \
             {{ arch }} {{ ext }} {{ binary }} {{ id }} {{ output }} {{ source_date_epoch }}
 
             Examples:

@@ -78,14 +78,14 @@ struct InstallCommand: AsyncParsableCommand {
         commandName: "install",
         abstract: "Install a verified binary from an archive or a release index, or change nothing.",
         discussion: """
-            Everything is verified before PREFIX is touched: the archive's sha256 (--sha256, or the index's), the
-            signatures beside the index and the archive (FILE.sig or FILE.minisig) with --key, the archive's
-            members (no traversal, links or bombs), and the binary's sha256 against the index. The bytes must be
-            authenticated: --key (a signature), --sha256 (a digest from a channel you trust), or --index with
-            --key (a signed index); a plain http:// source needs a signature. --insecure-skip-verify installs
-            anyway and records the install as unverified (`installed` shows it). Then the previous
-            binary is backed up (PREFIX/lib/hallmark/backup/NAME) and the new one replaces it with one rename.
-            Replacing an installed binary needs --force (or use `upgrade`); --smoke runs a command and rolls back
+            Everything is verified before PREFIX is touched: the archive's sha256 (--sha256, or the index's), the \
+            signatures beside the index and the archive (FILE.sig or FILE.minisig) with --key, the archive's \
+            members (no traversal, links or bombs), and the binary's sha256 against the index. The bytes must be \
+            authenticated: --key (a signature), --sha256 (a digest from a channel you trust), or --index with \
+            --key (a signed index); a plain http:// source needs a signature. --insecure-skip-verify installs \
+            anyway and records the install as unverified (`installed` shows it). Then the previous \
+            binary is backed up (PREFIX/lib/hallmark/backup/NAME) and the new one replaces it with one rename. \
+            Replacing an installed binary needs --force (or use `upgrade`); --smoke runs a command and rolls back \
             when it fails. State: PREFIX/lib/hallmark/installed.json.
 
             Examples:
@@ -109,8 +109,8 @@ struct UpgradeCommand: AsyncParsableCommand {
         commandName: "upgrade",
         abstract: "Upgrade an installed binary (or install it fresh), verified, with backup and rollback.",
         discussion: """
-            Like install, but replacing the installed binary is the point: a newer version replaces it, an older
-            one is refused unless --allow-downgrade, the same version needs --force. When nothing is installed it
+            Like install, but replacing the installed binary is the point: a newer version replaces it, an older \
+            one is refused unless --allow-downgrade, the same version needs --force. When nothing is installed it \
             installs fresh and says so.
 
             Examples:
@@ -132,7 +132,7 @@ struct RollbackCommand: AsyncParsableCommand {
         commandName: "rollback",
         abstract: "Put the previous version of an installed binary back.",
         discussion: """
-            Restores PREFIX/lib/hallmark/backup/NAME (after checking its sha256 against the state file) and keeps
+            Restores PREFIX/lib/hallmark/backup/NAME (after checking its sha256 against the state file) and keeps \
             the current binary as the new backup, so a second rollback undoes the first.
 
             Examples:

@@ -17,8 +17,8 @@ struct KeysGenerateCommand: AsyncParsableCommand {
         commandName: "generate",
         abstract: "Generate a key pair: NAME.key (PKCS#8 PEM, mode 0600) and NAME.pub (SPKI PEM).",
         discussion: """
-            Prints the key id: the hex SHA-256 of the public key's SubjectPublicKeyInfo DER.
-            With --encrypt the private key is PKCS#8 PBES2 (PBKDF2-SHA256, AES-256-CBC), encrypted with the
+            Prints the key id: the hex SHA-256 of the public key's SubjectPublicKeyInfo DER. \
+            With --encrypt the private key is PKCS#8 PBES2 (PBKDF2-SHA256, AES-256-CBC), encrypted with the \
             passphrase in HALLMARK_KEY_PASSWORD; openssl reads it.
 
             Examples:
@@ -60,7 +60,7 @@ struct KeysIDCommand: AsyncParsableCommand {
         commandName: "id",
         abstract: "Print a key's id (hex SHA-256 of its SubjectPublicKeyInfo DER) and algorithm.",
         discussion: """
-            With --format json, also the key's SSH fingerprint (SHA256:…, as ssh-keygen -l prints it): the key id
+            With --format json, also the key's SSH fingerprint (SHA256:…, as ssh-keygen -l prints it): the key id \
             DSSE envelopes signed with go-securesystemslib carry by default, and verify-vsa's default --key-id.
 
             Examples:
@@ -97,8 +97,8 @@ struct KeysPublicCommand: AsyncParsableCommand {
         commandName: "public",
         abstract: "Print a public key in the form another tool reads: PEM, minisign or signify.",
         discussion: """
-            KEY is a private or public key (a path or env://VAR). minisign and signify keys are Ed25519; their key
-            id is the first 8 bytes of the SHA-256 of the key's SubjectPublicKeyInfo, the same id
+            KEY is a private or public key (a path or env://VAR). minisign and signify keys are Ed25519; their key \
+            id is the first 8 bytes of the SHA-256 of the key's SubjectPublicKeyInfo, the same id \
             `sign-blob --format minisign` writes.
 
             Examples:

@@ -8,21 +8,21 @@ struct PublishCommand: AsyncParsableCommand {
         commandName: "publish",
         abstract: "Publish a release directory to a directory (file://) or an OCI registry (oci://), all or nothing.",
         discussion: """
-            file:///PATH: copies the release into a temporary directory beside the destination, checks every
-            file's sha256 against the original, then renames it into place as PATH/VERSION (the version from
+            file:///PATH: copies the release into a temporary directory beside the destination, checks every \
+            file's sha256 against the original, then renames it into place as PATH/VERSION (the version from \
             index.json, else the directory's name). A published version is never replaced without --force.
 
-            oci://HOST[:PORT]/REPOSITORY[:TAG]: pushes every file as a blob into one OCI 1.1 manifest (artifactType
-            application/vnd.hallmark.release.v1, the empty config, each file's name in
-            org.opencontainers.image.title, nothing from the clock: the same release always has the same
-            digest), then tags it with TAG (default: the version, `+` written `_`). Blobs the registry has are
-            not sent again. The tag moves last, in one request, and only with --force when it names another
-            manifest; a refused or broken push leaves it where it was. Credentials: --username with
-            --password-stdin, else the Docker config file (`docker login`, `oras login` and
+            oci://HOST[:PORT]/REPOSITORY[:TAG]: pushes every file as a blob into one OCI 1.1 manifest (artifactType \
+            application/vnd.hallmark.release.v1, the empty config, each file's name in \
+            org.opencontainers.image.title, nothing from the clock: the same release always has the same \
+            digest), then tags it with TAG (default: the version, `+` written `_`). Blobs the registry has are \
+            not sent again. The tag moves last, in one request, and only with --force when it names another \
+            manifest; a refused or broken push leaves it where it was. Credentials: --username with \
+            --password-stdin, else the Docker config file (`docker login`, `oras login` and \
             `skopeo login --authfile` write it; credential helpers are asked too), else anonymous.
 
-            Both write release-assets.txt (one line per file; `hallmark summary --remote-assets` reads it) and
-            release-url.txt (the OCI one pinned to the manifest digest: oci://HOST/REPO:TAG@sha256:...) into
+            Both write release-assets.txt (one line per file; `hallmark summary --remote-assets` reads it) and \
+            release-url.txt (the OCI one pinned to the manifest digest: oci://HOST/REPO:TAG@sha256:...) into \
             --out (default: the release directory's parent).
 
             Examples:

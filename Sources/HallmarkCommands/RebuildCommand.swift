@@ -7,9 +7,9 @@ struct RebuildCommand: AsyncParsableCommand {
         commandName: "rebuild",
         abstract: "Rebuild one target from a release's reproducibility manifest and compare digests.",
         discussion: """
-            Clones the recorded repository (or --source) into a temporary directory, checks out the recorded
-            commit, runs the recorded command with the recorded environment, and compares the binary's sha256
-            with the one in reproducibility.json. Exit 0 when they match; 1 with both digests when they differ
+            Clones the recorded repository (or --source) into a temporary directory, checks out the recorded \
+            commit, runs the recorded command with the recorded environment, and compares the binary's sha256 \
+            with the one in reproducibility.json. Exit 0 when they match; 1 with both digests when they differ \
             (the checkout and log are kept for inspection); 2 when the rebuild cannot run.
 
             Examples:

@@ -8,13 +8,13 @@ struct ReleaseCommand: AsyncParsableCommand {
         commandName: "release",
         abstract: "Build, package, describe, sign and verify a release from hallmark.yml.",
         discussion: """
-            Steps: version-guard → test command → build every target (in parallel) → archives → index.json →
-            SPDX SBOM → reproducibility.json → SLSA provenance → release evidence → release notes → checksums.txt
-            and signatures → `hallmark verify` of the result. Everything happens in DIST/.hallmark-work/VERSION/
+            Steps: version-guard → test command → build every target (in parallel) → archives → index.json → \
+            SPDX SBOM → reproducibility.json → SLSA provenance → release evidence → release notes → checksums.txt \
+            and signatures → `hallmark verify` of the result. Everything happens in DIST/.hallmark-work/VERSION/ \
             (build logs stay there); DIST/VERSION/ is replaced only when every step has passed.
 
-            --dry-run runs every step but signs nothing (and tolerates a missing tag or a dirty tree, with a
-            warning), so CI can prove the pipeline without a key. Progress goes to stderr; --format json prints
+            --dry-run runs every step but signs nothing (and tolerates a missing tag or a dirty tree, with a \
+            warning), so CI can prove the pipeline without a key. Progress goes to stderr; --format json prints \
             the result on stdout.
 
             Examples:

@@ -8,8 +8,8 @@ struct SignBlobCommand: AsyncParsableCommand {
         commandName: "sign-blob",
         abstract: "Write detached signatures: FILE.sig (base64), FILE.minisig (--format minisign) or a Sigstore bundle.",
         discussion: """
-            Ed25519 signs the file's bytes; ECDSA signs their SHA-256 (DER), as `openssl dgst -sha256 -sign` does.
-            The key is a path or env://VAR; without --key, HALLMARK_SIGNING_KEY holds the PEM. Encrypted keys
+            Ed25519 signs the file's bytes; ECDSA signs their SHA-256 (DER), as `openssl dgst -sha256 -sign` does. \
+            The key is a path or env://VAR; without --key, HALLMARK_SIGNING_KEY holds the PEM. Encrypted keys \
             take their passphrase from HALLMARK_KEY_PASSWORD.
 
             Examples:
@@ -58,7 +58,7 @@ struct SignBlobCommand: AsyncParsableCommand {
                         file: file, key: privateKey, output: files.count == 1 ? outputSignature : nil, version: releaseVersion,
                         timestamp: timestamp ? context.clock.now() : nil, trustedComment: trustedComment))
                 }
-                if json { try Terminal.printJSON(written) } else {
+                if json { try Terminal.printJSON(written, under: "signed") } else {
                     for s in written { Terminal.print("signed \(s.file) -> \(s.signature) (minisign, key \(s.keyId); trusted comment: \(s.trustedComment))") }
                 }
                 return
@@ -73,7 +73,7 @@ struct SignBlobCommand: AsyncParsableCommand {
                 signed = try BlobSigning(context: context).sign(files: files, key: privateKey, outputSignature: outputSignature)
             }
             switch json {
-            case true: try Terminal.printJSON(signed)
+            case true: try Terminal.printJSON(signed, under: "signed")
             case false: for s in signed { Terminal.print("signed \(s.file) -> \(s.signature) (\(s.algorithm), key \(s.keyId.prefix(16))…)") }
             }
         }
@@ -85,15 +85,15 @@ struct VerifyBlobCommand: AsyncParsableCommand {
         commandName: "verify-blob",
         abstract: "Verify a detached signature: Hallmark/cosign base64, openssl binary, minisign or signify.",
         discussion: """
-            Reads Hallmark's and cosign's base64 signatures and the binary ones openssl writes: Ed25519, ECDSA
-            P-256/P-384 (DER or raw r||s) and RSA (PKCS#1 v1.5, or PSS with a digest-length salt).
+            Reads Hallmark's and cosign's base64 signatures and the binary ones openssl writes: Ed25519, ECDSA \
+            P-256/P-384 (DER or raw r||s) and RSA (PKCS#1 v1.5, or PSS with a digest-length salt). \
             Several --key options trust several keys; one valid signature by any of them verifies.
 
-            minisign (.minisig, legacy and prehashed; the trusted comment is verified and shown) and signify
-            (.sig) signatures are recognised by their "untrusted comment:" line; their keys are minisign or signify
-            public key files (or Ed25519 PEM). The default signature is FILE.minisig when it exists, else FILE.sig.
-            --embedded verifies a signify -e signature (FILE is the signature) and --extract writes the message
-            once it verifies. --checksums verifies a signify-signed checksum list (FILE is LIST.sig, the list
+            minisign (.minisig, legacy and prehashed; the trusted comment is verified and shown) and signify \
+            (.sig) signatures are recognised by their "untrusted comment:" line; their keys are minisign or signify \
+            public key files (or Ed25519 PEM). The default signature is FILE.minisig when it exists, else FILE.sig. \
+            --embedded verifies a signify -e signature (FILE is the signature) and --extract writes the message \
+            once it verifies. --checksums verifies a signify-signed checksum list (FILE is LIST.sig, the list \
             embedded or beside it), then every file it names, like `signify -C`.
 
             Examples:

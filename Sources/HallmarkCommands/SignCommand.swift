@@ -7,8 +7,8 @@ struct SignCommand: AsyncParsableCommand {
         commandName: "sign",
         abstract: "Sign every file of a release directory.",
         discussion: """
-            Writes checksums.txt when it is missing (an existing one must list exactly the directory's files),
-            FILE.sig for every listed file and for checksums.txt, and signatures.json. Nothing is written unless
+            Writes checksums.txt when it is missing (an existing one must list exactly the directory's files), \
+            FILE.sig for every listed file and for checksums.txt, and signatures.json. Nothing is written unless \
             every step succeeds.
 
             Examples:

@@ -7,9 +7,9 @@ struct SummaryCommand: AsyncParsableCommand {
         commandName: "summary",
         abstract: "Summarize a release (release-summary.md and .json) and check a published listing.",
         discussion: """
-            Writes release-summary.md and release-summary.json into --out (default: the release directory's
-            parent, so the release itself stays unchanged). With --remote-assets LIST (one asset name, path or URL
-            per line, as `gh release view --json assets -q '.assets[].name'` prints), it fails, exit 1, naming
+            Writes release-summary.md and release-summary.json into --out (default: the release directory's \
+            parent, so the release itself stays unchanged). With --remote-assets LIST (one asset name, path or URL \
+            per line, as `gh release view --json assets -q '.assets[].name'` prints), it fails, exit 1, naming \
             every release file the listing lacks.
 
             Examples:

@@ -15,15 +15,15 @@ struct TrustUpdateCommand: AsyncParsableCommand {
         commandName: "update",
         abstract: "Install trusted_root.json from a TUF repository, verified by a TUF client with trusted state.",
         discussion: """
-            Runs the TUF client workflow against --tuf (an http(s) URL, or a local copy with metadata/ and
-            targets/): walks N.root.json from the trusted root (each version one higher, signed by a threshold of
-            the previous root's and its own root keys), then timestamp, snapshot, targets and delegations, each
-            signed by a threshold of distinct keys of its role, unexpired at --now (default: the clock), with no
-            version rolled back below what the state trusts, and the versions, lengths and hashes their parents
-            state. The target's length and hashes must match. Only then is it installed (default:
-            trusted_root.json into $HALLMARK_TRUST_DIR, $XDG_CONFIG_HOME/hallmark or ~/.config/hallmark), where
-            verify-bundle finds it. The TUF state lives in tuf/ beside the installed file: the first update needs
-            --root (a TUF root.json you trust); later ones start from the state (a --root given then must be a
+            Runs the TUF client workflow against --tuf (an http(s) URL, or a local copy with metadata/ and \
+            targets/): walks N.root.json from the trusted root (each version one higher, signed by a threshold of \
+            the previous root's and its own root keys), then timestamp, snapshot, targets and delegations, each \
+            signed by a threshold of distinct keys of its role, unexpired at --now (default: the clock), with no \
+            version rolled back below what the state trusts, and the versions, lengths and hashes their parents \
+            state. The target's length and hashes must match. Only then is it installed (default: \
+            trusted_root.json into $HALLMARK_TRUST_DIR, $XDG_CONFIG_HOME/hallmark or ~/.config/hallmark), where \
+            verify-bundle finds it. The TUF state lives in tuf/ beside the installed file: the first update needs \
+            --root (a TUF root.json you trust); later ones start from the state (a --root given then must be a \
             root the state has trusted).
 
             Examples:

@@ -8,24 +8,24 @@ struct VerifyBundleCommand: AsyncParsableCommand {
         commandName: "verify-bundle",
         abstract: "Verify a Sigstore bundle offline: signature, signer identity, transparency log and timestamps.",
         discussion: """
-            Checks, without any network access: the signature over the artifact (or the DSSE envelope, whose
-            in-toto Statement must name the artifact); the signing certificate's chain to a Fulcio CA in the
-            trusted root, valid at the verified signing time (from the log's signed entry timestamp or an RFC 3161
-            timestamp, never "now"), its embedded SCT, identity and OIDC issuer; and each transparency log entry:
-            its body matches the bundle, its inclusion proof leads to a checkpoint signed by the log. A bundle
+            Checks, without any network access: the signature over the artifact (or the DSSE envelope, whose \
+            in-toto Statement must name the artifact); the signing certificate's chain to a Fulcio CA in the \
+            trusted root, valid at the verified signing time (from the log's signed entry timestamp or an RFC 3161 \
+            timestamp, never "now"), its embedded SCT, identity and OIDC issuer; and each transparency log entry: \
+            its body matches the bundle, its inclusion proof leads to a checkpoint signed by the log. A bundle \
             signed with a plain key is verified with --key instead of the identity flags.
 
-            Defaults, as the reference clients: a certificate-signed bundle needs at least one verified
-            transparency-log entry (--min-tlog-entries) and one verified signing time (--min-timestamps: signed
-            entry timestamps and RFC 3161 timestamps; one per timestamp authority counts). Every log entry present
-            must verify; a timestamp that does not verify is not counted, and is reported as a note. With --key
-            the key is the trust: no log entry or timestamp is required, but those present are verified.
-            --insecure-ignore-tlog accepts a certificate-signed bundle without a log entry (unsafe: nothing
+            Defaults, as the reference clients: a certificate-signed bundle needs at least one verified \
+            transparency-log entry (--min-tlog-entries) and one verified signing time (--min-timestamps: signed \
+            entry timestamps and RFC 3161 timestamps; one per timestamp authority counts). Every log entry present \
+            must verify; a timestamp that does not verify is not counted, and is reported as a note. With --key \
+            the key is the trust: no log entry or timestamp is required, but those present are verified. \
+            --insecure-ignore-tlog accepts a certificate-signed bundle without a log entry (unsafe: nothing \
             shows the signature was made public).
 
-            ARTIFACT is a path, or sha256:<hex> (also sha384:, sha512:) when only a digest is at hand.
-            Problems carry stable codes (certificate.unparsable, signature.invalid, tlog.missing,
-            identity.mismatch…; DESIGN.md lists them). Exit codes: 0 verified, 1 verification failed, 2 bad
+            ARTIFACT is a path, or sha256:<hex> (also sha384:, sha512:) when only a digest is at hand. \
+            Problems carry stable codes (certificate.unparsable, signature.invalid, tlog.missing, \
+            identity.mismatch…; DESIGN.md lists them). Exit codes: 0 verified, 1 verification failed, 2 bad \
             input (a malformed bundle or certificate, a bad flag).
 
             Examples:

@@ -8,9 +8,9 @@ struct VerifyCommand: AsyncParsableCommand {
         commandName: "verify",
         abstract: "Verify a release directory: checksums, signatures, and no unlisted files.",
         discussion: """
-            Every file in checksums.txt must exist and match, no other file may hide in the directory, and every
-            file (and checksums.txt) must carry a signature by a trusted --key. --allow-unsigned checks the
-            checksums alone (no signature is checked, so it cannot be combined with --key). Problems carry stable
+            Every file in checksums.txt must exist and match, no other file may hide in the directory, and every \
+            file (and checksums.txt) must carry a signature by a trusted --key. --allow-unsigned checks the \
+            checksums alone (no signature is checked, so it cannot be combined with --key). Problems carry stable \
             codes (file.modified, signature.invalid, file.unlisted…; DESIGN.md lists them).
 
             Examples:

@@ -21,7 +21,7 @@ struct VerifyProvenanceCommand: AsyncParsableCommand {
               which the signer wrote), and the predicate agrees with them; --source-uri, --source-tag (exact),
               --source-versioned-tag (a semver prefix: v13 matches v13.0.30) and --source-branch are checked
               against them. With --key, the key is the trust and the predicate is read as written.
-            --bundle takes a Sigstore bundle or an npm attestations file ({"attestations": [...]}).
+            --bundle takes a Sigstore bundle or an npm attestations file ({"attestations": [...]}). \
             Exit 0 verified, 1 failed, 2 bad input.
 
             Examples:

@@ -7,18 +7,18 @@ struct VerifyRemoteCommand: AsyncParsableCommand {
         commandName: "verify-remote",
         abstract: "Download a published release and verify it as `hallmark verify` would.",
         discussion: """
-            Fetches checksums.txt, signatures.json, index.json and every file they name from URL (http or https),
-            four at a time, hashing each while it downloads, with size caps (an archive may not exceed the size
-            index.json states), a timeout and up to three attempts on timeouts and 5xx answers. Missing (404),
-            truncated, swapped and tampered files are named. Then the downloaded copy gets every check of
-            `hallmark verify` (checksums, signatures, metadata cross-checks). With --report-dir, also writes
-            remote-verify.json and remote-verify.md there (nothing is written unless asked; --format json prints
+            Fetches checksums.txt, signatures.json, index.json and every file they name from URL (http or https), \
+            four at a time, hashing each while it downloads, with size caps (an archive may not exceed the size \
+            index.json states), a timeout and up to three attempts on timeouts and 5xx answers. Missing (404), \
+            truncated, swapped and tampered files are named. Then the downloaded copy gets every check of \
+            `hallmark verify` (checksums, signatures, metadata cross-checks). With --report-dir, also writes \
+            remote-verify.json and remote-verify.md there (nothing is written unless asked; --format json prints \
             the same report).
 
-            oci://HOST[:PORT]/REPOSITORY:TAG (or @sha256:DIGEST): reads the release's manifest (one pinned by
-            digest must hash to it), then fetches every layer as the file named by its
-            org.opencontainers.image.title, checking each blob's size and sha256 against its descriptor while it
-            downloads; then the same checks. Releases pushed by `hallmark publish` and by `oras push` both work.
+            oci://HOST[:PORT]/REPOSITORY:TAG (or @sha256:DIGEST): reads the release's manifest (one pinned by \
+            digest must hash to it), then fetches every layer as the file named by its \
+            org.opencontainers.image.title, checking each blob's size and sha256 against its descriptor while it \
+            downloads; then the same checks. Releases pushed by `hallmark publish` and by `oras push` both work. \
             The report names the manifest digest. Credentials as for `hallmark publish`.
 
             Examples:

@@ -7,12 +7,12 @@ struct VerifyVSACommand: AsyncParsableCommand {
         commandName: "verify-vsa",
         abstract: "Verify a SLSA Verification Summary Attestation (VSA v1) signed with a key.",
         discussion: """
-            The checks slsa-verifier's verify-vsa makes, offline: the DSSE envelope is signed by --key (ECDSA
-            signatures in ASN.1 DER or raw r‖s, Ed25519, RSA) through a signature whose keyid is --key-id (default:
-            the key's SSH fingerprint, SHA256:…; a signature naming no key id is tried with any key); the payload is
-            an in-toto Statement with predicate type https://slsa.dev/verification_summary/v1; some subject lists
-            every --subject-digest; the verifier id and resource URI are the expected ones; the result is PASSED;
-            and every --verified-level is granted (SLSA_<TRACK>_LEVEL_<n> implies the lower levels of its track;
+            The checks slsa-verifier's verify-vsa makes, offline: the DSSE envelope is signed by --key (ECDSA \
+            signatures in ASN.1 DER or raw r‖s, Ed25519, RSA) through a signature whose keyid is --key-id (default: \
+            the key's SSH fingerprint, SHA256:…; a signature naming no key id is tried with any key); the payload is \
+            an in-toto Statement with predicate type https://slsa.dev/verification_summary/v1; some subject lists \
+            every --subject-digest; the verifier id and resource URI are the expected ones; the result is PASSED; \
+            and every --verified-level is granted (SLSA_<TRACK>_LEVEL_<n> implies the lower levels of its track; \
             other levels match exactly). Exit 0 verified, 1 failed, 2 bad input.
 
             Examples:

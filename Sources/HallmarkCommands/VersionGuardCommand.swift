@@ -7,9 +7,9 @@ struct VersionGuardCommand: AsyncParsableCommand {
         commandName: "version-guard",
         abstract: "Check that a version is fit to release from this work tree.",
         discussion: """
-            Always: the version is semver 2.0 (a leading v is allowed), HEAD is a commit, and the work tree is
-            clean (unless --allow-dirty). --require-v: it starts with v. --match-ref: it equals the tag being built
-            (CI_COMMIT_TAG, GITHUB_REF_NAME for tags, GITHUB_REF=refs/tags/…, else a tag at HEAD). --require-tag:
+            Always: the version is semver 2.0 (a leading v is allowed), HEAD is a commit, and the work tree is \
+            clean (unless --allow-dirty). --require-v: it starts with v. --match-ref: it equals the tag being built \
+            (CI_COMMIT_TAG, GITHUB_REF_NAME for tags, GITHUB_REF=refs/tags/…, else a tag at HEAD). --require-tag: \
             the tag exists and points at HEAD. Exit 0 when every check passes, 2 otherwise.
 
             Examples:
