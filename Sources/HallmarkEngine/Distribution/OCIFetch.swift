@@ -71,12 +71,19 @@ struct OCIReleaseFetch: Sendable {
                 jobs: jobs, hashers: hashers,
                 results: results)
         }
-        let manifestDigest = pulled.manifestDigest
-        var problems = pulled.problems
-        let jobs = pulled.jobs
-        let hashers = pulled.hashers
-        let results = pulled.results
+        return Self.results(of: pulled.jobs.map { ($0.name, $0.digest, $0.size, $0.path) }, hashers: pulled.hashers,
+                            results: pulled.results, problems: pulled.problems, blobBase: blobBase, directory: directory,
+                            manifestDigest: pulled.manifestDigest)
+    }
 
+    /// Each pulled blob's status (its sha256 and size must be its descriptor's), with the digests checksums.txt
+    /// promises for the report (the verification proper compares them again).
+    static func results(
+        of jobs: [(name: String, digest: String, size: Int64, path: String)], hashers: [StreamingSHA256],
+        results: [Result<Int64, HallmarkError>], problems pullProblems: [VerificationProblem], blobBase: String, directory: String,
+        manifestDigest: String
+    ) -> Fetched {
+        var problems = pullProblems
         var files: [FileResult] = []
         for (index, job) in jobs.enumerated() {
             let url = blobBase + job.digest
@@ -98,7 +105,6 @@ struct OCIReleaseFetch: Sendable {
                 problems.append(.init(error.problem ?? .downloadFailed, "\(job.name): \(error.message)", file: job.name))
             }
         }
-        // What the list promises, for the report (the verification proper compares them again).
         if case .success(let data) = Result(catching: { () throws(HallmarkError) in try FileIO.read(directory + "/" + ReleaseDirectory.checksums) }) {
             let expected = Dictionary(ChecksumList(parsing: data, algorithm: .sha256).entries.map { ($0.path, $0.digest) }, uniquingKeysWith: { a, _ in a })
             for index in files.indices { files[index].expectedSha256 = expected[files[index].name] }

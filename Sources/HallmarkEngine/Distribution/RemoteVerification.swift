@@ -66,6 +66,24 @@ public struct RemoteVerification: Sendable {
         }
         let keys = try KeyResolver(context: context).publicKeys(references)
         if keys.isEmpty && !allowUnsigned { throw .usage("pass --key with the release's public key, or --allow-unsigned to check checksums only") }
+        let directory = try prepareDirectory(out)
+        defer { if out == nil { FileIO.removeQuietly(directory) } }
+        let fetched: (files: [FileResult], problems: [VerificationProblem], manifestDigest: String?)
+        if let reference {
+            let pulled = try await OCIReleaseFetch(context: context, access: registry).fetch(reference, into: directory)
+            fetched = (pulled.files, pulled.problems, pulled.manifestDigest)
+        } else {
+            let downloaded = try await fetchOverHTTP(url.hasSuffix("/") ? url : url + "/", into: directory, registry: registry)
+            fetched = (downloaded.files, downloaded.problems, nil)
+        }
+        return try await context.offload { [self] () throws(HallmarkError) in
+            try finish(url: url, directory: directory, files: fetched.files, problems: fetched.problems,
+                       keys: keys, allowUnsigned: allowUnsigned, out: out, reportDirectory: reportDirectory, manifestDigest: fetched.manifestDigest)
+        }
+    }
+
+    /// `--out` (which must be new or empty), else a scratch directory.
+    func prepareDirectory(_ out: String?) throws(HallmarkError) -> String {
         let directory: String
         if let out { directory = try context.resolve(out) } else { directory = try context.makeScratchDirectory("hallmark-remote") }
         if FileManager.default.fileExists(atPath: directory) {
@@ -76,19 +94,16 @@ public struct RemoteVerification: Sendable {
             if !contents.isEmpty { throw .usage("\(out ?? directory) is not empty; --out needs a new or empty directory") }
         }
         try Paths.makeDirectory(directory)
-        defer { if out == nil { FileIO.removeQuietly(directory) } }
-        if let reference {
-            let fetched = try await OCIReleaseFetch(context: context, access: registry).fetch(reference, into: directory)
-            return try await context.offload { [self] () throws(HallmarkError) in
-                try finish(url: url, directory: directory, files: fetched.files, problems: fetched.problems,
-                           keys: keys, allowUnsigned: allowUnsigned, out: out, reportDirectory: reportDirectory, manifestDigest: fetched.manifestDigest)
-            }
-        }
-        let base = url.hasSuffix("/") ? url : url + "/"
+        return directory
+    }
+
+    /// A release over HTTP(S): checksums.txt, then the signatures it may name, then index.json (whose sizes cap
+    /// the archives), then everything else in parallel, hashed as it arrives.
+    func fetchOverHTTP(
+        _ base: String, into directory: String, registry: RegistryAccess
+    ) async throws(HallmarkError) -> (files: [FileResult], problems: [VerificationProblem]) {
         let downloader = try registry.downloader(context: context)
         var problems = ProblemList()
-        var files: [FileResult] = []
-
         // 1. The list, and what names the other files.
         let listResult = await downloader.download([(base + ReleaseDirectory.checksums, directory + "/" + ReleaseDirectory.checksums, Self.metadataLimit)]) { _, _ in }
         if case .failure(let error) = listResult[0] { throw error.code == .verificationFailed ? error : .io(error.message) }
@@ -101,59 +116,78 @@ public struct RemoteVerification: Sendable {
         for bad in list.entries where RelativePath.nonCanonicalReason(bad.path) != nil {
             problems.add(.checksumsUnsafePath, "\(ReleaseDirectory.checksums): refusing \"\(bad.path)\"", file: ReleaseDirectory.checksums)
         }
-        // signatures.json: absent (404) means an unsigned release, which the verification then names; any other
-        // failure is a failure.
+        names += try await signatureFiles(base, into: directory, listed: names, downloader: downloader, problems: &problems)
+        let sizes = await indexSizes(base, into: directory, names: &names, downloader: downloader)
+        // 2. Everything else, in parallel, hashed as it arrives.
+        let expected = Dictionary(list.entries.map { ($0.path, $0.digest) }, uniquingKeysWith: { a, _ in a })
+        let files = try await downloadAll(
+            names, base: base, into: directory, sizes: sizes, expected: expected, downloader: downloader, problems: &problems)
+        return (files, problems.all)
+    }
+
+    /// signatures.json and the signature files it names: only NAME.sig / NAME.minisig of a listed name (what
+    /// verification accepts), one download per name. Absent (404) means an unsigned release, which the
+    /// verification then names; any other failure is a failure.
+    func signatureFiles(
+        _ base: String, into directory: String, listed names: [String], downloader: Downloader, problems: inout ProblemList
+    ) async throws(HallmarkError) -> [String] {
         let signatures = await downloader.download([(base + ReleaseDirectory.signatures, directory + "/" + ReleaseDirectory.signatures, Self.metadataLimit)]) { _, _ in }
         switch signatures[0] {
         case .failure(let error) where error.problem == .downloadNotFound:
             FileIO.removeQuietly(directory + "/" + ReleaseDirectory.signatures)
+            return []
         case .failure(let error):
             throw error
         case .success:
+            var more: [String] = []
             do {
                 let data = try FileIO.read(directory + "/" + ReleaseDirectory.signatures, display: ReleaseDirectory.signatures)
                 let set = try CanonicalJSON.decode(SignatureSet.self, from: data, source: ReleaseDirectory.signatures)
-                // Only NAME.sig / NAME.minisig of a listed name (what verification accepts); one download per name.
                 let listed = Set((names + [ReleaseDirectory.checksums]).map { Array($0.utf8) })
                 for entry in set.files where listed.contains(Array(entry.name.utf8))
                     && [".sig", ".minisig"].contains(where: { Array(entry.signatureFile.utf8) == Array(entry.name.utf8) + Array($0.utf8) })
                     && RelativePath.nonCanonicalReason(entry.signatureFile) == nil
-                    && !names.contains(where: { Array($0.utf8) == Array(entry.signatureFile.utf8) })
+                    && !(names + more).contains(where: { Array($0.utf8) == Array(entry.signatureFile.utf8) })
                 {
-                    names.append(entry.signatureFile)
+                    more.append(entry.signatureFile)
                 }
             } catch {
                 problems.add(.signaturesInvalid, error.message, file: ReleaseDirectory.signatures)
             }
+            return more
         }
-        // index.json first: its sizes cap the archives' downloads (a malformed index is the cross-check's to report).
-        var sizes: [String: Int64] = [:]
-        if names.contains(ReleaseIndex.fileName) {
-            let indexResult = await downloader.download([(base + ReleaseIndex.fileName, directory + "/" + ReleaseIndex.fileName, Self.metadataLimit)]) { _, _ in }
-            switch indexResult[0] {
-            case .success:
-                do {
-                    let data = try FileIO.read(directory + "/" + ReleaseIndex.fileName)
-                    let index = try CanonicalJSON.decode(ReleaseIndex.self, from: data, source: ReleaseIndex.fileName)
-                    // Caps only, from a file not yet verified: never above the cap a file without one gets.
-                    for artifact in index.artifacts {
-                        sizes[artifact.file] = min(Int64(clamping: artifact.size), Self.fileLimit)
-                    }
-                } catch {
-                    sizes = [:]
-                }
-                names.removeAll { $0 == ReleaseIndex.fileName }
-            case .failure:
-                break  // fetched again below with the others, and reported there
-            }
-        }
+    }
 
-        // 2. Everything else, in parallel, hashed as it arrives.
+    /// index.json first, when listed: its sizes cap the archives' downloads (caps only, from a file not yet
+    /// verified: never above the cap a file without one gets; a malformed index is the cross-check's to report).
+    /// Once fetched it leaves `names`; a failed fetch is tried again with the others, and reported there.
+    func indexSizes(_ base: String, into directory: String, names: inout [String], downloader: Downloader) async -> [String: Int64] {
+        guard names.contains(ReleaseIndex.fileName) else { return [:] }
+        let indexResult = await downloader.download([(base + ReleaseIndex.fileName, directory + "/" + ReleaseIndex.fileName, Self.metadataLimit)]) { _, _ in }
+        guard case .success = indexResult[0] else { return [:] }
+        names.removeAll { $0 == ReleaseIndex.fileName }
+        var sizes: [String: Int64] = [:]
+        do {
+            let data = try FileIO.read(directory + "/" + ReleaseIndex.fileName)
+            let index = try CanonicalJSON.decode(ReleaseIndex.self, from: data, source: ReleaseIndex.fileName)
+            for artifact in index.artifacts { sizes[artifact.file] = min(Int64(clamping: artifact.size), Self.fileLimit) }
+        } catch {
+            return [:]
+        }
+        return sizes
+    }
+
+    /// Downloads `names` four at a time, hashing each as it arrives; each file's status, and a problem for every
+    /// file that does not match the list or did not arrive.
+    func downloadAll(
+        _ names: [String], base: String, into directory: String, sizes: [String: Int64], expected: [String: String],
+        downloader: Downloader, problems: inout ProblemList
+    ) async throws(HallmarkError) -> [FileResult] {
         for name in names { try Paths.makeDirectory(((directory + "/" + name) as NSString).deletingLastPathComponent) }
         let hashers = names.map { _ in StreamingSHA256() }
         let jobs = names.map { name in (url: base + name, path: directory + "/" + name, limit: sizes[name] ?? Self.fileLimit) }
         let results = await downloader.download(jobs, width: 4, onRestart: { hashers[$0].reset() }) { index, bytes in hashers[index].update(bytes) }
-        let expected = Dictionary(list.entries.map { ($0.path, $0.digest) }, uniquingKeysWith: { a, _ in a })
+        var files: [FileResult] = []
         for (index, name) in names.enumerated() {
             switch results[index] {
             case .success(let size):
@@ -176,13 +210,7 @@ public struct RemoteVerification: Sendable {
                 problems.add(code, error.message, file: name)
             }
         }
-
-        let downloaded = files
-        let downloadProblems = problems.all
-        return try await context.offload { [self] () throws(HallmarkError) in
-            try finish(url: url, directory: directory, files: downloaded, problems: downloadProblems,
-                       keys: keys, allowUnsigned: allowUnsigned, out: out, reportDirectory: reportDirectory, manifestDigest: nil)
-        }
+        return files
     }
 
     /// The same checks as `hallmark verify`, on what was downloaded, and the report.

@@ -98,7 +98,8 @@ public struct Installer: Sendable {
         public var notes: [String]
     }
 
-    struct Paths {
+    /// Where an installed binary and Hallmark's records of it live under a prefix.
+    struct Layout {
         let prefix: String
         let name: String
         var bin: String { prefix + "/bin/" + name }
@@ -110,13 +111,13 @@ public struct Installer: Sendable {
         var pendingBackup: String { stateDir + "/backup/.\(name).pending" }
     }
 
-    func loadState(_ paths: Paths) throws(HallmarkError) -> State {
+    func loadState(_ paths: Layout) throws(HallmarkError) -> State {
         guard FileIO.isFile(paths.state) else { return State() }
         return try CanonicalJSON.decode(State.self, from: try FileIO.read(paths.state, display: paths.state), source: paths.state)
     }
 
-    func save(_ state: State, _ paths: Paths) throws(HallmarkError) {
-        try HallmarkEngine.Paths.makeDirectory(paths.stateDir)
+    func save(_ state: State, _ paths: Layout) throws(HallmarkError) {
+        try Paths.makeDirectory(paths.stateDir)
         do { try FileIO.writeAtomically(try CanonicalJSON.prettyData(state), to: paths.state) } catch let error as HallmarkError { throw error } catch {
             throw .io("\(paths.state): \(error)")
         }
@@ -323,244 +324,9 @@ public struct Installer: Sendable {
         return try await context.blocking.run { () throws(HallmarkError) in try installLocal(local) }
     }
 
-    func installLocal(_ request: Request) throws(HallmarkError) -> Result {
-        try checkAuthenticationIsPossible(request)
-        var notes: [String] = []
-        /// What authenticated the bytes: each entry made only by a check that passed.
-        var authenticatedBy: [String] = []
-        guard (request.from == nil) != (request.index == nil) else { throw .usage("pass either --from ARCHIVE or --index index.json") }
-
-        // 1. Find and verify everything, touching nothing. Every file is copied once into a private directory,
-        // hashed on the way; the checks and everything after them read only those copies.
-        let workspace = try PrivateDirectory(in: context.scratchDirectory, label: "hallmark-install-staging")
-        defer { workspace.remove() }
-        let reader = ArchiveReader()
-        var archivePath: String
-        var archiveDisplay: String
-        var format: ArchiveFormat
-        var member: String?
-        var expectedBinary: String?
-        var version = request.version
-        if let localIndex = request.index {
-            let path = try context.resolve(localIndex)
-            // Messages name what the user gave (a URL or oci:// reference), not the download's temporary copy.
-            let indexPath = request.recordedSource ?? localIndex
-            guard FileIO.exists(path) else { throw .io("\(indexPath): No such file or directory") }
-            let stagedIndex = try FileCopy.copyWithSignatures(
-                path, into: workspace, as: ReleaseIndex.fileName, display: indexPath, limit: UInt64(FileIO.defaultReadLimit),
-                kind: "an index").path
-            if let signed = try checkSignature(of: stagedIndex, display: indexPath, keys: request.keys, required: request.requireSignature, notes: &notes) {
-                authenticatedBy.append("index \(signed.authenticatedBy)")
-            }
-            let index = try CanonicalJSON.decode(ReleaseIndex.self, from: try FileIO.read(stagedIndex, display: indexPath), source: indexPath)
-            try index.validate(source: indexPath)
-            let platform = request.platform ?? Platform.host
-            guard let artifact = index.artifacts.first(where: { $0.platform == platform }) else {
-                throw .invalidInput("\(indexPath) has no artifact for \(platform) (it has \(index.artifacts.map { $0.platform.description }.joined(separator: ", "))); pass --platform")
-            }
-            archiveDisplay = artifact.file
-            let original = (path as NSString).deletingLastPathComponent + "/" + artifact.file
-            guard FileIO.exists(original) else { throw .io("\(artifact.file): not found beside \(indexPath)") }
-            let staged = try FileCopy.copyWithSignatures(
-                original, into: workspace, as: "archive", display: artifact.file, limit: reader.limits.maxArchiveSize, kind: "an archive")
-            archivePath = staged.path
-            let digest = staged.copied.sha256
-            guard digest == artifact.sha256 else {
-                throw .verificationFailed("\(artifact.file): sha256 \(digest) is not the \(artifact.sha256) that \(indexPath) lists (tampered or swapped)", problem: .fileModified)
-            }
-            if let signed = try checkSignature(of: archivePath, display: artifact.file, keys: request.keys, required: request.requireSignature, notes: &notes) {
-                authenticatedBy.append("archive \(signed.authenticatedBy)")
-            }
-            guard let parsed = ArchiveFormat(rawValue: artifact.format) else { throw .invalidInput("\(indexPath): unknown format \(artifact.format)") }
-            format = parsed
-            member = artifact.binary.path
-            expectedBinary = artifact.binary.sha256
-            // The signed index names the version; a --version that says otherwise would defeat the downgrade check.
-            if let given = request.version, given != index.version {
-                throw .usage("--version \(given) is not the version the signed index names (\(index.version)); leave --version out with --index")
-            }
-            version = index.version
-        } else {
-            let from = request.from!
-            archiveDisplay = from
-            let original = try context.resolve(from)
-            guard FileIO.exists(original) else { throw .io("\(from): No such file") }
-            if from.hasSuffix(".tar.gz") || from.hasSuffix(".tgz") { format = .tarGz } else if from.hasSuffix(".zip") { format = .zip } else {
-                throw .invalidInput("\(from): not a .tar.gz or .zip archive")
-            }
-            let staged = try FileCopy.copyWithSignatures(
-                original, into: workspace, as: "archive", display: from, limit: reader.limits.maxArchiveSize, kind: "an archive")
-            archivePath = staged.path
-            if let expected = request.sha256?.lowercased() {
-                let digest = staged.copied.sha256
-                guard digest == expected else { throw .verificationFailed("\(from): sha256 \(digest) is not the expected \(expected)", problem: .fileModified) }
-                notes.append("\(from): sha256 matches")
-                authenticatedBy.append("sha256")
-            }
-            if let signed = try checkSignature(of: archivePath, display: from, keys: request.keys, required: request.requireSignature, notes: &notes) {
-                authenticatedBy.append("archive \(signed.authenticatedBy)")
-                // A minisign trusted comment that names the version binds it: a mirror that renames an old signed
-                // archive to a newer release's name cannot make --version (or the file name) say otherwise.
-                if let signedVersion = signed.signedVersion {
-                    if let given = request.version, !Self.sameVersion(given, signedVersion) {
-                        throw .usage("--version \(given) is not the version \(from)'s signature names (\(signedVersion), in its trusted comment); leave --version out, or check that the archive is the release you meant")
-                    }
-                    version = signedVersion
-                    notes.append("\(from): version \(signedVersion) from the signature's trusted comment")
-                }
-            }
-        }
-        // Nothing below touches the prefix unless a check above authenticated the bytes (or the user said not to).
-        let plainHTTP = (request.recordedSource ?? "").hasPrefix("http://")
-        if plainHTTP && !authenticatedBy.contains(where: { $0.contains("signature") }) && !request.insecureSkipVerify {
-            throw .verificationFailed("\(request.recordedSource ?? ""): a plain http:// download was not authenticated by a signature", problem: .installUnauthenticated)
-        }
-        if authenticatedBy.isEmpty {
-            guard request.insecureSkipVerify else {
-                throw .verificationFailed("\(archiveDisplay): nothing authenticated these bytes; refusing to install them", problem: .installUnauthenticated)
-            }
-            notes.append("NOT verified: installed under --insecure-skip-verify; nothing authenticated these bytes")
-        }
-        // One pass over the private copy: every member checked, and the candidates for the binary hashed.
-        let wanted = member
-        var digests: [String: String] = [:]
-        let members = try reader.scan(archivePath, format: format, display: archiveDisplay) { (entry, body) throws(HallmarkError) in
-            guard entry.kind == .file, wanted.map({ entry.path == $0 }) ?? !entry.path.utf8.contains(0x2F) else { return }
-            let hasher = StreamingSHA256()
-            try body.forEachChunk { hasher.update($0) }
-            digests[entry.path] = hasher.finalizeHex()
-        }
-        if member == nil {
-            let executables = members.filter { $0.kind == .file && $0.mode & 0o111 != 0 && !$0.path.utf8.contains(0x2F) }
-            if let name = request.name {
-                member = members.first { $0.path == name || $0.path == name + ".exe" }?.path
-                guard member != nil else { throw .invalidInput("\(archiveDisplay) has no file \(name) at its top level") }
-            } else {
-                guard executables.count == 1 else {
-                    throw .usage("\(archiveDisplay) holds \(executables.count) executables at its top level; name the one to install with --name")
-                }
-                member = executables[0].path
-            }
-        }
-        guard let binarySha = digests[member!] else { throw .invalidInput("\(archiveDisplay) has no file \(member!)") }
-        if let expectedBinary, binarySha != expectedBinary {
-            throw .verificationFailed("\(archiveDisplay): \(member!) has sha256 \(binarySha), not the \(expectedBinary) the index lists", problem: .installBinaryMismatch)
-        }
-        var name = request.name ?? member!
-        if name.hasSuffix(".exe") && request.name == nil { name.removeLast(4) }
-        guard RelativePath.isPlainName(name) else { throw .usage("--name must be a plain file name (the binary is installed as PREFIX/bin/NAME)") }
-
-        // 2. Decide against what is installed.
-        let paths = Paths(prefix: try context.resolve(request.prefix), name: name)
-        var state = try loadState(paths)
-        let current = state.binaries[name]
-        let present = FileIO.isFile(paths.bin)
-        var action = "installed"
-        if current == nil && !present {
-            if request.upgrade { notes.append("nothing was installed as \(name): a fresh install") }
-        } else {
-            if current?.sha256 == binarySha && !request.force {
-                throw .usage("\(paths.bin) is already this binary (sha256 \(binarySha.prefix(16))…); pass --force to reinstall it")
-            }
-            if !request.upgrade && !request.force {
-                throw .usage("\(paths.bin) is already installed; use `hallmark upgrade`, or pass --force to replace it")
-            }
-            func semver(_ text: String?) -> SemanticVersion? {
-                guard let text, case .success(let parsed) = Swift.Result(catching: { () throws(HallmarkError) in try SemanticVersion(parsing: text) }) else { return nil }
-                return parsed
-            }
-            if let old = semver(current?.version), let new = semver(version) {
-                if new < old && !request.allowDowngrade {
-                    throw .invalidInput("refusing to downgrade \(name) from \(old) to \(new); pass --allow-downgrade to do it anyway")
-                }
-                if new == old && current?.sha256 != binarySha && !request.force {
-                    throw .invalidInput("\(name) \(new) is installed with another digest; pass --force to replace it")
-                }
-            } else if let old = semver(current?.version), !request.allowDowngrade {
-                // An archive whose version is unknown could be older: refuse rather than skip the downgrade check.
-                throw .usage("\(name) \(old) is installed, and the version of \(archiveDisplay) is unknown, so a downgrade cannot be ruled out; pass --version (or --allow-downgrade)")
-            } else if present {
-                notes.append("the installed and new versions cannot be compared; no downgrade check")
-            }
-            action = request.upgrade ? "upgraded" : "reinstalled"
-        }
-
-        // 3. Stage, back up, swap. The staged binary is written from the private copy, hashed as it is written.
-        unlink(paths.pendingBackup)  // left by an install that was killed before its swap
-        unlink(paths.staged)
-        try HallmarkEngine.Paths.makeDirectory(paths.prefix + "/bin")
-        let writtenSha = try writeMember(member!, of: archivePath, format: format, display: archiveDisplay, reader: reader, to: paths.staged)
-        guard writtenSha == binarySha else {
-            unlink(paths.staged)
-            throw .verificationFailed("\(archiveDisplay): \(member!) changed between its check and its copy (sha256 \(writtenSha), checked \(binarySha))", problem: .installBinaryMismatch)
-        }
-        var copiedPreviousSha: String?
-        if present {
-            try HallmarkEngine.Paths.makeDirectory((paths.backup as NSString).deletingLastPathComponent)
-            do {
-                copiedPreviousSha = try FileCopy.copy(paths.bin, to: paths.pendingBackup, mode: 0o755, display: paths.bin).sha256
-            } catch {
-                unlink(paths.staged)
-                throw error
-            }
-        }
-        workspace.remove()  // the private copies are used up; nothing is left behind even if the process dies now
-        failpoint("before-swap")
-        guard rename(paths.staged, paths.bin) == 0 else {
-            let code = errno
-            unlink(paths.staged)
-            throw .io("\(paths.bin): cannot move the new binary into place: \(String(cString: strerror(code)))")
-        }
-        failpoint("after-swap")
-        let source = request.recordedSource ?? request.index ?? request.from!
-        var entry = State.Entry(
-            version: version, source: source, sha256: binarySha, verified: !authenticatedBy.isEmpty, authenticatedBy: authenticatedBy, previous: nil)
-        if present {
-            let previousSha: String
-            if let recorded = current?.sha256 { previousSha = recorded } else {
-                guard let copied = copiedPreviousSha else { throw .io("\(paths.bin): the previous binary was not backed up") }
-                previousSha = copied
-            }
-            // A binary found in place without an install record was never verified by Hallmark.
-            entry.previous = State.Previous(
-                version: current?.version, source: current?.source ?? "unknown", sha256: previousSha, verified: current?.verified ?? false)
-        }
-
-        // 4. Smoke test; roll back when it fails.
-        if let smoke = request.smoke {
-            var environment = context.processEnvironment
-            environment["PATH"] = paths.prefix + "/bin:" + (environment["PATH"] ?? "/usr/bin:/bin")
-            environment["HALLMARK_INSTALLED"] = paths.bin
-            // The output goes to a private log (0600, in a fresh 0700 directory), removed once its tail is read.
-            let status: Int32
-            let tail: String
-            do {
-                (status, tail) = try Subprocess.shellWithPrivateLog(
-                    smoke, in: context.workingDirectory, environment: environment, scratch: context.scratchDirectory,
-                    label: "hallmark-smoke", tailLines: 5)
-            } catch {
-                try restore(paths, hadPrevious: present)
-                throw HallmarkError(error.code, "\(error.message); the smoke test did not run, so nothing changed: \(present ? "the previous binary is back in place" : "the new binary was removed")")
-            }
-            if status != 0 {
-                try restore(paths, hadPrevious: present)
-                throw .verificationFailed("the smoke test `\(smoke)` failed (exit \(status)): \(tail.replacingOccurrences(of: "\n", with: " | ")); rolled back: \(present ? "the previous binary is back in place" : "the new binary was removed")")
-            }
-            notes.append("smoke test passed: \(smoke)")
-        }
-        if present, rename(paths.pendingBackup, paths.backup) != 0 {
-            throw .io("\(paths.backup): cannot keep the previous binary as the backup: \(String(cString: strerror(errno)))")
-        }
-        state.binaries[name] = entry
-        try save(state, paths)
-        return Result(
-            action: action, name: name, path: paths.bin, version: version, previousVersion: entry.previous?.version, sha256: binarySha,
-            source: source, verified: !authenticatedBy.isEmpty, authenticatedBy: authenticatedBy, notes: notes)
-    }
-
     /// Writes the archive member `member` to the new file `destination` (mode 0755, synced), in a second pass over
     /// the private copy that repeats every check; returns the sha256 of the bytes written.
-    private func writeMember(
+    func writeMember(
         _ member: String, of archive: String, format: ArchiveFormat, display: String, reader: ArchiveReader, to destination: String
     ) throws(HallmarkError) -> String {
         let fd = open(destination, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o700)
@@ -595,7 +361,7 @@ public struct Installer: Sendable {
     }
 
     /// Puts the backup back (or removes the binary when there was none).
-    private func restore(_ paths: Paths, hadPrevious: Bool) throws(HallmarkError) {
+    func restore(_ paths: Layout, hadPrevious: Bool) throws(HallmarkError) {
         if hadPrevious {
             guard rename(paths.pendingBackup, paths.bin) == 0 else {
                 throw .io("\(paths.bin): cannot put the previous binary back: \(String(cString: strerror(errno))); it is in \(paths.pendingBackup)")
@@ -606,7 +372,7 @@ public struct Installer: Sendable {
     }
 
     public func rollback(prefix: String, name: String) throws(HallmarkError) -> Result {
-        let paths = Paths(prefix: try context.resolve(prefix), name: name)
+        let paths = Layout(prefix: try context.resolve(prefix), name: name)
         var state = try loadState(paths)
         guard let current = state.binaries[name], let previous = current.previous, FileIO.isFile(paths.backup) else {
             throw .invalidInput("\(name): there is no previous version to roll back to in \(prefix)")
@@ -614,7 +380,7 @@ public struct Installer: Sendable {
         // The backup is copied beside the binary once, hashed as it is copied: what was checked is what goes back.
         unlink(paths.staged)
         unlink(paths.pendingBackup)
-        try HallmarkEngine.Paths.makeDirectory(paths.prefix + "/bin")
+        try Paths.makeDirectory(paths.prefix + "/bin")
         let restored = try FileCopy.copy(paths.backup, to: paths.staged, mode: 0o755, display: paths.backup)
         guard restored.sha256 == previous.sha256 else {
             unlink(paths.staged)
@@ -654,6 +420,6 @@ public struct Installer: Sendable {
     }
 
     public func installed(prefix: String) throws(HallmarkError) -> State {
-        try loadState(Paths(prefix: try context.resolve(prefix), name: "_"))
+        try loadState(Layout(prefix: try context.resolve(prefix), name: "_"))
     }
 }
