@@ -23,8 +23,9 @@ public struct ReleasePipeline: Sendable {
         public var skipTests: Bool
 
         public init(
-            version: String, configPath: String = ReleaseConfig.defaultFileName, dryRun: Bool = false, targets: [Platform]? = nil,
-            output: String? = nil, allowDirty: Bool = false, keyReference: String? = nil, skipTests: Bool = false
+            version: String, configPath: String = ReleaseConfig.defaultFileName, dryRun: Bool = false,
+            targets: [Platform]? = nil, output: String? = nil, allowDirty: Bool = false, keyReference: String? = nil,
+            skipTests: Bool = false
         ) {
             self.version = version
             self.configPath = configPath
@@ -78,7 +79,9 @@ public struct ReleasePipeline: Sendable {
         EvidenceStep(), NotesStep(), SignStep(), VerifyStep(), PublishStep(),
     ]
 
-    public func run(_ options: Options, progress: @escaping @Sendable (Event) -> Void = { _ in }) throws(HallmarkError) -> Result {
+    public func run(_ options: Options, progress: @escaping @Sendable (Event) -> Void = { _ in }) throws(HallmarkError)
+        -> Result
+    {
         var state = ReleaseState(inputs: try ReleaseInputs.load(options, context: context))
         let driver = ReleaseDriver(steps: Self.steps, context: ReleaseStepContext(engine: context, progress: progress))
         let times = try driver.run(&state)
@@ -96,12 +99,14 @@ extension ReleasePipeline.Result {
         let report = try state.need(\.verification, .verification, for: step)
         var files: [ReleaseEvidence.FileDigest] = []
         for file in report.files {
-            if let sha = file.sha256 { files.append(.init(name: file.name, sha256: sha, size: state.files.records[file.name]?.size ?? 0)) }
+            if let sha = file.sha256 {
+                files.append(.init(name: file.name, sha256: sha, size: state.files.records[file.name]?.size ?? 0))
+            }
         }
         self.init(
             name: facts.name, version: state.inputs.options.version, directory: workspace.releaseDirectory,
-            dryRun: state.inputs.options.dryRun, signed: signing.signed, keyId: signing.key?.publicKey.keyID, commit: facts.commit,
-            sourceDateEpoch: facts.sourceDateEpoch, artifacts: facts.artifacts.map(\.indexEntry), files: files, logs: workspace.logs,
-            verified: report.verified, warnings: state.warnings, steps: steps)
+            dryRun: state.inputs.options.dryRun, signed: signing.signed, keyId: signing.key?.publicKey.keyID,
+            commit: facts.commit, sourceDateEpoch: facts.sourceDateEpoch, artifacts: facts.artifacts.map(\.indexEntry),
+            files: files, logs: workspace.logs, verified: report.verified, warnings: state.warnings, steps: steps)
     }
 }

@@ -22,14 +22,17 @@ struct ArchivePlanStep: ReleaseStep {
         let extraFiles = config.archives.files
         for file in extraFiles where !FileIO.isFile(workspace.sourceDirectory + "/" + file) {
             throw .invalidInput(
-                "\(display): archives.files lists \(file), which is not in commit \(source.commit.prefix(12)) beside the config (is it committed?)")
+                "\(display): archives.files lists \(file), which is not in commit \(source.commit.prefix(12)) "
+                    + "beside the config (is it committed?)")
         }
         var names = Set<String>()
         var jobs: [ArchivePlan.Job] = []
         for binary in binaries {
             let job = try Self.job(for: binary, config: config, values: plan.baseValues, display: display)
             guard names.insert(job.name).inserted else {
-                throw .invalidInput("\(display): archives.name gives \"\(job.name)\" to two targets; add {{ os }}, {{ arch }} or {{ id }} to it")
+                throw .invalidInput(
+                    "\(display): archives.name gives \"\(job.name)\" to two targets; "
+                        + "add {{ os }}, {{ arch }} or {{ id }} to it")
             }
             jobs.append(job)
         }
@@ -38,7 +41,9 @@ struct ArchivePlanStep: ReleaseStep {
     }
 
     /// The archive of one binary: its name rendered from `archives.name` and its format by operating system.
-    static func job(for binary: BuiltBinary, config: ReleaseConfig, values baseValues: [String: String], display: String) throws(HallmarkError) -> ArchivePlan.Job {
+    static func job(
+        for binary: BuiltBinary, config: ReleaseConfig, values baseValues: [String: String], display: String
+    ) throws(HallmarkError) -> ArchivePlan.Job {
         let platform = binary.job.platform
         var values = baseValues
         values["os"] = platform.os
@@ -51,9 +56,12 @@ struct ArchivePlanStep: ReleaseStep {
             throw .invalidInput("\(display): unknown archive format for \(platform.os)")
         }
         let name = base + format.fileExtension
-        if base.isEmpty || base.contains("/") || base.contains("\\") || base.hasPrefix(".") || RelativePath.unsafeReason(name) != nil {
+        if base.isEmpty || base.contains("/") || base.contains("\\") || base.hasPrefix(".")
+            || RelativePath.unsafeReason(name) != nil
+        {
             throw .invalidInput(
-                "\(display): archives.name renders to \"\(name)\" for \(platform), which is not a plain file name inside the release directory; use a name without \"/\" or a leading \".\"")
+                "\(display): archives.name renders to \"\(name)\" for \(platform), which is not a plain file name "
+                    + "inside the release directory; use a name without \"/\" or a leading \".\"")
         }
         return ArchivePlan.Job(binary: binary, name: name, format: format)
     }
@@ -71,7 +79,8 @@ struct ArchiveStep: ReleaseStep {
         let workspace = try state.need(\.workspace, .workspace, for: name)
         let plan = try state.need(\.archivePlan, .archivePlan, for: name)
         let archiver = DeterministicArchiver(
-            modificationTime: source.sourceDateEpoch, compressionLevel: Int32(state.inputs.config.archives.compressionLevel))
+            modificationTime: source.sourceDateEpoch,
+            compressionLevel: Int32(state.inputs.config.archives.compressionLevel))
         // One archive at a time: each already compresses its blocks on every core, and two side by side only
         // share the cores and their caches (Benchmarks/release.sh: 1.72x tar|pigz that way, 1.89x this way).
         let results = Parallel.map(plan.jobs, width: 1) { (job) throws(HallmarkError) -> BuiltArtifact in
@@ -79,7 +88,9 @@ struct ArchiveStep: ReleaseStep {
         }
         var artifacts: [BuiltArtifact] = []
         for result in results { artifacts.append(try result.get()) }
-        for artifact in artifacts { state.files.record(artifact.archive, sha256: artifact.archiveSha256, size: artifact.archiveSize) }
+        for artifact in artifacts {
+            state.files.record(artifact.archive, sha256: artifact.archiveSha256, size: artifact.archiveSize)
+        }
         state.artifacts = artifacts
         let total = artifacts.reduce(UInt64(0)) { $0 + $1.archiveSize }
         return "\(artifacts.count) archives, \(ReleaseNotes.humanSize(total))"
@@ -98,7 +109,7 @@ struct ArchiveStep: ReleaseStep {
         return BuiltArtifact(
             platform: binary.job.platform, build: binary.job.build.id, archive: job.name, format: job.format.rawValue,
             archiveSha256: sha256, archiveSize: size, binaryPath: binary.pathInArchive, binarySha256: binary.sha256,
-            binarySha1: binary.sha1, binarySize: binary.size, command: binary.job.command, directory: binary.job.directoryRelative,
-            environment: binary.job.environment, output: binary.job.producedAt)
+            binarySha1: binary.sha1, binarySize: binary.size, command: binary.job.command,
+            directory: binary.job.directoryRelative, environment: binary.job.environment, output: binary.job.producedAt)
     }
 }

@@ -18,25 +18,33 @@ struct BuildPlanStep: ReleaseStep {
         let semver = (try? SemanticVersion(parsing: version))?.bare ?? version
         let baseValues: [String: String] = [
             "project": inputs.config.project.name, "version": version, "semver": semver, "tag": version,
-            "commit": commit, "short_commit": String(commit.prefix(12)), "source_date_epoch": String(source.sourceDateEpoch),
+            "commit": commit, "short_commit": String(commit.prefix(12)),
+            "source_date_epoch": String(source.sourceDateEpoch),
         ]
         let pinnedEnvironment: [String: String] = [
             "SOURCE_DATE_EPOCH": String(source.sourceDateEpoch), "TZ": "UTC", "LC_ALL": "C",
             "HALLMARK_VERSION": version, "HALLMARK_COMMIT": commit,
         ]
         let jobs = try inputs.matrix.map { (entry) throws(HallmarkError) -> BuildJob in
-            try Self.job(build: entry.build, platform: entry.platform, values: baseValues, workspace: workspace, display: inputs.options.configPath)
+            try Self.job(
+                build: entry.build, platform: entry.platform, values: baseValues, workspace: workspace,
+                display: inputs.options.configPath)
         }
         var processEnvironment = context.engine.environment
         for (key, value) in pinnedEnvironment { processEnvironment[key] = value }
-        for (key, value) in workspace.tree.pathMapEnvironment(base: processEnvironment) { processEnvironment[key] = value }
-        state.buildPlan = BuildPlan(baseValues: baseValues, pinnedEnvironment: pinnedEnvironment, processEnvironment: processEnvironment, jobs: jobs)
+        for (key, value) in workspace.tree.pathMapEnvironment(base: processEnvironment) {
+            processEnvironment[key] = value
+        }
+        state.buildPlan = BuildPlan(
+            baseValues: baseValues, pinnedEnvironment: pinnedEnvironment, processEnvironment: processEnvironment,
+            jobs: jobs)
         return "\(jobs.count) jobs"
     }
 
     /// One target's job; `display` names the config in errors.
     static func job(
-        build: ReleaseConfig.Build, platform: Platform, values baseValues: [String: String], workspace: ReleaseWorkspace, display: String
+        build: ReleaseConfig.Build, platform: Platform, values baseValues: [String: String],
+        workspace: ReleaseWorkspace, display: String
     ) throws(HallmarkError) -> BuildJob {
         let sourceDirectory = workspace.sourceDirectory
         let buildDirectory = build.directory == "." ? sourceDirectory : sourceDirectory + "/" + build.directory
@@ -88,7 +96,8 @@ struct BuildStep: ReleaseStep {
         let plan = try state.need(\.buildPlan, .buildPlan, for: name)
         let results = BuildRunner.run(
             plan.jobs, baseEnvironment: plan.processEnvironment,
-            width: state.inputs.config.parallelism ?? ProcessInfo.processInfo.activeProcessorCount, progress: context.progress)
+            width: state.inputs.config.parallelism ?? ProcessInfo.processInfo.activeProcessorCount,
+            progress: context.progress)
         var failures: [String] = []
         var built: [BuiltBinary] = []
         for (job, result) in zip(plan.jobs, results) {

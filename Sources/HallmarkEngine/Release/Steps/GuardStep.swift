@@ -11,8 +11,9 @@ struct GuardStep: ReleaseStep {
     func run(_ state: inout ReleaseState, _ context: ReleaseStepContext) throws(HallmarkError) -> String {
         let inputs = state.inputs
         let options = inputs.options
-        let distInRepository = inputs.git.topLevel.map { Paths.relative(inputs.distRoot, from: $0) }
-            .flatMap { $0.hasPrefix("..") || $0 == "." ? nil : $0 }
+        let distInRepository = inputs.git.topLevel.map { Paths.relative(inputs.distRoot, from: $0) }.flatMap {
+            $0.hasPrefix("..") || $0 == "." ? nil : $0
+        }
         let checks = inputs.config.guardOptions
         let report = try VersionGuard(context: context.engine).check(
             version: options.version, directory: inputs.configDirectory,
@@ -47,8 +48,10 @@ struct SourceStep: ReleaseStep {
         }
         let sourceDateEpoch = try Self.sourceDateEpoch(environment["SOURCE_DATE_EPOCH"], git: inputs.git)
         let version = inputs.options.version
-        let ref: String? = inputs.git.tagCommit(version) == commit
-            ? "refs/tags/\(version)" : (environment["GITHUB_REF"].flatMap { $0.isEmpty ? nil : $0 } ?? inputs.git.currentBranchRef)
+        let ref: String? =
+            inputs.git.tagCommit(version) == commit
+            ? "refs/tags/\(version)"
+            : (environment["GITHUB_REF"].flatMap { $0.isEmpty ? nil : $0 } ?? inputs.git.currentBranchRef)
         state.source = ReleaseSource(
             commit: commit, repoRoot: repoRoot, sourceDateEpoch: sourceDateEpoch, ref: ref,
             repository: inputs.config.project.repository ?? inputs.git.originURL ?? "file://\(repoRoot)",
@@ -61,7 +64,9 @@ struct SourceStep: ReleaseStep {
     /// `SOURCE_DATE_EPOCH` when set (a non-negative number of seconds), else the committer time of HEAD.
     static func sourceDateEpoch(_ value: String?, git: GitRepository) throws(HallmarkError) -> Int64 {
         if let value, !value.isEmpty {
-            guard let parsed = Int64(value), parsed >= 0 else { throw .invalidInput("SOURCE_DATE_EPOCH=\(value) is not a number of seconds") }
+            guard let parsed = Int64(value), parsed >= 0 else {
+                throw .invalidInput("SOURCE_DATE_EPOCH=\(value) is not a number of seconds")
+            }
             return parsed
         }
         guard let time = git.headCommitTime else { throw .io("cannot read the commit time of HEAD") }

@@ -22,7 +22,9 @@ struct IndexStep: ReleaseStep {
     static func metadataNames(signed: Bool, sbom: Bool) -> [String] {
         var metadata = [SPDXDocument.fileName, ReproducibilityManifest.fileName, "provenance.json"]
         if signed { metadata.append("provenance.intoto.jsonl") }
-        metadata += [ReleaseEvidence.fileName, ReleaseEvidence.markdownFileName, "release-notes.md", ReleaseDirectory.checksums]
+        metadata += [
+            ReleaseEvidence.fileName, ReleaseEvidence.markdownFileName, "release-notes.md", ReleaseDirectory.checksums,
+        ]
         if signed { metadata.append(ReleaseDirectory.signatures) }
         if !sbom { metadata.removeAll { $0 == SPDXDocument.fileName } }
         return metadata

@@ -25,7 +25,8 @@ struct NotesStep: ReleaseStep {
         let text = try ReleaseNotes.render(
             template: template, source: source,
             context: ReleaseNotes.context(
-                facts, signed: signing.signed, keyID: signing.key?.publicKey.keyID, extraFiles: inputs.config.archives.files))
+                facts, signed: signing.signed, keyID: signing.key?.publicKey.keyID,
+                extraFiles: inputs.config.archives.files))
         try state.stage("release-notes.md", Data(text.utf8), for: name)
         return source
     }

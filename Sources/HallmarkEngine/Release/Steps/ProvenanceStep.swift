@@ -13,7 +13,8 @@ struct ProvenanceStep: ReleaseStep {
         let facts = try state.need(\.facts, .facts, for: name)
         let signing = try state.need(\.signing, .signingKey, for: name)
         let sbom = state.inputs.config.sbomEnabled ? [SPDXDocument.fileName] : []
-        let subjectNames = facts.artifacts.map(\.archive) + [ReleaseIndex.fileName] + sbom + [ReproducibilityManifest.fileName]
+        let subjectNames =
+            facts.artifacts.map(\.archive) + [ReleaseIndex.fileName] + sbom + [ReproducibilityManifest.fileName]
         var subjects: [(name: String, sha256: String)] = []
         for subject in subjectNames { subjects.append((subject, try state.files.sha256(of: subject))) }
         let statement = ProvenanceBuilder.statement(facts, subjects: subjects)

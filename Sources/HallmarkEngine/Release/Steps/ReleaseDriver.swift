@@ -25,9 +25,9 @@ struct ReleaseDriver: Sendable {
         return times
     }
 
-    private func announce(
-        _ step: any ReleaseStep, number: Int, total: Int, state: inout ReleaseState
-    ) throws(HallmarkError) -> ReleasePipeline.StepTime {
+    private func announce(_ step: any ReleaseStep, number: Int, total: Int, state: inout ReleaseState)
+        throws(HallmarkError) -> ReleasePipeline.StepTime
+    {
         context.progress(.step(number: number, total: total, name: step.name))
         let start = DispatchTime.now()
         let detail = try step.run(&state, context)
@@ -42,9 +42,11 @@ struct ReleaseDriver: Sendable {
         var produced = given
         for (index, step) in steps.enumerated() {
             for needed in step.requires where !produced.contains(needed) {
-                let hint = steps[index...].first { $0.produces == needed }.map { "\"\($0.name)\" makes it, but runs later" }
-                    ?? "no step in the list makes it"
-                throw .io("internal error: the release step \"\(step.name)\" needs \(needed.rawValue), which no earlier step makes (\(hint))")
+                let maker = steps[index...].first { $0.produces == needed }
+                let hint = maker.map { "\"\($0.name)\" makes it, but runs later" } ?? "no step in the list makes it"
+                throw .io(
+                    "internal error: the release step \"\(step.name)\" needs \(needed.rawValue), "
+                        + "which no earlier step makes (\(hint))")
             }
             produced.insert(step.produces)
         }

@@ -36,9 +36,12 @@ struct ReleaseState: Sendable {
     init(inputs: ReleaseInputs) { self.inputs = inputs }
 
     /// The value an earlier step left in `slot`; when no step did, an error naming the step and what it lacks.
-    func need<Value>(_ slot: KeyPath<ReleaseState, Value?>, _ product: ReleaseProduct, for step: String) throws(HallmarkError) -> Value {
+    func need<Value>(_ slot: KeyPath<ReleaseState, Value?>, _ product: ReleaseProduct, for step: String)
+        throws(HallmarkError) -> Value
+    {
         guard let value = self[keyPath: slot] else {
-            throw .io("internal error: the release step \"\(step)\" needs \(product.rawValue), which no earlier step made")
+            throw .io(
+                "internal error: the release step \"\(step)\" needs \(product.rawValue), which no earlier step made")
         }
         return value
     }
@@ -73,10 +76,12 @@ struct ReleaseInputs: Sendable {
     var git: GitRepository
 
     /// Loads the config `options` name and selects the targets to build.
-    static func load(_ options: ReleasePipeline.Options, context: EngineContext) throws(HallmarkError) -> ReleaseInputs {
+    static func load(_ options: ReleasePipeline.Options, context: EngineContext) throws(HallmarkError) -> ReleaseInputs
+    {
         let configPath = context.resolve(options.configPath)
         guard FileIO.isFile(configPath) else {
-            throw .invalidInput("\(options.configPath): No such file; run `hallmark init` to write one, or pass --config")
+            throw .invalidInput(
+                "\(options.configPath): No such file; run `hallmark init` to write one, or pass --config")
         }
         let configDirectory = (configPath as NSString).deletingLastPathComponent
         let config = try ConfigLoader().load(path: configPath, display: options.configPath)
@@ -90,8 +95,8 @@ struct ReleaseInputs: Sendable {
             matrix = matrix.filter { selected.contains($0.platform) }
         }
         return ReleaseInputs(
-            options: options, configPath: configPath, configDirectory: configDirectory, config: config, configData: configData,
-            configSha256: Hex.encode(SHA256Hasher.hash(configData)), matrix: matrix,
+            options: options, configPath: configPath, configDirectory: configDirectory, config: config,
+            configData: configData, configSha256: Hex.encode(SHA256Hasher.hash(configData)), matrix: matrix,
             distRoot: options.output.map(context.resolve) ?? (configDirectory + "/" + config.dist),
             git: GitRepository(directory: configDirectory, environment: context.environment))
     }

@@ -18,9 +18,7 @@ protocol ReleaseStep: Sendable {
     func run(_ state: inout ReleaseState, _ context: ReleaseStepContext) throws(HallmarkError) -> String
 }
 
-extension ReleaseStep {
-    var announced: Bool { true }
-}
+extension ReleaseStep { var announced: Bool { true } }
 
 /// What the steps of a release make, in the order the standard list makes them; the raw value names it in errors.
 enum ReleaseProduct: String, Sendable, CaseIterable {

@@ -13,10 +13,11 @@ struct ReproducibilityStep: ReleaseStep {
         let plan = try state.need(\.buildPlan, .buildPlan, for: name)
         let workspace = try state.need(\.workspace, .workspace, for: name)
         let manifest = ReproducibilityManifest(
-            name: facts.name, version: facts.version, commit: facts.commit, ref: facts.ref, repository: facts.repository,
-            workflowRef: facts.workflowRef, workingDirectory: facts.workingDirectory, config: facts.config,
-            configSha256: facts.configSha256, sourceDateEpoch: facts.sourceDateEpoch, environment: plan.pinnedEnvironment,
-            tools: facts.tools, targets: facts.artifacts.map { Self.target($0, of: facts) }, buildTree: workspace.tree.convention)
+            name: facts.name, version: facts.version, commit: facts.commit, ref: facts.ref,
+            repository: facts.repository, workflowRef: facts.workflowRef, workingDirectory: facts.workingDirectory,
+            config: facts.config, configSha256: facts.configSha256, sourceDateEpoch: facts.sourceDateEpoch,
+            environment: plan.pinnedEnvironment, tools: facts.tools,
+            targets: facts.artifacts.map { Self.target($0, of: facts) }, buildTree: workspace.tree.convention)
         try state.stage(ReproducibilityManifest.fileName, try StagedFiles.json(manifest), for: name)
         return "\(facts.artifacts.count) targets"
     }
@@ -26,9 +27,12 @@ struct ReproducibilityStep: ReleaseStep {
     static func target(_ artifact: BuiltArtifact, of facts: ReleaseFacts) -> ReproducibilityManifest.Target {
         let shared = facts.artifacts.filter { $0.platform == artifact.platform }.count > 1
         return ReproducibilityManifest.Target(
-            os: artifact.platform.os, arch: artifact.platform.arch, build: artifact.build, directory: artifact.directory,
-            command: artifact.command, environment: artifact.environment, output: artifact.output,
-            binary: ReleaseIndex.Binary(path: artifact.binaryPath, sha256: artifact.binarySha256, size: artifact.binarySize),
-            rebuild: "hallmark rebuild \(facts.version) --target \(artifact.platform)" + (shared ? " --build \(artifact.build)" : ""))
+            os: artifact.platform.os, arch: artifact.platform.arch, build: artifact.build,
+            directory: artifact.directory, command: artifact.command, environment: artifact.environment,
+            output: artifact.output,
+            binary: ReleaseIndex.Binary(
+                path: artifact.binaryPath, sha256: artifact.binarySha256, size: artifact.binarySize),
+            rebuild: "hallmark rebuild \(facts.version) --target \(artifact.platform)"
+                + (shared ? " --build \(artifact.build)" : ""))
     }
 }

@@ -16,8 +16,11 @@ struct SignStep: ReleaseStep {
             let result = try ReleaseSigning(context: context.engine).sign(directory: workspace.staging, key: key)
             return "\(result.signed.count) files signed with \(String(result.keyId.prefix(16)))… (\(result.algorithm))"
         }
-        let entries = state.files.sorted.map { ChecksumEntry(algorithm: .sha256, digest: $0.record.sha256, path: $0.name) }
-        try FileIO.writeAtomically(ChecksumList(entries: entries).gnuData, to: workspace.staging + "/" + ReleaseDirectory.checksums)
+        let entries = state.files.sorted.map {
+            ChecksumEntry(algorithm: .sha256, digest: $0.record.sha256, path: $0.name)
+        }
+        try FileIO.writeAtomically(
+            ChecksumList(entries: entries).gnuData, to: workspace.staging + "/" + ReleaseDirectory.checksums)
         state.warn("dry run: nothing was signed (no signatures.json, no provenance.intoto.jsonl)", context)
         return "dry run: checksums.txt only, nothing signed"
     }

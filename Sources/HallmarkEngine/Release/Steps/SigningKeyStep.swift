@@ -22,9 +22,12 @@ struct SigningKeyStep: ReleaseStep {
             return key.publicKey.keyID
         } catch where error.code == .usage {
             throw .usage(
-                "signing is required for a release: pass --key PATH, set signing.key in \(options.configPath), or set \(KeyResolver.signingKeyVariable); or pass --dry-run to sign nothing")
+                "signing is required for a release: pass --key PATH, set signing.key in \(options.configPath), "
+                    + "or set \(KeyResolver.signingKeyVariable); or pass --dry-run to sign nothing")
         } catch where reference?.hasPrefix("env://") == true && error.message.contains("is not set") {
-            throw .usage("signing is required for a release, but \(error.message); set it to the key's PEM, pass --key PATH, or pass --dry-run to sign nothing")
+            throw .usage(
+                "signing is required for a release, but \(error.message); "
+                    + "set it to the key's PEM, pass --key PATH, or pass --dry-run to sign nothing")
         }
     }
 }

@@ -14,7 +14,8 @@ struct TestStep: ReleaseStep {
             return config.testCommand == nil ? "no test command configured" : "skipped (--skip-tests)"
         }
         let log = workspace.logs + "/test.log"
-        let status = try Subprocess.shell(command, in: workspace.sourceDirectory, environment: context.engine.environment, logPath: log)
+        let status = try Subprocess.shell(
+            command, in: workspace.sourceDirectory, environment: context.engine.environment, logPath: log)
         guard status == 0 else {
             context.progress(.logTail(path: log, text: Subprocess.tail(log)))
             throw .invalidInput("the test command failed (exit \(status)); see \(log)")

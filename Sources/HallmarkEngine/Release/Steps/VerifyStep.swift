@@ -13,11 +13,13 @@ struct VerifyStep: ReleaseStep {
         let signing = try state.need(\.signing, .signingKey, for: name)
         let workspace = try state.need(\.workspace, .workspace, for: name)
         let report = try ReleaseVerification(context: context.engine).verify(
-            directory: workspace.staging, keys: signing.key.map { [$0.publicKey] } ?? [], policy: signing.signed ? .required : .allowUnsigned)
+            directory: workspace.staging, keys: signing.key.map { [$0.publicKey] } ?? [],
+            policy: signing.signed ? .required : .allowUnsigned)
         try FileIO.writeAtomically(try StagedFiles.json(report), to: workspace.workRoot + "/verify.json")
         guard report.verified else {
             throw .verificationFailed(
-                "the staged release does not verify: \(report.problems.first?.message ?? "?") (report: \(workspace.workRoot)/verify.json)",
+                "the staged release does not verify: \(report.problems.first?.message ?? "?") "
+                    + "(report: \(workspace.workRoot)/verify.json)",
                 problem: report.problems.first?.code)
         }
         state.verification = report

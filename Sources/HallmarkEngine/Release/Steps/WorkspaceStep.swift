@@ -24,7 +24,8 @@ struct WorkspaceStep: ReleaseStep {
             workspace.tree, repository: source.repoRoot, commit: commit, environment: context.engine.environment)
         state.workspace = workspace
         if inputs.options.dryRun, report.failures.contains(where: { $0.name == "clean" }) {
-            state.warn("the build uses commit \(commit.prefix(12)) as committed: uncommitted changes are not built", context)
+            state.warn(
+                "the build uses commit \(commit.prefix(12)) as committed: uncommitted changes are not built", context)
         }
         return workspace.tree.source
     }
