@@ -67,7 +67,7 @@ struct ReleaseCommand: AsyncParsableCommand {
                 version: version, configPath: config, dryRun: dryRun, targets: platforms, output: output,
                 allowDirty: allowDirty, keyReference: key, skipTests: skipTests)
             let quiet = self.quiet
-            let result = try ReleasePipeline(context: context).run(options) { event in
+            let result = try await ReleasePipeline(context: context).run(options) { event in
                 Progress.report(event, quiet: quiet)
             }
             switch format.format {
