@@ -189,6 +189,8 @@ public struct ProvenanceVerification: Sendable {
 
     // MARK: - Verifying
 
+    /// Verifies the bundle for the artifact, then the provenance it signs: the builder, and the source the request
+    /// expects. Returns the verdict and its report.
     public func verify(_ request: Request) async throws(HallmarkError) -> (verdict: Verdict<VerifiedProvenance>, report: Report) {
         let expectedBuilder = try Self.checkFlags(request)
         let operation = BundleVerification(context: context)

@@ -106,6 +106,8 @@ public struct ReleaseVerification: Sendable {
         return (verdict, report)
     }
 
+    /// Checks the signature `entry` names for the file `name` with each trusted key. When none verifies, says
+    /// whether the signature is bad or a good one by a key nobody trusted.
     private func checkSignature(
         name: String, root: String, entry: Optional<SignatureSet.Entry>, actualDigest: String?, keys: [PublicKey], inMemory: Data?,
         problems: inout ProblemList

@@ -94,6 +94,8 @@ public struct VSAVerification: Sendable {
         }
     }
 
+    /// Verifies the summary in `request.attestation`: the signature by the key, the statement, every expected
+    /// subject digest, the verifier, the resource, PASSED and the levels. Returns the verdict and its report.
     public func verify(_ request: Request) throws(HallmarkError) -> (verdict: Verdict<VerifiedVSA>, report: Report) {
         // Flags first: malformed expectations are usage errors.
         let expected = try Expectations(request)
