@@ -44,6 +44,7 @@ final class TarReader {
         var isEmpty: Bool { pax == nil && longName == nil }
     }
 
+    /// Reads every member, handing each file or directory to `visit` with its body, and returns them checked.
     func read(visit: (ArchiveReader.Member, MemberBody) throws(HallmarkError) -> Void) throws(HallmarkError) -> [ArchiveReader.Checked] {
         var checked: [ArchiveReader.Checked] = []
         var pending = Pending()
@@ -58,57 +59,10 @@ final class TarReader {
                 break
             }
             let header = try TarHeader(block, display: display)
-            switch header.type {
-            case UInt8(ascii: "x"):
-                guard pending.isEmpty else { throw .invalidInput("\(display): two extended headers for one member (tools disagree on which wins)") }
-                pending.pax = try Self.paxRecords(try readSmallBody(header.size, what: "a pax header"), display: display)
-                continue
-            case UInt8(ascii: "g"):
-                let records = try Self.paxRecords(try readSmallBody(header.size, what: "a global pax header"), display: display)
-                if let key = records.keys.sorted().first(where: Self.changesMembers) {
-                    throw .invalidInput("\(display): a global pax header sets \(key) for every member after it; refusing it")
-                }
-                continue
-            case UInt8(ascii: "L"):
-                guard pending.isEmpty else { throw .invalidInput("\(display): two extended headers for one member (tools disagree on which wins)") }
-                let data = try readSmallBody(header.size, what: "a GNU long name")
-                pending.longName = Array(data.prefix(while: { $0 != 0 }))
-                continue
-            default:
-                break
-            }
-            var name = header.name
-            var size = header.size
-            var linkTarget = header.linkName
-            if let long = pending.longName { name = long }
-            if let pax = pending.pax {
-                if let key = pax.keys.sorted().first(where: { $0.hasPrefix("GNU.sparse.") || $0.hasPrefix("GNU.volume.") }) {
-                    throw .invalidInput("\(display): refusing member \"\(MemberChecker.abbreviated(String(decoding: name, as: UTF8.self)))\": pax record \(key) (sparse and multi-volume members are not read)")
-                }
-                if let path = pax["path"] {
-                    guard !path.isEmpty else { throw .invalidInput("\(display): an empty pax path record") }
-                    name = path
-                }
-                if let text = pax["size"] {
-                    guard let parsed = Self.decimal(text) else {
-                        throw .invalidInput("\(display): refusing member \"\(MemberChecker.abbreviated(String(decoding: name, as: UTF8.self)))\": malformed pax size \"\(MemberChecker.abbreviated(String(decoding: text, as: UTF8.self)))\"")
-                    }
-                    size = parsed
-                }
-                if let link = pax["linkpath"] { linkTarget = link }
-            }
+            if try readExtendedHeader(header, into: &pending) { continue }
+            let (name, size, linkTarget) = try Self.fields(of: header, extendedBy: pending, display: display)
             pending = Pending()
-            let shown = MemberChecker.abbreviated(String(decoding: name, as: UTF8.self))
-            let kind: ArchiveReader.Member.Kind
-            switch header.type {
-            case UInt8(ascii: "0"), 0, UInt8(ascii: "7"): kind = .file
-            case UInt8(ascii: "5"): kind = .directory
-            case UInt8(ascii: "1"), UInt8(ascii: "2"), UInt8(ascii: "K"):
-                let target = MemberChecker.abbreviated(String(decoding: linkTarget, as: UTF8.self))
-                throw .invalidInput("\(display): refusing member \"\(shown)\": links are not allowed\(target.isEmpty ? "" : " (to \(target))")")
-            default:
-                throw .invalidInput("\(display): refusing member \"\(shown)\": only regular files and directories are allowed")
-            }
+            let kind = try Self.kind(of: header, name: name, linkTarget: linkTarget, display: display)
             if kind == .directory, size == 0, MemberChecker.isArchiveRoot(name) {
                 continue  // the top directory itself (`./`): it is the destination, nothing to make
             }
@@ -116,21 +70,99 @@ final class TarReader {
             guard checker.total <= cap else {
                 throw .invalidInput("\(display): its members declare \(checker.total) bytes, more than the \(cap) its \(file.size) bytes may decompress to (a compression bomb, or over the size limit)")
             }
-            var crc = CRC32()
-            var remaining = size
-            let body = MemberBody { () throws(HallmarkError) -> UnsafeRawBufferPointer? in
-                guard remaining > 0 else { return nil }
-                let chunk = try self.readChunk(Int(min(remaining, UInt64(Self.bufferSize))))
-                remaining -= UInt64(chunk.count)
-                crc.update(chunk)
-                return chunk
-            }
-            try visit(member, body)
-            try body.drain()
-            try skipPadding(after: size)
-            checked.append(.init(member: member, crc: crc.value))
+            checked.append(try readBody(of: member, size: size, visit: visit))
         }
         return checked
+    }
+
+    /// Reads the body of `header` into `pending` when it is an extended header (pax `x`, GNU `L`) or checks it
+    /// when it is a global pax header (`g`); returns whether it was one of those. A second extended header for
+    /// one member, and a global header that changes members, are refused.
+    private func readExtendedHeader(_ header: TarHeader, into pending: inout Pending) throws(HallmarkError) -> Bool {
+        switch header.type {
+        case UInt8(ascii: "x"):
+            guard pending.isEmpty else { throw .invalidInput("\(display): two extended headers for one member (tools disagree on which wins)") }
+            pending.pax = try Self.paxRecords(try readSmallBody(header.size, what: "a pax header"), display: display)
+            return true
+        case UInt8(ascii: "g"):
+            let records = try Self.paxRecords(try readSmallBody(header.size, what: "a global pax header"), display: display)
+            if let key = records.keys.sorted().first(where: Self.changesMembers) {
+                throw .invalidInput("\(display): a global pax header sets \(key) for every member after it; refusing it")
+            }
+            return true
+        case UInt8(ascii: "L"):
+            guard pending.isEmpty else { throw .invalidInput("\(display): two extended headers for one member (tools disagree on which wins)") }
+            let data = try readSmallBody(header.size, what: "a GNU long name")
+            pending.longName = Array(data.prefix(while: { $0 != 0 }))
+            return true
+        default:
+            return false
+        }
+    }
+
+    /// The member's name, size and link target: the header's, as the pending GNU long name and pax `path`,
+    /// `size` and `linkpath` records replace them. Sparse and multi-volume records, an empty path and a malformed
+    /// size are refused.
+    private static func fields(
+        of header: TarHeader, extendedBy pending: Pending, display: String
+    ) throws(HallmarkError) -> (name: [UInt8], size: UInt64, linkTarget: [UInt8]) {
+        var name = header.name
+        var size = header.size
+        var linkTarget = header.linkName
+        if let long = pending.longName { name = long }
+        if let pax = pending.pax {
+            if let key = pax.keys.sorted().first(where: { $0.hasPrefix("GNU.sparse.") || $0.hasPrefix("GNU.volume.") }) {
+                throw .invalidInput("\(display): refusing member \"\(MemberChecker.abbreviated(String(decoding: name, as: UTF8.self)))\": pax record \(key) (sparse and multi-volume members are not read)")
+            }
+            if let path = pax["path"] {
+                guard !path.isEmpty else { throw .invalidInput("\(display): an empty pax path record") }
+                name = path
+            }
+            if let text = pax["size"] {
+                guard let parsed = Self.decimal(text) else {
+                    throw .invalidInput("\(display): refusing member \"\(MemberChecker.abbreviated(String(decoding: name, as: UTF8.self)))\": malformed pax size \"\(MemberChecker.abbreviated(String(decoding: text, as: UTF8.self)))\"")
+                }
+                size = parsed
+            }
+            if let link = pax["linkpath"] { linkTarget = link }
+        }
+        return (name, size, linkTarget)
+    }
+
+    /// A regular file or a directory; links and every other type are refused.
+    private static func kind(
+        of header: TarHeader, name: [UInt8], linkTarget: [UInt8], display: String
+    ) throws(HallmarkError) -> ArchiveReader.Member.Kind {
+        let shown = MemberChecker.abbreviated(String(decoding: name, as: UTF8.self))
+        switch header.type {
+        case UInt8(ascii: "0"), 0, UInt8(ascii: "7"): return .file
+        case UInt8(ascii: "5"): return .directory
+        case UInt8(ascii: "1"), UInt8(ascii: "2"), UInt8(ascii: "K"):
+            let target = MemberChecker.abbreviated(String(decoding: linkTarget, as: UTF8.self))
+            throw .invalidInput("\(display): refusing member \"\(shown)\": links are not allowed\(target.isEmpty ? "" : " (to \(target))")")
+        default:
+            throw .invalidInput("\(display): refusing member \"\(shown)\": only regular files and directories are allowed")
+        }
+    }
+
+    /// Hands the member's `size` bytes to `visit` as they are read (reading whatever it leaves), skips the padding
+    /// after them, and returns the member with the CRC-32 of its body.
+    private func readBody(
+        of member: ArchiveReader.Member, size: UInt64, visit: (ArchiveReader.Member, MemberBody) throws(HallmarkError) -> Void
+    ) throws(HallmarkError) -> ArchiveReader.Checked {
+        var crc = CRC32()
+        var remaining = size
+        let body = MemberBody { () throws(HallmarkError) -> UnsafeRawBufferPointer? in
+            guard remaining > 0 else { return nil }
+            let chunk = try self.readChunk(Int(min(remaining, UInt64(Self.bufferSize))))
+            remaining -= UInt64(chunk.count)
+            crc.update(chunk)
+            return chunk
+        }
+        try visit(member, body)
+        try body.drain()
+        try skipPadding(after: size)
+        return .init(member: member, crc: crc.value)
     }
 
     /// pax keywords that change a member's name, size or kind: not allowed in a global header.

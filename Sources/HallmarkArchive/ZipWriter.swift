@@ -47,11 +47,35 @@ struct ZipWriter {
     /// incompressible data by a few bytes per 16 KiB block, so the margin below 4 GiB is 16 MiB.
     private static let localSizeLimit: UInt64 = 0xFF00_0000
 
+    /// What the headers of one member say before its data is written.
+    private struct Member {
+        /// The name as stored (a directory's ends in `/`).
+        let name: [UInt8]
+        let isDirectory: Bool
+        let mode: UInt32
+        /// Where its local header starts.
+        let headerOffset: UInt64
+        /// Whether its local header carries 64-bit sizes (a file that may reach 4 GiB).
+        let localZip64: Bool
+
+        /// General purpose flag bit 11 when the name is not ASCII.
+        var utf8Flag: UInt16 { name.allSatisfy { $0 < 0x80 } ? 0 : 0x0800 }
+        /// Stored (0) for a directory, deflated (8) for a file.
+        var method: UInt16 { isDirectory ? 0 : 8 }
+    }
+
+    /// What writing one member's data produced.
+    private struct Written {
+        var crc: UInt32 = 0
+        var size: UInt64 = 0
+        var compressed: UInt64 = 0
+    }
+
+    /// Writes `entry`'s local header and data, patches the header with the CRC and sizes, and keeps its central
+    /// record for ``finish()``.
     mutating func append(_ entry: ArchiveEntry) throws(HallmarkError) {
         let name = Array((entry.isDirectory ? entry.path + "/" : entry.path).utf8)
         guard name.count <= 0xFFFF else { throw .invalidInput("\(entry.path): a name over 65535 bytes does not fit a zip header") }
-        let utf8Flag: UInt16 = name.allSatisfy { $0 < 0x80 } ? 0 : 0x0800
-        let method: UInt16 = entry.isDirectory ? 0 : 8
         let headerOffset = output.offset
         let expected: UInt64
         switch entry.content {
@@ -60,108 +84,120 @@ struct ZipWriter {
         case .file(let source): expected = try regularFileSize(source)
         }
         // The local header has room for 64-bit sizes only if it is written with them, before the data.
-        let localZip64 = expected >= min(zip64Threshold, Self.localSizeLimit) && !entry.isDirectory
+        let member = Member(
+            name: name, isDirectory: entry.isDirectory, mode: entry.mode, headerOffset: headerOffset,
+            localZip64: expected >= min(zip64Threshold, Self.localSizeLimit) && !entry.isDirectory)
+        try output.write(localHeader(for: member))
+        let written = entry.isDirectory ? Written() : try compress(entry.content)
+        guard member.localZip64 || (written.size < 0xFFFF_FFFF && written.compressed < 0xFFFF_FFFF) else {
+            throw .io("\(entry.path): grew past 4 GiB while it was being archived")
+        }
+        try patchLocalHeader(of: member, with: written)
+        central.append(contentsOf: centralRecord(for: member, written: written))
+        count += 1
+    }
 
+    /// The local file header, with the CRC and sizes left at zero to be patched once the data is written.
+    private func localHeader(for member: Member) -> [UInt8] {
         var local = Bytes()
         local.u32(0x0403_4b50)
-        local.u16(localZip64 ? 45 : 20)
-        local.u16(utf8Flag)
-        local.u16(method)
+        local.u16(member.localZip64 ? 45 : 20)
+        local.u16(member.utf8Flag)
+        local.u16(member.method)
         local.u16(dosTime)
         local.u16(dosDate)
         local.u32(0)  // crc, patched below
-        local.u32(localZip64 ? 0xFFFF_FFFF : 0)  // compressed size
-        local.u32(localZip64 ? 0xFFFF_FFFF : 0)  // uncompressed size
-        local.u16(UInt16(name.count))
-        local.u16(localZip64 ? 20 : 0)
-        local.bytes.append(contentsOf: name)
-        if localZip64 {
+        local.u32(member.localZip64 ? 0xFFFF_FFFF : 0)  // compressed size
+        local.u32(member.localZip64 ? 0xFFFF_FFFF : 0)  // uncompressed size
+        local.u16(UInt16(member.name.count))
+        local.u16(member.localZip64 ? 20 : 0)
+        local.bytes.append(contentsOf: member.name)
+        if member.localZip64 {
             local.u16(0x0001)
             local.u16(16)
             local.u64(0)  // uncompressed size, patched below
             local.u64(0)  // compressed size, patched below
         }
-        try output.write(local.bytes)
+        return local.bytes
+    }
 
-        var crc: UInt32 = 0
-        var size: UInt64 = 0
-        var compressed: UInt64 = 0
-        if !entry.isDirectory {
-            let deflater: ParallelDeflateStream
-            if let existing = self.deflater {
-                existing.reset()
-                deflater = existing
-            } else {
-                deflater = try ParallelDeflateStream(
-                    level: level, blockSize: blockSize, parallelism: parallelism, sink: output)
-                self.deflater = deflater
-            }
-            switch entry.content {
-            case .data(let data):
-                try withBytes(data) { (raw) throws(HallmarkError) in try deflater.compress(raw) }
-            case .file(let source):
-                try streamFile(source) { (chunk) throws(HallmarkError) in try deflater.compress(chunk) }
-            case .directory:
-                break
-            }
-            try deflater.finish()
-            crc = deflater.crc
-            size = deflater.inputCount
-            compressed = deflater.outputCount
-        }
-        guard localZip64 || (size < 0xFFFF_FFFF && compressed < 0xFFFF_FFFF) else {
-            throw .io("\(entry.path): grew past 4 GiB while it was being archived")
-        }
-        var patch = Bytes()
-        patch.u32(crc)
-        if localZip64 {
-            try output.patch(patch.bytes, at: headerOffset + 14)
-            var sizes = Bytes()
-            sizes.u64(size)
-            sizes.u64(compressed)
-            try output.patch(sizes.bytes, at: headerOffset + 30 + UInt64(name.count) + 4)
+    /// Deflates `content` into the output with the one reusable deflater, returning its CRC and sizes.
+    private mutating func compress(_ content: ArchiveEntry.Content) throws(HallmarkError) -> Written {
+        let deflater: ParallelDeflateStream
+        if let existing = self.deflater {
+            existing.reset()
+            deflater = existing
         } else {
-            patch.u32(UInt32(compressed))
-            patch.u32(UInt32(size))
-            try output.patch(patch.bytes, at: headerOffset + 14)
+            deflater = try ParallelDeflateStream(
+                level: level, blockSize: blockSize, parallelism: parallelism, sink: output)
+            self.deflater = deflater
         }
+        switch content {
+        case .data(let data):
+            try withBytes(data) { (raw) throws(HallmarkError) in try deflater.compress(raw) }
+        case .file(let source):
+            try streamFile(source) { (chunk) throws(HallmarkError) in try deflater.compress(chunk) }
+        case .directory:
+            break
+        }
+        try deflater.finish()
+        return Written(crc: deflater.crc, size: deflater.inputCount, compressed: deflater.outputCount)
+    }
 
-        // The central record's ZIP64 field holds, in order, only the values its 32-bit fields cannot.
-        let offsetZip64 = headerOffset >= zip64Threshold
-        var extra = Bytes()
-        if localZip64 {
-            extra.u64(size)
-            extra.u64(compressed)
+    /// Writes the CRC and sizes into the member's local header (into its ZIP64 field when it has one).
+    private func patchLocalHeader(of member: Member, with written: Written) throws(HallmarkError) {
+        var patch = Bytes()
+        patch.u32(written.crc)
+        if member.localZip64 {
+            try output.patch(patch.bytes, at: member.headerOffset + 14)
+            var sizes = Bytes()
+            sizes.u64(written.size)
+            sizes.u64(written.compressed)
+            try output.patch(sizes.bytes, at: member.headerOffset + 30 + UInt64(member.name.count) + 4)
+        } else {
+            patch.u32(UInt32(written.compressed))
+            patch.u32(UInt32(written.size))
+            try output.patch(patch.bytes, at: member.headerOffset + 14)
         }
-        if offsetZip64 { extra.u64(headerOffset) }
-        let zip64 = localZip64 || offsetZip64
+    }
+
+    /// The member's central directory record. Its ZIP64 field holds, in order, only the values its 32-bit fields
+    /// cannot.
+    private func centralRecord(for member: Member, written: Written) -> [UInt8] {
+        let offsetZip64 = member.headerOffset >= zip64Threshold
+        var extra = Bytes()
+        if member.localZip64 {
+            extra.u64(written.size)
+            extra.u64(written.compressed)
+        }
+        if offsetZip64 { extra.u64(member.headerOffset) }
+        let zip64 = member.localZip64 || offsetZip64
         var record = Bytes()
         record.u32(0x0201_4b50)
         record.u16(3 << 8 | (zip64 ? 45 : 20))  // made by: Unix, spec 2.0 (4.5 with ZIP64)
         record.u16(zip64 ? 45 : 20)
-        record.u16(utf8Flag)
-        record.u16(method)
+        record.u16(member.utf8Flag)
+        record.u16(member.method)
         record.u16(dosTime)
         record.u16(dosDate)
-        record.u32(crc)
-        record.u32(localZip64 ? 0xFFFF_FFFF : UInt32(compressed))
-        record.u32(localZip64 ? 0xFFFF_FFFF : UInt32(size))
-        record.u16(UInt16(name.count))
+        record.u32(written.crc)
+        record.u32(member.localZip64 ? 0xFFFF_FFFF : UInt32(written.compressed))
+        record.u32(member.localZip64 ? 0xFFFF_FFFF : UInt32(written.size))
+        record.u16(UInt16(member.name.count))
         record.u16(zip64 ? UInt16(4 + extra.bytes.count) : 0)  // extra
         record.u16(0)  // comment
         record.u16(0)  // disk
         record.u16(0)  // internal attributes
-        let fileType: UInt32 = entry.isDirectory ? 0o040000 : 0o100000
-        record.u32((fileType | entry.mode) << 16 | (entry.isDirectory ? 0x10 : 0))
-        record.u32(offsetZip64 ? 0xFFFF_FFFF : UInt32(headerOffset))
-        record.bytes.append(contentsOf: name)
+        let fileType: UInt32 = member.isDirectory ? 0o040000 : 0o100000
+        record.u32((fileType | member.mode) << 16 | (member.isDirectory ? 0x10 : 0))
+        record.u32(offsetZip64 ? 0xFFFF_FFFF : UInt32(member.headerOffset))
+        record.bytes.append(contentsOf: member.name)
         if zip64 {
             record.u16(0x0001)
             record.u16(UInt16(extra.bytes.count))
             record.bytes.append(contentsOf: extra.bytes)
         }
-        central.append(contentsOf: record.bytes)
-        count += 1
+        return record.bytes
     }
 
     mutating func finish() throws(HallmarkError) {

@@ -37,103 +37,33 @@ public struct BundleVerifier: Sendable {
     /// Verifies `bundle` for `artifact` under `policy`. `file` names the bundle in problems.
     public func verify(_ bundle: SigstoreBundle, artifact: Artifact, policy: BundlePolicy, file: String? = nil) async -> Verdict<VerifiedBundle> {
         var problems = ProblemList()
-        func add(_ problem: VerificationProblem) { problems.add(problem.code, problem.message, file: problem.file ?? file) }
 
         // 1. The signer's material must be what the policy trusts.
-        var leaf: SigningCertificate?
-        var key: PublicKey?
-        switch (bundle.material, policy.signer) {
-        case (.publicKey, .key(let given)):
-            key = given
-        case (.publicKey, .identity):
-            add(.init(.materialMismatch, "the bundle was signed with a key, not a certificate; verify it with --key"))
-        case (.certificate(let signing, let bundled), .identity):
-            leaf = signing
-            if bundled.contains(where: { Self.isSelfSignedCA($0.certificate) }) {
-                add(.init(.chainBundledRoot, "the bundle includes a root certificate; only the trusted root may anchor a chain"))
-            }
-            if let signingKey = signing.publicKey {
-                key = signingKey
-            } else {
-                add(.init(.certificateUnsupportedKey, "the signing certificate's public key is of a type Hallmark cannot verify with"))
-            }
-        case (.certificate, .key):
-            add(.init(.materialMismatch, "the bundle carries a certificate; verify it with --certificate-identity and --certificate-oidc-issuer, not --key"))
-        }
+        let (leaf, key) = Self.signerMaterial(of: bundle, policy: policy, problems: &problems, file: file)
 
         // 2. The signature, with the signer's key.
         var signature: VerifiedSignature?
         if let key {
             switch Self.verifySignature(bundle.content, artifact: artifact, key: key) {
             case .success(let verified): signature = verified
-            case .failure(let problem): add(problem)
+            case .failure(let problem): problems.add(problem, defaultFile: file)
             }
         }
 
         // 3. Every transparency-log entry must verify.
         let expected = LogEntryVerifier.Expected(
             content: bundle.content, artifact: artifact, certificateDER: leaf?.der, keySPKI: key?.spkiDER)
-        var entries: [VerifiedLogEntry] = []
-        for entry in bundle.tlogEntries {
-            switch LogEntryVerifier(trustedRoot: trustedRoot).verify(entry, expected: expected) {
-            case .success(let verified): entries.append(verified)
-            case .failure(let problem): add(problem)
-            }
-        }
-        if bundle.tlogEntries.count < policy.minTransparencyLogEntries {
-            add(.init(.tlogMissing, "the bundle has \(bundle.tlogEntries.count) transparency-log entr\(bundle.tlogEntries.count == 1 ? "y" : "ies"); \(policy.minTransparencyLogEntries) must verify"))
-        }
+        let entries = verifyLogEntries(of: bundle, expected: expected, policy: policy, problems: &problems, file: file)
 
-        // 4. Time sources: signed entry timestamps and RFC 3161 timestamps. A timestamp that does not verify is
-        // not counted, and vetoes nothing by itself.
-        var times = entries.compactMap(\.integratedTime)
-        var rejected: [VerificationProblem] = []
-        for (index, der) in bundle.timestamps.enumerated() {
-            let label = bundle.timestamps.count > 1 ? "timestamp \(index + 1)" : "timestamp"
-            do {
-                let stamp = try RFC3161Timestamp(der: der)
-                switch await stamp.verify(covering: bundle.signature, authorities: trustedRoot.timestampAuthorities) {
-                case .success(let time) where times.contains(where: { $0.source == .rfc3161 && $0.authority == time.authority }):
-                    // One time per timestamp authority counts; a second stamp from it adds nothing.
-                    rejected.append(.init(.timestampInvalid, "\(label): a second timestamp from \(time.authority) is not counted", file: file))
-                case .success(let time): times.append(time)
-                case .failure(let problem): rejected.append(.init(problem.code, "\(label): \(problem.message)", file: file))
-                }
-            } catch {
-                rejected.append(.init(error.problem ?? .timestampInvalid, "\(label): \(error.message)", file: file))
-            }
-        }
-        if times.count < policy.minTimestamps {
-            let kinds = "signed entry timestamps and RFC 3161 timestamps"
-            add(.init(.timestampMissing, "\(times.count) verified signing time\(times.count == 1 ? "" : "s") (\(kinds)); \(policy.minTimestamps) required"))
-            for problem in rejected { add(problem) }
-        }
+        // 4. Time sources: signed entry timestamps and RFC 3161 timestamps.
+        let (times, rejected) = await signingTimes(
+            of: bundle, logTimes: entries.compactMap(\.integratedTime), policy: policy, problems: &problems, file: file)
 
         // 5. The certificate: fit to sign code, a path to the trusted root at every verified time, a verified SCT,
         // and the identity the policy names.
-        var certified: (identity: MatchedIdentity, path: ValidatedPath, sct: VerifiedSCT)?
+        var certified: Certified?
         if let leaf, case .identity(let identity) = policy.signer {
-            if let reason = CodeSigningLeafPolicy.problem(with: leaf.certificate) {
-                add(.init(.certificateInvalidLeaf, reason))
-            }
-            var validated: (path: ValidatedPath, issuer: Certificate)?
-            if !times.isEmpty {
-                switch await CertificatePathValidator.validate(
-                    leaf.certificate, purpose: .codeSigning, authorities: trustedRoot.certificateAuthorities, at: times.map(\.time))
-                {
-                case .success(let path): validated = (path, path.issuer)
-                case .failure(let problem): add(problem)
-                }
-            }
-            var sct: VerifiedSCT?
-            if let validated {
-                switch leaf.verifySCT(issuer: validated.issuer, ctlogs: trustedRoot.ctlogs) {
-                case .success(let verified): sct = verified
-                case .failure(let problem): add(problem)
-                }
-            }
-            let matched = Self.match(leaf, identity, problems: &problems, file: file)
-            if let matched, let validated, let sct { certified = (matched, validated.path, sct) }
+            certified = await certify(leaf, identity: identity, times: times, problems: &problems, file: file)
         }
 
         // 6. Verified only from a full set of pieces.
@@ -154,6 +84,116 @@ public struct BundleVerifier: Sendable {
             return VerifiedBundle(
                 mediaType: bundle.mediaType, signer: signer, signature: signature, logEntries: entries, times: times, notes: rejected)
         }, subject: "the bundle", file: file)
+    }
+
+    /// What step 5 establishes of a signing certificate: the identity it matched, its path to the trusted root,
+    /// and its verified SCT.
+    private typealias Certified = (identity: MatchedIdentity, path: ValidatedPath, sct: VerifiedSCT)
+
+    /// Step 1: the signing certificate (when the policy trusts an identity) and the key to check the signature
+    /// with, when the bundle's material is what the policy trusts; each mismatch is recorded.
+    private static func signerMaterial(
+        of bundle: SigstoreBundle, policy: BundlePolicy, problems: inout ProblemList, file: String?
+    ) -> (leaf: SigningCertificate?, key: PublicKey?) {
+        switch (bundle.material, policy.signer) {
+        case (.publicKey, .key(let given)):
+            return (nil, given)
+        case (.publicKey, .identity):
+            problems.add(.init(.materialMismatch, "the bundle was signed with a key, not a certificate; verify it with --key"), defaultFile: file)
+            return (nil, nil)
+        case (.certificate(let signing, let bundled), .identity):
+            if bundled.contains(where: { Self.isSelfSignedCA($0.certificate) }) {
+                problems.add(.init(.chainBundledRoot, "the bundle includes a root certificate; only the trusted root may anchor a chain"), defaultFile: file)
+            }
+            guard let signingKey = signing.publicKey else {
+                problems.add(.init(.certificateUnsupportedKey, "the signing certificate's public key is of a type Hallmark cannot verify with"), defaultFile: file)
+                return (signing, nil)
+            }
+            return (signing, signingKey)
+        case (.certificate, .key):
+            problems.add(.init(.materialMismatch, "the bundle carries a certificate; verify it with --certificate-identity and --certificate-oidc-issuer, not --key"), defaultFile: file)
+            return (nil, nil)
+        }
+    }
+
+    /// Step 3: the bundle's transparency-log entries that verify (each that does not is recorded), and a problem
+    /// when the bundle has fewer than the policy requires.
+    private func verifyLogEntries(
+        of bundle: SigstoreBundle, expected: LogEntryVerifier.Expected, policy: BundlePolicy, problems: inout ProblemList,
+        file: String?
+    ) -> [VerifiedLogEntry] {
+        var entries: [VerifiedLogEntry] = []
+        for entry in bundle.tlogEntries {
+            switch LogEntryVerifier(trustedRoot: trustedRoot).verify(entry, expected: expected) {
+            case .success(let verified): entries.append(verified)
+            case .failure(let problem): problems.add(problem, defaultFile: file)
+            }
+        }
+        if bundle.tlogEntries.count < policy.minTransparencyLogEntries {
+            problems.add(.init(.tlogMissing, "the bundle has \(bundle.tlogEntries.count) transparency-log entr\(bundle.tlogEntries.count == 1 ? "y" : "ies"); \(policy.minTransparencyLogEntries) must verify"), defaultFile: file)
+        }
+        return entries
+    }
+
+    /// Step 4: the verified signing times (the log entries' `logTimes`, then one per timestamp authority from the
+    /// bundle's RFC 3161 timestamps) and the timestamps not counted. A timestamp that does not verify is not
+    /// counted, and vetoes nothing by itself: the rejected ones become problems only when too few times verified.
+    private func signingTimes(
+        of bundle: SigstoreBundle, logTimes: [VerifiedTime], policy: BundlePolicy, problems: inout ProblemList, file: String?
+    ) async -> (times: [VerifiedTime], rejected: [VerificationProblem]) {
+        var times = logTimes
+        var rejected: [VerificationProblem] = []
+        for (index, der) in bundle.timestamps.enumerated() {
+            let label = bundle.timestamps.count > 1 ? "timestamp \(index + 1)" : "timestamp"
+            do {
+                let stamp = try RFC3161Timestamp(der: der)
+                switch await stamp.verify(covering: bundle.signature, authorities: trustedRoot.timestampAuthorities) {
+                case .success(let time) where times.contains(where: { $0.source == .rfc3161 && $0.authority == time.authority }):
+                    // One time per timestamp authority counts; a second stamp from it adds nothing.
+                    rejected.append(.init(.timestampInvalid, "\(label): a second timestamp from \(time.authority) is not counted", file: file))
+                case .success(let time): times.append(time)
+                case .failure(let problem): rejected.append(.init(problem.code, "\(label): \(problem.message)", file: file))
+                }
+            } catch {
+                rejected.append(.init(error.problem ?? .timestampInvalid, "\(label): \(error.message)", file: file))
+            }
+        }
+        if times.count < policy.minTimestamps {
+            let kinds = "signed entry timestamps and RFC 3161 timestamps"
+            problems.add(.init(.timestampMissing, "\(times.count) verified signing time\(times.count == 1 ? "" : "s") (\(kinds)); \(policy.minTimestamps) required"), defaultFile: file)
+            for problem in rejected { problems.add(problem, defaultFile: file) }
+        }
+        return (times, rejected)
+    }
+
+    /// Step 5: the certificate fit to sign code, validated to the trusted root at every verified time (none when no
+    /// time verified), with a verified SCT, and matching `identity`. Nil, with the reasons recorded, when any
+    /// piece is missing.
+    private func certify(
+        _ leaf: SigningCertificate, identity: IdentityPolicy, times: [VerifiedTime], problems: inout ProblemList, file: String?
+    ) async -> Certified? {
+        if let reason = CodeSigningLeafPolicy.problem(with: leaf.certificate) {
+            problems.add(.init(.certificateInvalidLeaf, reason), defaultFile: file)
+        }
+        var validated: (path: ValidatedPath, issuer: Certificate)?
+        if !times.isEmpty {
+            switch await CertificatePathValidator.validate(
+                leaf.certificate, purpose: .codeSigning, authorities: trustedRoot.certificateAuthorities, at: times.map(\.time))
+            {
+            case .success(let path): validated = (path, path.issuer)
+            case .failure(let problem): problems.add(problem, defaultFile: file)
+            }
+        }
+        var sct: VerifiedSCT?
+        if let validated {
+            switch leaf.verifySCT(issuer: validated.issuer, ctlogs: trustedRoot.ctlogs) {
+            case .success(let verified): sct = verified
+            case .failure(let problem): problems.add(problem, defaultFile: file)
+            }
+        }
+        let matched = Self.match(leaf, identity, problems: &problems, file: file)
+        guard let matched, let validated, let sct else { return nil }
+        return (matched, validated.path, sct)
     }
 
     static func isSelfSignedCA(_ certificate: Certificate) -> Bool {
@@ -295,5 +335,12 @@ extension PublicKey {
         case .ed25519:
             return false
         }
+    }
+}
+
+extension ProblemList {
+    /// Records `problem`, naming `defaultFile` when the problem names no file of its own.
+    fileprivate mutating func add(_ problem: VerificationProblem, defaultFile: String?) {
+        add(problem.code, problem.message, file: problem.file ?? defaultFile)
     }
 }

@@ -70,7 +70,18 @@ public struct SigstoreBundle: Sendable {
         self.mediaType = mediaType
         self.version = version
         guard let vm = root["verificationMaterial"] else { throw bad("no verificationMaterial") }
+        material = try Self.parseMaterial(vm, version: version, source: source, bad)
+        tlogEntries = try Self.parseTlogEntries(vm, version: version, bad)
+        timestamps = try Self.parseTimestamps(vm, bad)
+        content = try Self.parseContent(root, bad)
+    }
 
+    /// `verificationMaterial`'s certificate (every one of a chain parsed), certificate chain (not in v0.3), or
+    /// public key hint.
+    private static func parseMaterial(
+        _ vm: JSONValue, version: Version, source: String, _ bad: (String) -> HallmarkError
+    ) throws(HallmarkError) -> Material {
+        let material: Material
         if let chain = vm["x509CertificateChain"] {
             guard let certs = chain["certificates"]?.arrayValue, !certs.isEmpty else {
                 throw bad("verificationMaterial.x509CertificateChain.certificates is empty")
@@ -92,46 +103,65 @@ public struct SigstoreBundle: Sendable {
         if version == .v03, vm["x509CertificateChain"] != nil {
             throw bad("a v0.3 bundle must carry a single certificate, not a chain")
         }
+        return material
+    }
 
+    /// `verificationMaterial.tlogEntries`: at most ``maxEntries``, no two for the same log and index.
+    private static func parseTlogEntries(_ vm: JSONValue, version: Version, _ bad: (String) -> HallmarkError) throws(HallmarkError) -> [TlogEntry] {
         var entries: [TlogEntry] = []
         for (i, entry) in (vm["tlogEntries"]?.arrayValue ?? []).enumerated() {
-            let at = "tlogEntries[\(i)]"
-            let logIndex = try Self.int64(entry["logIndex"], "\(at).logIndex", bad)
-            guard logIndex >= 0 else { throw bad("\(at).logIndex is negative") }
-            let logID = try Self.base64(entry["logId"]?["keyId"], "\(at).logId.keyId", bad)
-            guard let kind = entry["kindVersion"]?["kind"]?.stringValue, let kv = entry["kindVersion"]?["version"]?.stringValue else {
-                throw bad("\(at).kindVersion is missing")
-            }
-            let integrated = entry["integratedTime"] == nil ? 0 : try Self.int64(entry["integratedTime"], "\(at).integratedTime", bad)
-            var set: [UInt8]?
-            if let promise = entry["inclusionPromise"] {
-                set = try Self.base64(promise["signedEntryTimestamp"], "\(at).inclusionPromise.signedEntryTimestamp", bad)
-            }
-            var proof: InclusionProof?
-            if let p = entry["inclusionProof"] {
-                var hashes: [[UInt8]] = []
-                for (j, h) in (p["hashes"]?.arrayValue ?? []).enumerated() {
-                    hashes.append(try Self.base64(h, "\(at).inclusionProof.hashes[\(j)]", bad))
-                }
-                proof = InclusionProof(
-                    logIndex: try Self.int64(p["logIndex"], "\(at).inclusionProof.logIndex", bad),
-                    rootHash: try Self.base64(p["rootHash"], "\(at).inclusionProof.rootHash", bad),
-                    treeSize: try Self.int64(p["treeSize"], "\(at).inclusionProof.treeSize", bad),
-                    hashes: hashes, checkpoint: p["checkpoint"]?["envelope"]?.stringValue)
-            }
-            let body = try Self.base64(entry["canonicalizedBody"], "\(at).canonicalizedBody", bad)
-            if version >= .v02 && proof == nil { throw bad("\(at).inclusionProof is required in a v\(version.rawValue) bundle") }
-            if version == .v01 && set == nil { throw bad("\(at).inclusionPromise is required in a v0.1 bundle") }
-            entries.append(TlogEntry(
-                logIndex: logIndex, logID: logID, kind: kind, kindVersion: kv, integratedTime: integrated,
-                signedEntryTimestamp: set, inclusionProof: proof, canonicalizedBody: body))
+            entries.append(try parseTlogEntry(entry, at: "tlogEntries[\(i)]", version: version, bad))
         }
         guard entries.count <= Self.maxEntries else { throw bad("more than \(Self.maxEntries) transparency-log entries") }
         for (i, entry) in entries.enumerated() where entries[..<i].contains(where: { $0.logID == entry.logID && $0.logIndex == entry.logIndex }) {
             throw bad("tlogEntries[\(i)] duplicates an earlier entry (same log and index)")
         }
-        tlogEntries = entries
+        return entries
+    }
 
+    /// One transparency-log entry (`at` names it), with the inclusion proof a v0.2+ bundle requires or the
+    /// inclusion promise a v0.1 bundle requires.
+    private static func parseTlogEntry(
+        _ entry: JSONValue, at: String, version: Version, _ bad: (String) -> HallmarkError
+    ) throws(HallmarkError) -> TlogEntry {
+        let logIndex = try Self.int64(entry["logIndex"], "\(at).logIndex", bad)
+        guard logIndex >= 0 else { throw bad("\(at).logIndex is negative") }
+        let logID = try Self.base64(entry["logId"]?["keyId"], "\(at).logId.keyId", bad)
+        guard let kind = entry["kindVersion"]?["kind"]?.stringValue, let kv = entry["kindVersion"]?["version"]?.stringValue else {
+            throw bad("\(at).kindVersion is missing")
+        }
+        let integrated = entry["integratedTime"] == nil ? 0 : try Self.int64(entry["integratedTime"], "\(at).integratedTime", bad)
+        var set: [UInt8]?
+        if let promise = entry["inclusionPromise"] {
+            set = try Self.base64(promise["signedEntryTimestamp"], "\(at).inclusionPromise.signedEntryTimestamp", bad)
+        }
+        var proof: InclusionProof?
+        if let p = entry["inclusionProof"] {
+            proof = try parseInclusionProof(p, at: "\(at).inclusionProof", bad)
+        }
+        let body = try Self.base64(entry["canonicalizedBody"], "\(at).canonicalizedBody", bad)
+        if version >= .v02 && proof == nil { throw bad("\(at).inclusionProof is required in a v\(version.rawValue) bundle") }
+        if version == .v01 && set == nil { throw bad("\(at).inclusionPromise is required in a v0.1 bundle") }
+        return TlogEntry(
+            logIndex: logIndex, logID: logID, kind: kind, kindVersion: kv, integratedTime: integrated,
+            signedEntryTimestamp: set, inclusionProof: proof, canonicalizedBody: body)
+    }
+
+    /// An entry's inclusion proof (`at` names it).
+    private static func parseInclusionProof(_ p: JSONValue, at: String, _ bad: (String) -> HallmarkError) throws(HallmarkError) -> InclusionProof {
+        var hashes: [[UInt8]] = []
+        for (j, h) in (p["hashes"]?.arrayValue ?? []).enumerated() {
+            hashes.append(try Self.base64(h, "\(at).hashes[\(j)]", bad))
+        }
+        return InclusionProof(
+            logIndex: try Self.int64(p["logIndex"], "\(at).logIndex", bad),
+            rootHash: try Self.base64(p["rootHash"], "\(at).rootHash", bad),
+            treeSize: try Self.int64(p["treeSize"], "\(at).treeSize", bad),
+            hashes: hashes, checkpoint: p["checkpoint"]?["envelope"]?.stringValue)
+    }
+
+    /// `verificationMaterial.timestampVerificationData.rfc3161Timestamps`: at most ``maxEntries``, no two alike.
+    private static func parseTimestamps(_ vm: JSONValue, _ bad: (String) -> HallmarkError) throws(HallmarkError) -> [[UInt8]] {
         var stamps: [[UInt8]] = []
         for (i, t) in (vm["timestampVerificationData"]?["rfc3161Timestamps"]?.arrayValue ?? []).enumerated() {
             stamps.append(try Self.base64(t["signedTimestamp"], "rfc3161Timestamps[\(i)].signedTimestamp", bad))
@@ -140,13 +170,17 @@ public struct SigstoreBundle: Sendable {
         for (i, stamp) in stamps.enumerated() where stamps[..<i].contains(stamp) {
             throw bad("rfc3161Timestamps[\(i)] duplicates an earlier timestamp")
         }
-        timestamps = stamps
+        return stamps
+    }
 
+    /// What was signed: a message signature (with its stated digest, if any) or a DSSE envelope with exactly one
+    /// signature.
+    private static func parseContent(_ root: JSONValue, _ bad: (String) -> HallmarkError) throws(HallmarkError) -> Content {
         if let ms = root["messageSignature"] {
             let signature = try Self.base64(ms["signature"], "messageSignature.signature", bad)
             var digest: [UInt8]?
             if ms["messageDigest"] != nil { digest = try Self.base64(ms["messageDigest"]?["digest"], "messageSignature.messageDigest.digest", bad) }
-            content = .messageSignature(digestAlgorithm: ms["messageDigest"]?["algorithm"]?.stringValue, digest: digest, signature: signature)
+            return .messageSignature(digestAlgorithm: ms["messageDigest"]?["algorithm"]?.stringValue, digest: digest, signature: signature)
         } else if let env = root["dsseEnvelope"] {
             guard let payloadText = env["payload"]?.stringValue, let payload = Base64.decode(payloadText),
                 let payloadType = env["payloadType"]?.stringValue, let sigs = env["signatures"]?.arrayValue
@@ -154,10 +188,9 @@ public struct SigstoreBundle: Sendable {
             guard sigs.count == 1 else { throw bad("dsseEnvelope must carry exactly one signature, not \(sigs.count)") }
             let sig = try Self.base64(sigs[0]["sig"], "dsseEnvelope.signatures[0].sig", bad)
             let envelope = DSSEEnvelope(payload: payload, payloadType: payloadType, signatures: [.init(keyid: sigs[0]["keyid"]?.stringValue ?? "", sig: sigs[0]["sig"]?.stringValue ?? "")])
-            content = .dsse(envelope, signature: sig, payload: Array(payload))
-        } else {
-            throw bad("no messageSignature or dsseEnvelope")
+            return .dsse(envelope, signature: sig, payload: Array(payload))
         }
+        throw bad("no messageSignature or dsseEnvelope")
     }
 
     /// The signature bytes the bundle carries (the message signature, or the envelope's one signature).

@@ -19,78 +19,41 @@ public struct AirGap: Sendable {
         public var keyIds: [String]
     }
 
+    /// Writes `output`, a zip of the release `directory` (which must verify with `keys`), the keys, the trusted
+    /// root when given, `VERIFY.md` and `REQUIRED-FILES.txt`; the same release always makes the same zip.
     public func bundle(directory: String, keys references: [String], trustedRoot: String?, output: String) throws(HallmarkError) -> BundleResult {
         guard !references.isEmpty else { throw .usage("pass --key with the release's public key (it travels in the bundle for reference)") }
         let keys = try KeyResolver(context: context).publicKeys(references)
         // The release is copied once into a private directory, each file hashed as it is copied; the verification,
         // the digests listed and the zip all come from that copy.
-        let original = try context.resolve(directory)
         let workspace = try PrivateDirectory(in: context.scratchDirectory, label: "hallmark-airgap-bundle")
         defer { workspace.remove() }
         let root = workspace.path + "/release"
-        var digests: [(String, String)] = []
-        for member in try ReleaseDirectory.members(of: original) {
-            guard member.isRegularFile else {
-                throw .verificationFailed(
-                    "\(directory)/\(member.name): not a regular file; an air-gap bundle carries only verified releases", problem: .fileNotRegular)
-            }
-            try Paths.makeDirectory(((root + "/" + member.name) as NSString).deletingLastPathComponent)
-            let copied = try FileCopy.copy(original + "/" + member.name, to: root + "/" + member.name, mode: 0o644, display: member.name)
-            digests.append((member.name, copied.sha256))
-        }
+        let digests = try copyRelease(directory, to: root)
         let report = try ReleaseVerification(context: context).verify(directory: root, keys: keys, policy: .required)
         guard report.verified else {
             throw .verificationFailed(
                 "\(directory) does not verify (\(report.problems.first?.message ?? "?")); an air-gap bundle carries only verified releases",
                 problem: report.problems.first?.code)
         }
-        var entries: [ArchiveEntry] = []
-        var listed: [(String, String)] = []
+        var contents = BundleContents()
         for (name, digest) in digests {
-            entries.append(.regular("release/" + name, from: root + "/" + name))
-            listed.append(("release/" + name, digest))
+            contents.add("release/" + name, from: root + "/" + name, sha256: digest)
         }
         for key in keys {
-            let data = Data(key.pemText.utf8)
-            entries.append(ArchiveEntry(path: "trust/keys/\(key.keyID).pub", content: .data(data), mode: 0o644))
-            listed.append(("trust/keys/\(key.keyID).pub", Hex.encode(SHA256Hasher.hash(data))))
+            contents.add("trust/keys/\(key.keyID).pub", data: Data(key.pemText.utf8))
         }
         if let trustedRoot {
             let data = try FileIO.read(try context.resolve(trustedRoot), display: trustedRoot, limit: 8 << 20)
             _ = try TrustedRoot(parsing: data, source: trustedRoot)
-            entries.append(ArchiveEntry(path: "trust/trusted_root.json", content: .data(data), mode: 0o644))
-            listed.append(("trust/trusted_root.json", Hex.encode(SHA256Hasher.hash(data))))
+            contents.add("trust/trusted_root.json", data: data)
         }
         let name = (output as NSString).lastPathComponent
-        let verify = """
-            # Verifying \(name)
-
-            This zip carries a release (`release/`), the public keys it is signed with (`trust/keys/`), and
-            `\(Self.requiredFiles)`, the sha256 of every file in it. Check it before extracting anything:
-
-                hallmark airgap verify \(name) --key YOUR-COPY-OF-THE-KEY.pub --extract DIR
-
-            That refuses unsafe archives (`..`, absolute paths, links, duplicate names, zip bombs), checks every
-            required file, then the release's checksums and signatures, and only then extracts into DIR. Pass the
-            key you obtained through your own channel: the keys inside the zip are for reference only.
-
-            Without Hallmark, after extracting: `sha256sum -c` on `\(Self.requiredFiles)` from the top directory,
-            then `(cd release && sha256sum -c checksums.txt)`.
-            Key ids: \(keys.map(\.keyID).joined(separator: ", ")).
-
-            """
-        let verifyData = Data(verify.utf8)
-        entries.append(ArchiveEntry(path: "VERIFY.md", content: .data(verifyData), mode: 0o644))
-        listed.append(("VERIFY.md", Hex.encode(SHA256Hasher.hash(verifyData))))
-        let list = ChecksumList(entries: listed.map { ChecksumEntry(algorithm: .sha256, digest: $0.1, path: $0.0) }).gnuData
-        entries.append(ArchiveEntry(path: Self.requiredFiles, content: .data(list), mode: 0o644))
+        contents.add("VERIFY.md", data: Data(Self.instructions(bundleName: name, keys: keys).utf8))
+        let entries = contents.entriesWithRequiredFiles()
 
         // The zip's times come from the release, so the same release makes the same bundle.
-        var epoch: Int64 = 315_532_800
-        if FileIO.isFile(root + "/" + ReleaseIndex.fileName) {
-            let data = try FileIO.read(root + "/" + ReleaseIndex.fileName, display: ReleaseIndex.fileName)
-            epoch = try CanonicalJSON.decode(ReleaseIndex.self, from: data, source: "\(directory)/\(ReleaseIndex.fileName)").sourceDateEpoch
-        }
+        let epoch = try Self.sourceDateEpoch(of: root, directory: directory)
         let target = try context.resolve(output)
         let temporary = (target as NSString).deletingLastPathComponent + "/.\(name).tmp-\(getpid())"
         try DeterministicArchiver(modificationTime: epoch).write(entries, format: .zip, to: temporary)
@@ -136,18 +99,8 @@ public struct AirGap: Sendable {
     /// Checks the zip before extracting anything. `insecureUseEmbeddedKeys` checks the release against the keys
     /// inside the zip: consistent, but vouched for by nothing outside it, so never reported as verified.
     public func verify(bundle: String, keys references: [String], extract: String?, insecureUseEmbeddedKeys: Bool = false) throws(HallmarkError) -> VerifyResult {
-        switch (references.isEmpty, insecureUseEmbeddedKeys) {
-        case (true, false):
-            throw .usage("pass --key with the release's public key, obtained through your own channel (the keys inside the zip prove nothing: anyone can put a key there)")
-        case (false, true):
-            throw .usage("--insecure-use-embedded-keys contradicts --key; pass one or the other")
-        default: break
-        }
-        let original = try context.resolve(bundle)
-        guard FileIO.exists(original) else { throw .io("\(bundle): No such file") }
-        if let extract, FileManager.default.fileExists(atPath: try context.resolve(extract)) {
-            throw .usage("\(extract) already exists; --extract needs a new directory")
-        }
+        let original = try checkVerifyArguments(
+            bundle: bundle, references: references, extract: extract, insecureUseEmbeddedKeys: insecureUseEmbeddedKeys)
         let trustedKeys = try KeyResolver(context: context).publicKeys(references)
         // 0. One private working directory in the target's nearest existing ancestor (or a temporary one), so the
         // checked tree moves into place with one rename: the zip is copied into it once, and everything below reads
@@ -167,111 +120,41 @@ public struct AirGap: Sendable {
         }
         let list = ChecksumList(parsing: listData, algorithm: .sha256)
         var problems = ProblemList()
-        for line in list.improperLines { problems.add(.airgapContentMismatch, "\(Self.requiredFiles):\(line): not a sha256 line", file: Self.requiredFiles) }
-        let files = Set(members.filter { $0.kind == .file }.map(\.path))
-        for entry in list.entries where !files.contains(entry.path) {
-            problems.add(.airgapContentMismatch, "\(entry.path): required, but missing from the bundle", file: entry.path)
-        }
-        for file in files.subtracting(list.entries.map(\.path)).subtracting([Self.requiredFiles]).sorted() {
-            problems.add(.airgapContentMismatch, "\(file): in the bundle but not in \(Self.requiredFiles)", file: file)
-        }
-        // Only the layout `airgap bundle` writes: anything else (a script, a second trust directory) is refused.
-        for file in files.sorted() where !Self.isInLayout(file) {
-            problems.add(.airgapContentMismatch, "\(file): not part of an air-gap bundle (release/, trust/keys/*.pub, trust/trusted_root.json, VERIFY.md, \(Self.requiredFiles))", file: file)
-        }
-        // Directories too: only those that hold the layout's files (release/ and its subdirectories, trust/,
-        // trust/keys/). An empty one anywhere else (junk/, trust/evil/, release/extra/) would be extracted.
-        let holders = Set(files.filter(Self.isInLayout).flatMap(Self.parentDirectories))
-        for directory in members.filter({ $0.kind == .directory }).map(\.path).sorted() where !holders.contains(directory) {
-            problems.add(.airgapContentMismatch, "\(directory)/: a directory that holds none of the bundle's files; not part of an air-gap bundle", file: directory)
-        }
-        if list.entries.isEmpty { problems.add(.airgapContentMismatch, "\(Self.requiredFiles) lists no files", file: Self.requiredFiles) }
+        Self.checkLayout(members: members, list: list, problems: &problems)
 
         // 2. Extract into the private directory, hashing every file as it is written; check, then move.
         let staging = workspace.path + "/tree"
         try Paths.makeDirectory(staging)
         var checkedFiles = 0
         if problems.isEmpty {
-            var hashers: [String: StreamingSHA256] = [:]
-            try reader.extractAll(path, format: .zip, display: bundle, into: staging) { member, chunk in
-                let hasher = hashers[member.path] ?? StreamingSHA256()
-                hashers[member.path] = hasher
-                hasher.update(chunk)
-            }
-            for entry in list.entries {
-                let actual = (hashers[entry.path] ?? StreamingSHA256()).finalizeHex()
-                if actual == entry.digest {
-                    checkedFiles += 1
-                } else {
-                    problems.add(.fileModified, "\(entry.path): sha256 \(actual) is not the listed \(entry.digest)", file: entry.path)
-                }
-            }
+            checkedFiles = try Self.extractRequiredFiles(
+                of: path, reader: reader, display: bundle, into: staging, list: list, problems: &problems)
         }
-        var keySource = "--key"
-        var warnings: [VerificationProblem] = []
-        var report: ReleaseVerification.Report?
-        var release: ReleaseVerification.VerifiedRelease?
+        var check = ReleaseCheck()
         if problems.isEmpty {
-            var keys = trustedKeys
-            if insecureUseEmbeddedKeys {
-                keySource = "the keys inside the bundle (--insecure-use-embedded-keys)"
-                let keyDir = staging + "/trust/keys"
-                let names: [String]
-                do { names = try FileManager.default.contentsOfDirectory(atPath: keyDir).sorted() } catch { names = [] }
-                for name in names {
-                    keys.append(try PublicKey(pem: try FileIO.readText(keyDir + "/" + name, display: name), source: "trust/keys/\(name)"))
-                }
-                guard !keys.isEmpty else { throw .usage("the bundle carries no keys; pass --key") }
-                warnings.append(.init(
-                    .airgapSelfVouched,
-                    "checked only against the keys the zip carries itself (\(keys.map { String($0.keyID.prefix(16)) + "…" }.joined(separator: ", "))): anyone who can write the zip can write those; this is NOT verified",
-                    file: bundle))
-            }
-            let (verdict, checked) = try ReleaseVerification(context: context).verifyRelease(directory: staging + "/release", keys: keys, policy: .required)
-            report = checked
-            release = verdict.value
-            for problem in verdict.problems {
-                problems.add(problem.code, "release/\(problem.message)", file: problem.file.map { "release/\($0)" })
-            }
+            check = try checkRelease(
+                in: staging, trustedKeys: trustedKeys, insecureUseEmbeddedKeys: insecureUseEmbeddedKeys, bundle: bundle,
+                problems: &problems)
         }
-        // What no signature covers: everything outside release/ but the list itself, and keys that are not --key.
-        var unauthenticated: [String] = []
-        for file in list.entries.map(\.path).sorted() where !RelativePath.hasDirectoryPrefix(file, "release/") {
-            if RelativePath.hasDirectoryPrefix(file, "trust/keys/"), FileIO.isFile(staging + "/" + file),
-                case .success(let text) = Result(catching: { () throws(HallmarkError) in try FileIO.readText(staging + "/" + file, limit: 1 << 20) }),
-                case .success(let key) = Result(catching: { () throws(HallmarkError) in try PublicKey(pem: text, source: file) }),
-                trustedKeys.contains(where: { $0.keyID == key.keyID })
-            {
-                continue
-            }
-            unauthenticated.append(file)
-        }
+        let unauthenticated = Self.unauthenticatedFiles(in: list, staging: staging, trustedKeys: trustedKeys)
         if !unauthenticated.isEmpty && problems.isEmpty {
-            warnings.append(.init(
-                .airgapUnauthenticated,
-                "not covered by any signature, so not verified: \(unauthenticated.joined(separator: ", ")) (check a trusted root with `hallmark trust update`, keys through your own channel)",
-                file: bundle))
+            check.warnings.append(Self.unauthenticatedWarning(unauthenticated, bundle: bundle))
         }
+        let release = check.release
         let verdict = problems.verdict({ () -> VerifiedAirGapBundle? in
             guard let release, checkedFiles == list.entries.count, !list.entries.isEmpty else { return nil }
             return VerifiedAirGapBundle(requiredFiles: checkedFiles, release: release)
         }, subject: bundle)
-        let outcome: VerifyResult.Outcome = switch (verdict.isVerified, insecureUseEmbeddedKeys) {
-        case (true, false): .verified
-        case (true, true): .selfVouched
-        case (false, _): .failed
-        }
+        let outcome = VerifyResult.Outcome(isVerified: verdict.isVerified, insecureUseEmbeddedKeys: insecureUseEmbeddedKeys)
         var extractedTo: String?
         if verdict.isVerified, let extract, let parent {
-            try Paths.makeDirectory(parent)  // only now, for a zip that verified
-            guard rename(staging, try context.resolve(extract)) == 0 else {
-                throw .io("\(extract): cannot move the checked bundle into place: \(String(cString: strerror(errno)))")
-            }
+            try moveIntoPlace(staging, extract: extract, parent: parent)
             extractedTo = extract
         }
         return VerifyResult(
-            bundle: bundle, verified: outcome == .verified, outcome: outcome, keySource: keySource, requiredFiles: list.entries.count,
-            release: report, extractedTo: extractedTo, problems: verdict.problems, warnings: warnings, unauthenticated: unauthenticated)
+            bundle: bundle, verified: outcome == .verified, outcome: outcome, keySource: check.keySource, requiredFiles: list.entries.count,
+            release: check.report, extractedTo: extractedTo, problems: verdict.problems, warnings: check.warnings,
+            unauthenticated: unauthenticated)
     }
 
     /// `a/b/c` → `a`, `a/b`: the directories a member path lies in.
@@ -304,5 +187,245 @@ public struct AirGap: Sendable {
             return RelativePath.isPlainName(String(decoding: bytes.dropFirst("trust/keys/".utf8.count), as: UTF8.self))
         }
         return false
+    }
+}
+
+// MARK: - Writing a bundle
+
+extension AirGap {
+    /// The members of a bundle being written, with the sha256 of each for `REQUIRED-FILES.txt`, in order.
+    private struct BundleContents {
+        /// The archive entries, in the order they were added.
+        private(set) var entries: [ArchiveEntry] = []
+        /// Each entry's path and sha256, in the same order.
+        private(set) var listed: [(path: String, sha256: String)] = []
+
+        /// Adds the file at `source`, whose sha256 is already known, as `path`.
+        mutating func add(_ path: String, from source: String, sha256: String) {
+            entries.append(.regular(path, from: source))
+            listed.append((path, sha256))
+        }
+
+        /// Adds `data` as `path`.
+        mutating func add(_ path: String, data: Data) {
+            entries.append(ArchiveEntry(path: path, content: .data(data), mode: 0o644))
+            listed.append((path, Hex.encode(SHA256Hasher.hash(data))))
+        }
+
+        /// The entries followed by `REQUIRED-FILES.txt`, the sha256 of every one of them.
+        func entriesWithRequiredFiles() -> [ArchiveEntry] {
+            let list = ChecksumList(entries: listed.map { ChecksumEntry(algorithm: .sha256, digest: $0.sha256, path: $0.path) }).gnuData
+            return entries + [ArchiveEntry(path: AirGap.requiredFiles, content: .data(list), mode: 0o644)]
+        }
+    }
+
+    /// Copies the regular files of the release `directory` into `root`, hashing each as it is copied; refuses a
+    /// member that is not a regular file. Returns each member's name and sha256.
+    private func copyRelease(_ directory: String, to root: String) throws(HallmarkError) -> [(String, String)] {
+        let original = try context.resolve(directory)
+        var digests: [(String, String)] = []
+        for member in try ReleaseDirectory.members(of: original) {
+            guard member.isRegularFile else {
+                throw .verificationFailed(
+                    "\(directory)/\(member.name): not a regular file; an air-gap bundle carries only verified releases", problem: .fileNotRegular)
+            }
+            try Paths.makeDirectory(((root + "/" + member.name) as NSString).deletingLastPathComponent)
+            let copied = try FileCopy.copy(original + "/" + member.name, to: root + "/" + member.name, mode: 0o644, display: member.name)
+            digests.append((member.name, copied.sha256))
+        }
+        return digests
+    }
+
+    /// `VERIFY.md`: how to check the bundle named `bundleName`, with and without Hallmark.
+    private static func instructions(bundleName name: String, keys: [PublicKey]) -> String {
+        """
+        # Verifying \(name)
+
+        This zip carries a release (`release/`), the public keys it is signed with (`trust/keys/`), and
+        `\(Self.requiredFiles)`, the sha256 of every file in it. Check it before extracting anything:
+
+            hallmark airgap verify \(name) --key YOUR-COPY-OF-THE-KEY.pub --extract DIR
+
+        That refuses unsafe archives (`..`, absolute paths, links, duplicate names, zip bombs), checks every
+        required file, then the release's checksums and signatures, and only then extracts into DIR. Pass the
+        key you obtained through your own channel: the keys inside the zip are for reference only.
+
+        Without Hallmark, after extracting: `sha256sum -c` on `\(Self.requiredFiles)` from the top directory,
+        then `(cd release && sha256sum -c checksums.txt)`.
+        Key ids: \(keys.map(\.keyID).joined(separator: ", ")).
+
+        """
+    }
+
+    /// The release's `SOURCE_DATE_EPOCH` from its index, or 1980-01-01 (the earliest zip time) without one.
+    private static func sourceDateEpoch(of root: String, directory: String) throws(HallmarkError) -> Int64 {
+        guard FileIO.isFile(root + "/" + ReleaseIndex.fileName) else { return 315_532_800 }
+        let data = try FileIO.read(root + "/" + ReleaseIndex.fileName, display: ReleaseIndex.fileName)
+        return try CanonicalJSON.decode(ReleaseIndex.self, from: data, source: "\(directory)/\(ReleaseIndex.fileName)").sourceDateEpoch
+    }
+}
+
+// MARK: - Verifying a bundle
+
+extension AirGap {
+    /// What checking the release inside a bundle produced.
+    private struct ReleaseCheck {
+        /// Where the keys came from, as the result reports it.
+        var keySource = "--key"
+        /// What an unsafe option let through, and what no signature covers.
+        var warnings: [VerificationProblem] = []
+        /// The release's report, when it was checked.
+        var report: ReleaseVerification.Report?
+        /// The verified release, when it verified.
+        var release: ReleaseVerification.VerifiedRelease?
+    }
+
+    /// Refuses contradictory key options, a missing bundle and an existing `--extract` target; returns the
+    /// bundle's resolved path.
+    private func checkVerifyArguments(
+        bundle: String, references: [String], extract: String?, insecureUseEmbeddedKeys: Bool
+    ) throws(HallmarkError) -> String {
+        switch (references.isEmpty, insecureUseEmbeddedKeys) {
+        case (true, false):
+            throw .usage("pass --key with the release's public key, obtained through your own channel (the keys inside the zip prove nothing: anyone can put a key there)")
+        case (false, true):
+            throw .usage("--insecure-use-embedded-keys contradicts --key; pass one or the other")
+        default: break
+        }
+        let original = try context.resolve(bundle)
+        guard FileIO.exists(original) else { throw .io("\(bundle): No such file") }
+        if let extract, FileManager.default.fileExists(atPath: try context.resolve(extract)) {
+            throw .usage("\(extract) already exists; --extract needs a new directory")
+        }
+        return original
+    }
+
+    /// Checks the zip's members against `REQUIRED-FILES.txt` and against the layout `airgap bundle` writes,
+    /// recording every file or directory that is missing, extra or out of place.
+    private static func checkLayout(members: [ArchiveReader.Member], list: ChecksumList, problems: inout ProblemList) {
+        for line in list.improperLines { problems.add(.airgapContentMismatch, "\(Self.requiredFiles):\(line): not a sha256 line", file: Self.requiredFiles) }
+        let files = Set(members.filter { $0.kind == .file }.map(\.path))
+        for entry in list.entries where !files.contains(entry.path) {
+            problems.add(.airgapContentMismatch, "\(entry.path): required, but missing from the bundle", file: entry.path)
+        }
+        for file in files.subtracting(list.entries.map(\.path)).subtracting([Self.requiredFiles]).sorted() {
+            problems.add(.airgapContentMismatch, "\(file): in the bundle but not in \(Self.requiredFiles)", file: file)
+        }
+        // Only the layout `airgap bundle` writes: anything else (a script, a second trust directory) is refused.
+        for file in files.sorted() where !Self.isInLayout(file) {
+            problems.add(.airgapContentMismatch, "\(file): not part of an air-gap bundle (release/, trust/keys/*.pub, trust/trusted_root.json, VERIFY.md, \(Self.requiredFiles))", file: file)
+        }
+        // Directories too: only those that hold the layout's files (release/ and its subdirectories, trust/,
+        // trust/keys/). An empty one anywhere else (junk/, trust/evil/, release/extra/) would be extracted.
+        let holders = Set(files.filter(Self.isInLayout).flatMap(Self.parentDirectories))
+        for directory in members.filter({ $0.kind == .directory }).map(\.path).sorted() where !holders.contains(directory) {
+            problems.add(.airgapContentMismatch, "\(directory)/: a directory that holds none of the bundle's files; not part of an air-gap bundle", file: directory)
+        }
+        if list.entries.isEmpty { problems.add(.airgapContentMismatch, "\(Self.requiredFiles) lists no files", file: Self.requiredFiles) }
+    }
+
+    /// Extracts the zip at `path` into `staging`, hashing every file as it is written, and checks each required
+    /// file's digest. Returns how many required files matched; records each that did not.
+    private static func extractRequiredFiles(
+        of path: String, reader: ArchiveReader, display: String, into staging: String, list: ChecksumList,
+        problems: inout ProblemList
+    ) throws(HallmarkError) -> Int {
+        var hashers: [String: StreamingSHA256] = [:]
+        try reader.extractAll(path, format: .zip, display: display, into: staging) { member, chunk in
+            let hasher = hashers[member.path] ?? StreamingSHA256()
+            hashers[member.path] = hasher
+            hasher.update(chunk)
+        }
+        var checkedFiles = 0
+        for entry in list.entries {
+            let actual = (hashers[entry.path] ?? StreamingSHA256()).finalizeHex()
+            if actual == entry.digest {
+                checkedFiles += 1
+            } else {
+                problems.add(.fileModified, "\(entry.path): sha256 \(actual) is not the listed \(entry.digest)", file: entry.path)
+            }
+        }
+        return checkedFiles
+    }
+
+    /// Verifies the extracted `release/` with the trusted keys (or, when `insecureUseEmbeddedKeys`, the keys the
+    /// zip carries, with a warning saying so), recording the release's problems under `release/`.
+    private func checkRelease(
+        in staging: String, trustedKeys: [PublicKey], insecureUseEmbeddedKeys: Bool, bundle: String, problems: inout ProblemList
+    ) throws(HallmarkError) -> ReleaseCheck {
+        var check = ReleaseCheck()
+        var keys = trustedKeys
+        if insecureUseEmbeddedKeys {
+            check.keySource = "the keys inside the bundle (--insecure-use-embedded-keys)"
+            keys += try Self.embeddedKeys(in: staging)
+            guard !keys.isEmpty else { throw .usage("the bundle carries no keys; pass --key") }
+            check.warnings.append(.init(
+                .airgapSelfVouched,
+                "checked only against the keys the zip carries itself (\(keys.map { String($0.keyID.prefix(16)) + "…" }.joined(separator: ", "))): anyone who can write the zip can write those; this is NOT verified",
+                file: bundle))
+        }
+        let (verdict, checked) = try ReleaseVerification(context: context).verifyRelease(directory: staging + "/release", keys: keys, policy: .required)
+        check.report = checked
+        check.release = verdict.value
+        for problem in verdict.problems {
+            problems.add(problem.code, "release/\(problem.message)", file: problem.file.map { "release/\($0)" })
+        }
+        return check
+    }
+
+    /// The keys in the extracted `trust/keys/` (none when it is absent); a key that does not parse is an error.
+    private static func embeddedKeys(in staging: String) throws(HallmarkError) -> [PublicKey] {
+        let keyDir = staging + "/trust/keys"
+        let names: [String]
+        do { names = try FileManager.default.contentsOfDirectory(atPath: keyDir).sorted() } catch { names = [] }
+        var keys: [PublicKey] = []
+        for name in names {
+            keys.append(try PublicKey(pem: try FileIO.readText(keyDir + "/" + name, display: name), source: "trust/keys/\(name)"))
+        }
+        return keys
+    }
+
+    /// What no signature covers: everything outside release/ but the list itself, and keys that are not --key.
+    private static func unauthenticatedFiles(in list: ChecksumList, staging: String, trustedKeys: [PublicKey]) -> [String] {
+        var unauthenticated: [String] = []
+        for file in list.entries.map(\.path).sorted() where !RelativePath.hasDirectoryPrefix(file, "release/") {
+            if RelativePath.hasDirectoryPrefix(file, "trust/keys/"), FileIO.isFile(staging + "/" + file),
+                case .success(let text) = Result(catching: { () throws(HallmarkError) in try FileIO.readText(staging + "/" + file, limit: 1 << 20) }),
+                case .success(let key) = Result(catching: { () throws(HallmarkError) in try PublicKey(pem: text, source: file) }),
+                trustedKeys.contains(where: { $0.keyID == key.keyID })
+            {
+                continue
+            }
+            unauthenticated.append(file)
+        }
+        return unauthenticated
+    }
+
+    /// The warning that names the members no signature covers.
+    private static func unauthenticatedWarning(_ unauthenticated: [String], bundle: String) -> VerificationProblem {
+        .init(
+            .airgapUnauthenticated,
+            "not covered by any signature, so not verified: \(unauthenticated.joined(separator: ", ")) (check a trusted root with `hallmark trust update`, keys through your own channel)",
+            file: bundle)
+    }
+
+    /// Moves the checked tree to `extract`, creating its missing parents only now, for a zip that verified.
+    private func moveIntoPlace(_ staging: String, extract: String, parent: String) throws(HallmarkError) {
+        try Paths.makeDirectory(parent)
+        guard rename(staging, try context.resolve(extract)) == 0 else {
+            throw .io("\(extract): cannot move the checked bundle into place: \(String(cString: strerror(errno)))")
+        }
+    }
+}
+
+extension AirGap.VerifyResult.Outcome {
+    /// `verified` only for a bundle that verified with keys from outside it; `self-vouched` for one that verified
+    /// with its own keys; `failed` otherwise.
+    init(isVerified: Bool, insecureUseEmbeddedKeys: Bool) {
+        self = switch (isVerified, insecureUseEmbeddedKeys) {
+        case (true, false): .verified
+        case (true, true): .selfVouched
+        case (false, _): .failed
+        }
     }
 }

@@ -43,6 +43,8 @@ public struct ConfigLoader: Sendable {
         }
     }
 
+    /// Reads the whole file: the version, the required project and builds, then each optional section, always in
+    /// this order (so the first error reported for a file is always the same).
     private func read(_ root: YAMLReader) throws(HallmarkError) -> ReleaseConfig {
         let top = try root.mapping(allowed: [
             "version", "project", "builds", "archives", "signing", "sbom", "provenance", "release_notes", "test", "guard",
@@ -53,91 +55,128 @@ public struct ConfigLoader: Sendable {
             guard value == 1 else { throw version.error("config version \(value) is not supported (this hallmark reads version 1)") }
         }
         guard let projectNode = top["project"] else { throw root.error("the required key \"project\" is missing") }
+        let project = try readProject(projectNode)
+        guard let buildsNode = top["builds"] else { throw root.error("the required key \"builds\" is missing (a list of builds)") }
+        let builds = try readBuilds(buildsNode)
+        var archives = ReleaseConfig.Archives()
+        if let node = top["archives"] { archives = try readArchives(node) }
+        var config = ReleaseConfig(project: project, builds: builds, archives: archives)
+        try readSettings(top, into: &config)
+        return config
+    }
+
+    /// `project:`: a plain name, and optional repository, supplier (`Organization: ` unless it says otherwise) and
+    /// license.
+    private func readProject(_ projectNode: YAMLReader) throws(HallmarkError) -> ReleaseConfig.Project {
         let projectMap = try projectNode.mapping(allowed: ["name", "repository", "supplier", "license"])
         guard let nameNode = projectMap["name"] else { throw projectNode.error("project.name is required") }
         let name = try nameNode.string()
         guard !name.isEmpty, !name.contains("/") else { throw nameNode.error("project.name must be a non-empty name without \"/\"") }
         var supplier = try projectMap["supplier"]?.string()
         if let s = supplier, !(s.hasPrefix("Organization: ") || s.hasPrefix("Person: ")) { supplier = "Organization: \(s)" }
-        let project = ReleaseConfig.Project(
+        return ReleaseConfig.Project(
             name: name, repository: try projectMap["repository"]?.string(), supplier: supplier,
             license: try projectMap["license"]?.string())
+    }
 
-        guard let buildsNode = top["builds"] else { throw root.error("the required key \"builds\" is missing (a list of builds)") }
+    /// `builds:`: a non-empty list of builds with distinct ids.
+    private func readBuilds(_ buildsNode: YAMLReader) throws(HallmarkError) -> [ReleaseConfig.Build] {
         var builds: [ReleaseConfig.Build] = []
         var ids = Set<String>()
         for node in try buildsNode.sequence() {
-            let map = try node.mapping(allowed: ["id", "binary", "command", "dir", "env", "output", "targets"])
-            guard let binaryNode = map["binary"] else { throw node.error("\(node.path).binary is required (the executable's name)") }
-            let binary = try binaryNode.string()
-            guard RelativePath.unsafeReason(binary) == nil, !binary.contains("/") else { throw binaryNode.error("binary must be a plain file name") }
-            guard let commandNode = map["command"] else { throw node.error("\(node.path).command is required") }
-            let command = TemplateString(try commandNode.string())
-            _ = try commandNode.checkTemplate(command)
-            let id = try map["id"]?.string() ?? binary
-            guard ids.insert(id).inserted else { throw (map["id"] ?? node).error("build id \"\(id)\" is used twice") }
-            let directory = try map["dir"]?.string() ?? "."
-            if directory != ".", let reason = RelativePath.unsafeReason(directory) { throw map["dir"]!.error("dir \"\(directory)\": \(reason)") }
-            var environment: [String: TemplateString] = [:]
-            if let envNode = map["env"] {
-                for (key, value) in try envNode.stringMap() {
-                    guard !key.isEmpty, key.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) else {
-                        throw envNode.error("\"\(key)\" is not an environment variable name")
-                    }
-                    environment[key] = TemplateString(value)
-                }
-            }
-            var output: TemplateString?
-            if let outputNode = map["output"] {
-                output = TemplateString(try outputNode.string())
-                _ = try outputNode.checkTemplate(output!)
-            }
-            guard let targetsNode = map["targets"] else { throw node.error("\(node.path).targets is required (e.g. [linux/amd64, darwin/arm64])") }
-            var targets: [Platform] = []
-            for target in try targetsNode.sequence() {
-                let platform: Platform
-                do { platform = try Platform(parsing: try target.string()) } catch { throw target.error(error.message) }
-                guard !targets.contains(platform) else { throw target.error("target \(platform) is listed twice") }
-                targets.append(platform)
-            }
-            guard !targets.isEmpty else { throw targetsNode.error("targets is empty") }
-            builds.append(ReleaseConfig.Build(
-                id: id, binary: binary, command: command, directory: directory, environment: environment, output: output,
-                targets: targets))
+            builds.append(try readBuild(node, ids: &ids))
         }
         guard !builds.isEmpty else { throw buildsNode.error("builds is empty: add at least one build") }
+        return builds
+    }
 
+    /// One build: a plain binary name, a command with known template variables, an id not in `ids` (the binary's
+    /// name by default), a safe directory, environment variables, an output template and its targets.
+    private func readBuild(_ node: YAMLReader, ids: inout Set<String>) throws(HallmarkError) -> ReleaseConfig.Build {
+        let map = try node.mapping(allowed: ["id", "binary", "command", "dir", "env", "output", "targets"])
+        guard let binaryNode = map["binary"] else { throw node.error("\(node.path).binary is required (the executable's name)") }
+        let binary = try binaryNode.string()
+        guard RelativePath.unsafeReason(binary) == nil, !binary.contains("/") else { throw binaryNode.error("binary must be a plain file name") }
+        guard let commandNode = map["command"] else { throw node.error("\(node.path).command is required") }
+        let command = TemplateString(try commandNode.string())
+        _ = try commandNode.checkTemplate(command)
+        let id = try map["id"]?.string() ?? binary
+        guard ids.insert(id).inserted else { throw (map["id"] ?? node).error("build id \"\(id)\" is used twice") }
+        let directory = try map["dir"]?.string() ?? "."
+        if directory != ".", let reason = RelativePath.unsafeReason(directory) { throw map["dir"]!.error("dir \"\(directory)\": \(reason)") }
+        var environment: [String: TemplateString] = [:]
+        if let envNode = map["env"] { environment = try readEnvironment(envNode) }
+        var output: TemplateString?
+        if let outputNode = map["output"] {
+            output = TemplateString(try outputNode.string())
+            _ = try outputNode.checkTemplate(output!)
+        }
+        guard let targetsNode = map["targets"] else { throw node.error("\(node.path).targets is required (e.g. [linux/amd64, darwin/arm64])") }
+        return ReleaseConfig.Build(
+            id: id, binary: binary, command: command, directory: directory, environment: environment, output: output,
+            targets: try readTargets(targetsNode))
+    }
+
+    /// A build's `env:`: environment variable names (letters, digits, `_`) mapped to templates.
+    private func readEnvironment(_ envNode: YAMLReader) throws(HallmarkError) -> [String: TemplateString] {
+        var environment: [String: TemplateString] = [:]
+        for (key, value) in try envNode.stringMap() {
+            guard !key.isEmpty, key.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) else {
+                throw envNode.error("\"\(key)\" is not an environment variable name")
+            }
+            environment[key] = TemplateString(value)
+        }
+        return environment
+    }
+
+    /// A build's `targets:`: a non-empty list of distinct `os/arch` platforms.
+    private func readTargets(_ targetsNode: YAMLReader) throws(HallmarkError) -> [Platform] {
+        var targets: [Platform] = []
+        for target in try targetsNode.sequence() {
+            let platform: Platform
+            do { platform = try Platform(parsing: try target.string()) } catch { throw target.error(error.message) }
+            guard !targets.contains(platform) else { throw target.error("target \(platform) is listed twice") }
+            targets.append(platform)
+        }
+        guard !targets.isEmpty else { throw targetsNode.error("targets is empty") }
+        return targets
+    }
+
+    /// `archives:`: the format (and per-OS overrides), the name template, extra files and the compression level.
+    private func readArchives(_ node: YAMLReader) throws(HallmarkError) -> ReleaseConfig.Archives {
         var archives = ReleaseConfig.Archives()
-        if let node = top["archives"] {
-            let map = try node.mapping(allowed: ["format", "formats", "name", "files", "compression_level"])
-            let formats = ["tar.gz", "zip"]
-            if let format = map["format"] {
-                archives.format = try format.string()
-                guard formats.contains(archives.format) else { throw format.error("archive format \"\(archives.format)\" is not tar.gz or zip") }
-            }
-            if let overrides = map["formats"] {
-                for (os, format) in try overrides.stringMap() {
-                    guard formats.contains(format) else { throw overrides.error("archive format \"\(format)\" for \(os) is not tar.gz or zip") }
-                    archives.formatOverrides[os] = format
-                }
-            }
-            if let nameNode = map["name"] {
-                archives.name = TemplateString(try nameNode.string())
-                _ = try nameNode.checkTemplate(archives.name)
-            }
-            if let files = map["files"] {
-                archives.files = try files.stringList()
-                for file in archives.files {
-                    if let reason = RelativePath.unsafeReason(file) { throw files.error("archive file \"\(file)\": \(reason)") }
-                }
-            }
-            if let level = map["compression_level"] {
-                archives.compressionLevel = try level.int()
-                guard (1...9).contains(archives.compressionLevel) else { throw level.error("compression_level must be 1 to 9") }
+        let map = try node.mapping(allowed: ["format", "formats", "name", "files", "compression_level"])
+        let formats = ["tar.gz", "zip"]
+        if let format = map["format"] {
+            archives.format = try format.string()
+            guard formats.contains(archives.format) else { throw format.error("archive format \"\(archives.format)\" is not tar.gz or zip") }
+        }
+        if let overrides = map["formats"] {
+            for (os, format) in try overrides.stringMap() {
+                guard formats.contains(format) else { throw overrides.error("archive format \"\(format)\" for \(os) is not tar.gz or zip") }
+                archives.formatOverrides[os] = format
             }
         }
+        if let nameNode = map["name"] {
+            archives.name = TemplateString(try nameNode.string())
+            _ = try nameNode.checkTemplate(archives.name)
+        }
+        if let files = map["files"] {
+            archives.files = try files.stringList()
+            for file in archives.files {
+                if let reason = RelativePath.unsafeReason(file) { throw files.error("archive file \"\(file)\": \(reason)") }
+            }
+        }
+        if let level = map["compression_level"] {
+            archives.compressionLevel = try level.int()
+            guard (1...9).contains(archives.compressionLevel) else { throw level.error("compression_level must be 1 to 9") }
+        }
+        return archives
+    }
 
-        var config = ReleaseConfig(project: project, builds: builds, archives: archives)
+    /// The optional sections after `archives:`: signing, sbom, provenance, release notes, test, guard, dist and
+    /// parallelism.
+    private func readSettings(_ top: [String: YAMLReader], into config: inout ReleaseConfig) throws(HallmarkError) {
         if let node = top["signing"] {
             let map = try node.mapping(allowed: ["key"])
             config.signingKey = try map["key"]?.string()
@@ -175,7 +214,6 @@ public struct ConfigLoader: Sendable {
             guard value >= 1 else { throw node.error("parallelism must be at least 1") }
             config.parallelism = value
         }
-        return config
     }
 }
 

@@ -18,8 +18,35 @@ public enum MetadataCrossCheck {
     /// `expected` maps release file names to the sha256 `checksums.txt` lists for them. `complete: false` is for
     /// a release still being written: metadata files named in index.json may not exist yet.
     public static func run(root: String, expected: [String: String], keys: [PublicKey], complete: Bool = true) -> Outcome {
+        var check = Check(root: root, expected: expected, keys: keys, complete: complete)
+        check.checkIndex()
+        check.checkSBOM()
+        check.checkProvenance()
+        check.checkReproducibilityManifest()
+        return check.outcome
+    }
+
+    /// One cross-check of a release directory: each metadata file present is read, checked against
+    /// `checksums.txt` (and against index.json), and its disagreements recorded in ``outcome``.
+    private struct Check {
+        let root: String
+        let expected: [String: String]
+        let keys: [PublicKey]
+        let complete: Bool
+        /// What was checked and what disagreed, so far.
         var outcome = Outcome()
-        func read(_ name: String) -> Data? {
+        /// index.json, once it was read and found valid.
+        var index: ReleaseIndex?
+
+        init(root: String, expected: [String: String], keys: [PublicKey], complete: Bool) {
+            self.root = root
+            self.expected = expected
+            self.keys = keys
+            self.complete = complete
+        }
+
+        /// The metadata file `name`, when `checksums.txt` lists it and it is present; a read error is recorded.
+        mutating func read(_ name: String) -> Data? {
             guard expected[name] != nil, FileIO.isFile(root + "/" + name) else { return nil }
             do {
                 return try FileIO.read(root + "/" + name, display: name)
@@ -28,7 +55,9 @@ public enum MetadataCrossCheck {
                 return nil
             }
         }
-        func compare(_ document: String, _ name: String, _ digest: String) {
+
+        /// Records a `document` that states a `digest` for `name` other than the listed one, or names an unlisted file.
+        mutating func compare(_ document: String, _ name: String, _ digest: String) {
             if let listed = expected[name] {
                 if listed != digest.lowercased() {
                     outcome.add("\(document): the sha256 of \(name) (\(digest)) disagrees with \(ReleaseDirectory.checksums) (\(listed))", file: document)
@@ -38,8 +67,9 @@ public enum MetadataCrossCheck {
             }
         }
 
-        var index: ReleaseIndex?
-        if let data = read(ReleaseIndex.fileName) {
+        /// index.json: its artifacts' digests, and (for a complete release) its metadata files, must be listed.
+        mutating func checkIndex() {
+            guard let data = read(ReleaseIndex.fileName) else { return }
             outcome.checked.append(ReleaseIndex.fileName)
             do {
                 let decoded = try CanonicalJSON.decode(ReleaseIndex.self, from: data, source: ReleaseIndex.fileName)
@@ -53,9 +83,12 @@ public enum MetadataCrossCheck {
                 outcome.add(error.message)
             }
         }
-        let binaryByArchive = Dictionary((index?.artifacts ?? []).map { ($0.file, $0.binary.sha256) }, uniquingKeysWith: { a, _ in a })
 
-        if let data = read(SPDXDocument.fileName) {
+        /// The SBOM: each package's archive digest must be listed, and each binary's digest must match what
+        /// index.json says is inside its archive.
+        mutating func checkSBOM() {
+            guard let data = read(SPDXDocument.fileName) else { return }
+            let binaryByArchive = Dictionary((index?.artifacts ?? []).map { ($0.file, $0.binary.sha256) }, uniquingKeysWith: { a, _ in a })
             outcome.checked.append(SPDXDocument.fileName)
             do {
                 let sbom = try CanonicalJSON.decode(SPDXDocument.self, from: data, source: SPDXDocument.fileName)
@@ -80,7 +113,39 @@ public enum MetadataCrossCheck {
             }
         }
 
-        func checkSubjects(_ statement: InTotoStatement, document: String) {
+        /// provenance.json and provenance.intoto.jsonl: their subjects must be listed and cover every artifact;
+        /// with keys, each envelope must be signed by one of them.
+        mutating func checkProvenance() {
+            if let data = read("provenance.json") {
+                outcome.checked.append("provenance.json")
+                do {
+                    checkSubjects(try InTotoStatement(validating: data, source: "provenance.json"), document: "provenance.json")
+                } catch {
+                    outcome.add(error.message)
+                }
+            }
+            if let data = read("provenance.intoto.jsonl") {
+                outcome.checked.append("provenance.intoto.jsonl")
+                do {
+                    for envelope in try DSSEEnvelope.parseAll(data, source: "provenance.intoto.jsonl") {
+                        let payload = try envelope.payloadBytes(source: "provenance.intoto.jsonl")
+                        checkSubjects(try InTotoStatement(validating: payload, source: "provenance.intoto.jsonl"), document: "provenance.intoto.jsonl")
+                        if !keys.isEmpty {
+                            let result = try DSSESigning.verify(envelope, keys: keys, source: "provenance.intoto.jsonl")
+                            if !result.isVerified {
+                                outcome.add("provenance.intoto.jsonl: the envelope is not signed by a trusted key", code: .signatureInvalid)
+                            }
+                        }
+                    }
+                } catch {
+                    outcome.add(error.message)
+                }
+            }
+        }
+
+        /// Each subject of `statement` must name a listed file with its listed sha256, and every artifact of
+        /// index.json must be a subject.
+        mutating func checkSubjects(_ statement: InTotoStatement, document: String) {
             for subject in statement.subject {
                 guard let name = subject.name, let digest = subject.digest?["sha256"] else {
                     outcome.add("\(document): a subject has no name or sha256", file: document)
@@ -93,33 +158,10 @@ public enum MetadataCrossCheck {
                 outcome.add("\(document): \(artifact.file) is not a subject of the provenance", file: document)
             }
         }
-        if let data = read("provenance.json") {
-            outcome.checked.append("provenance.json")
-            do {
-                checkSubjects(try InTotoStatement(validating: data, source: "provenance.json"), document: "provenance.json")
-            } catch {
-                outcome.add(error.message)
-            }
-        }
-        if let data = read("provenance.intoto.jsonl") {
-            outcome.checked.append("provenance.intoto.jsonl")
-            do {
-                for envelope in try DSSEEnvelope.parseAll(data, source: "provenance.intoto.jsonl") {
-                    let payload = try envelope.payloadBytes(source: "provenance.intoto.jsonl")
-                    checkSubjects(try InTotoStatement(validating: payload, source: "provenance.intoto.jsonl"), document: "provenance.intoto.jsonl")
-                    if !keys.isEmpty {
-                        let result = try DSSESigning.verify(envelope, keys: keys, source: "provenance.intoto.jsonl")
-                        if !result.isVerified {
-                            outcome.add("provenance.intoto.jsonl: the envelope is not signed by a trusted key", code: .signatureInvalid)
-                        }
-                    }
-                }
-            } catch {
-                outcome.add(error.message)
-            }
-        }
 
-        if let data = read(ReproducibilityManifest.fileName) {
+        /// The reproducibility manifest: each target's binary digest must be the one index.json records.
+        mutating func checkReproducibilityManifest() {
+            guard let data = read(ReproducibilityManifest.fileName) else { return }
             outcome.checked.append(ReproducibilityManifest.fileName)
             do {
                 let manifest = try CanonicalJSON.decode(ReproducibilityManifest.self, from: data, source: ReproducibilityManifest.fileName)
@@ -139,6 +181,5 @@ public enum MetadataCrossCheck {
                 outcome.add(error.message)
             }
         }
-        return outcome
     }
 }

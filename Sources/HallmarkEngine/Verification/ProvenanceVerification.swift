@@ -189,25 +189,13 @@ public struct ProvenanceVerification: Sendable {
 
     // MARK: - Verifying
 
+    /// Verifies the bundle for the artifact, then the provenance it signs: the builder, and the source the request
+    /// expects. Returns the verdict and its report.
     public func verify(_ request: Request) async throws(HallmarkError) -> (verdict: Verdict<VerifiedProvenance>, report: Report) {
-        let refFlags = [request.sourceTag, request.sourceVersionedTag, request.sourceBranch].compactMap { $0 }
-        guard refFlags.count <= 1 else { throw .usage("pass one of --source-tag, --source-versioned-tag and --source-branch") }
-        if let versioned = request.sourceVersionedTag { _ = try SLSABuilders.versionedTagMatches(provenanceTag: "v0", expected: versioned) }
-        var expectedBuilder: SLSABuilders.BuilderID?
-        if let text = request.builderID {
-            do { expectedBuilder = try SLSABuilders.BuilderID(parsing: text) } catch { throw .usage("--builder-id: \(error.message)") }
-        }
+        let expectedBuilder = try Self.checkFlags(request)
         let operation = BundleVerification(context: context)
         let bundleRequest = BundleVerification.Request(bundle: request.bundle, artifact: request.artifact, trustedRoot: request.trustedRoot, key: request.key)
-        let policy: BundlePolicy
-        if let key = request.key {
-            policy = try BundlePolicy(key: try KeyResolver(context: context).publicKey(key))
-        } else {
-            // The signer must be a trusted builder's workflow (or a delegator, whose builder the provenance names).
-            var names = Set(SLSABuilders.trustedByDefault)
-            if let expectedBuilder { names.insert(expectedBuilder.name) }
-            policy = try BundlePolicy(identity: IdentityPolicy(san: .workflow(names: names), issuer: .exact(request.issuer)))
-        }
+        let policy = try bundlePolicy(for: request, expectedBuilder: expectedBuilder)
         let bundle = try bundle(at: request.bundle)
         let root = try operation.trustedRoot(for: bundleRequest, bundle: bundle, policy: policy)
         let artifact = try operation.artifact(request.artifact)
@@ -215,35 +203,19 @@ public struct ProvenanceVerification: Sendable {
 
         var report = Report(artifact: request.artifact, bundle: request.bundle, verified: false, problems: [], notes: bundleVerdict.value?.notes ?? [])
         guard let verified = bundleVerdict.value else {
-            // An identity outside the trusted builders is an untrusted builder.
-            var signer = "a certificate without an identity"
-            if case .certificate(let leaf, _) = bundle.material, let first = leaf.identities.first { signer = first }
-            let trusted = expectedBuilder.map { "the builder \($0)" } ?? "a builder Hallmark trusts by default (DESIGN.md lists them)"
-            report.problems = bundleVerdict.problems.map { problem in
-                guard problem.code == .identityMismatch else { return problem }
-                return VerificationProblem(
-                    .provenanceUntrustedBuilder, "the provenance was signed by \(signer), which is not \(trusted); pass --builder-id to trust another builder",
-                    file: problem.file)
-            }
+            report.problems = Self.namingUntrustedBuilders(bundleVerdict.problems, bundle: bundle, expected: expectedBuilder)
             return (.failed(report.problems), report)
         }
         report.statement = verified.signature.statement
         var problems = ProblemList()
         let file = request.bundle
-        switch verified.signer {
-        case .certificate(let identity, _, _): report.signer = identity.identity
-        case .key(let keyID): report.signer = "key \(keyID)"
-        }
+        report.signer = Self.describe(verified.signer)
 
         // The Statement must be SLSA provenance.
         let statement = verified.signature.statement
         let predicateType = statement?["predicateType"]?.stringValue
         report.predicateType = predicateType
-        let v1: Bool? = switch predicateType {
-        case "https://slsa.dev/provenance/v1": true
-        case "https://slsa.dev/provenance/v0.2": false
-        default: nil
-        }
+        let v1 = Self.isProvenanceV1(predicateType)
         guard let statement, let v1, let predicateType else {
             problems.add(.provenanceNotProvenance, statement == nil
                 ? "the bundle holds a message signature, not an in-toto Statement: it is not provenance"
@@ -255,8 +227,95 @@ public struct ProvenanceVerification: Sendable {
         let builderText = v1 ? predicate["runDetails"]?["builder"]?["id"]?.stringValue : predicate["builder"]?["id"]?.stringValue
         report.builderId = builderText
 
-        // The builder.
-        var builderTrust: String?
+        let builderTrust = checkBuilder(
+            named: builderText, signer: verified.signer, expected: expectedBuilder, problems: &problems, file: file)
+        let source = try checkSource(
+            of: predicate, v1: v1, signer: verified.signer, request: request, problems: &problems, file: file)
+        report.sourceRepository = source.repository
+        report.sourceRef = source.ref
+        report.sourceCommit = source.commit
+        report.sourceOrigin = source.origin
+
+        let verdict = problems.verdict({ () -> VerifiedProvenance? in
+            guard let builderText, let builderTrust, let repository = source.repository else { return nil }
+            return VerifiedProvenance(
+                bundle: verified, predicateType: predicateType, builderID: builderText, builderTrust: builderTrust,
+                sourceRepository: repository, sourceRef: source.ref, sourceCommit: source.commit, sourceOrigin: source.origin)
+        }, subject: "the provenance", file: file)
+        report.verified = verdict.isVerified
+        report.problems = verdict.problems
+        report.builderTrust = verdict.value?.builderTrust
+        return (verdict, report)
+    }
+
+    /// The source the provenance is from, as decided: the first repository (normalised), ref and commit of the
+    /// claims that count, and where those were read.
+    private struct SourceFacts {
+        let repository: String?
+        let ref: String?
+        let commit: String?
+        let origin: SourceOrigin
+    }
+
+    /// The signer as the report names it: the certificate's identity, or `key ID`.
+    private static func describe(_ signer: VerifiedBundle.Signer) -> String {
+        switch signer {
+        case .certificate(let identity, _, _): identity.identity
+        case .key(let keyID): "key \(keyID)"
+        }
+    }
+
+    /// Whether `predicateType` is SLSA provenance v1 (true) or v0.2 (false); nil for anything else.
+    private static func isProvenanceV1(_ predicateType: String?) -> Bool? {
+        switch predicateType {
+        case "https://slsa.dev/provenance/v1": true
+        case "https://slsa.dev/provenance/v0.2": false
+        default: nil
+        }
+    }
+
+    /// Refuses more than one ref flag and malformed `--source-versioned-tag` or `--builder-id`; returns the builder
+    /// `--builder-id` names.
+    private static func checkFlags(_ request: Request) throws(HallmarkError) -> SLSABuilders.BuilderID? {
+        let refFlags = [request.sourceTag, request.sourceVersionedTag, request.sourceBranch].compactMap { $0 }
+        guard refFlags.count <= 1 else { throw .usage("pass one of --source-tag, --source-versioned-tag and --source-branch") }
+        if let versioned = request.sourceVersionedTag { _ = try SLSABuilders.versionedTagMatches(provenanceTag: "v0", expected: versioned) }
+        guard let text = request.builderID else { return nil }
+        do { return try SLSABuilders.BuilderID(parsing: text) } catch { throw .usage("--builder-id: \(error.message)") }
+    }
+
+    /// The bundle's policy: the `--key`, or a signer that is a trusted builder's workflow (or a delegator, whose
+    /// builder the provenance names) certified by the expected issuer.
+    private func bundlePolicy(for request: Request, expectedBuilder: SLSABuilders.BuilderID?) throws(HallmarkError) -> BundlePolicy {
+        if let key = request.key {
+            return try BundlePolicy(key: try KeyResolver(context: context).publicKey(key))
+        }
+        var names = Set(SLSABuilders.trustedByDefault)
+        if let expectedBuilder { names.insert(expectedBuilder.name) }
+        return try BundlePolicy(identity: IdentityPolicy(san: .workflow(names: names), issuer: .exact(request.issuer)))
+    }
+
+    /// The bundle's problems, with an identity outside the trusted builders reported as an untrusted builder.
+    private static func namingUntrustedBuilders(
+        _ problems: [VerificationProblem], bundle: SigstoreBundle, expected: SLSABuilders.BuilderID?
+    ) -> [VerificationProblem] {
+        var signer = "a certificate without an identity"
+        if case .certificate(let leaf, _) = bundle.material, let first = leaf.identities.first { signer = first }
+        let trusted = expected.map { "the builder \($0)" } ?? "a builder Hallmark trusts by default (DESIGN.md lists them)"
+        return problems.map { problem in
+            guard problem.code == .identityMismatch else { return problem }
+            return VerificationProblem(
+                .provenanceUntrustedBuilder, "the provenance was signed by \(signer), which is not \(trusted); pass --builder-id to trust another builder",
+                file: problem.file)
+        }
+    }
+
+    /// The builder: the provenance must name one, and it must be trusted as the signer requires (a certified
+    /// builder, or the one `--builder-id` names under `--key`). Returns how it is trusted, or nil.
+    private func checkBuilder(
+        named builderText: String?, signer: VerifiedBundle.Signer, expected expectedBuilder: SLSABuilders.BuilderID?,
+        problems: inout ProblemList, file: String
+    ) -> String? {
         var provenanceBuilder: SLSABuilders.BuilderID?
         if let builderText {
             do { provenanceBuilder = try SLSABuilders.BuilderID(parsing: builderText) } catch {
@@ -265,23 +324,29 @@ public struct ProvenanceVerification: Sendable {
         } else {
             problems.add(.provenanceBuilderMismatch, "the provenance names no builder id", file: file)
         }
-        switch verified.signer {
+        switch signer {
         case .certificate(let identity, _, _):
-            builderTrust = checkCertifiedBuilder(
+            return checkCertifiedBuilder(
                 signer: SLSABuilders.BuilderID(workflowIdentity: identity.identity), provenance: provenanceBuilder,
                 expected: expectedBuilder, problems: &problems, file: file)
         case .key:
             if let expectedBuilder, let provenanceBuilder, !provenanceBuilder.matchesLoose(expectedBuilder) {
                 problems.add(.provenanceBuilderMismatch, "the builder is \(provenanceBuilder), not \(expectedBuilder)", file: file)
             }
-            builderTrust = "--key"
+            return "--key"
         }
+    }
 
-        // The source: from the certificate, which the predicate must agree with; or the predicate (key-signed).
+    /// The source: from the certificate, which the predicate must agree with; or the predicate (key-signed). Its
+    /// repository and ref must be the ones the request expects.
+    private func checkSource(
+        of predicate: JSONValue, v1: Bool, signer: VerifiedBundle.Signer, request: Request, problems: inout ProblemList,
+        file: String
+    ) throws(HallmarkError) -> SourceFacts {
         let predicateClaims = Self.predicateSource(predicate, v1: v1)
         var origin = SourceOrigin.predicate
         var claims = predicateClaims
-        if case .certificate(let identity, _, _) = verified.signer {
+        if case .certificate(let identity, _, _) = signer {
             origin = .certificate
             claims = Self.certificateSource(identity.claims)
             if claims.repositories.isEmpty {
@@ -290,32 +355,18 @@ public struct ProvenanceVerification: Sendable {
             agree(predicateClaims, with: claims, problems: &problems, file: file)
         }
         agree(claims, with: claims, problems: &problems, file: file)  // a source's own claims must agree with each other
-        let repository = claims.repositories.first.map { Self.normalizeRepository($0.value) }
-        let ref = claims.refs.first?.value
-        let commit = claims.commits.first?.value
-        report.sourceRepository = repository
-        report.sourceRef = ref
-        report.sourceCommit = commit
-        report.sourceOrigin = origin
-        if let repository {
+        let facts = SourceFacts(
+            repository: claims.repositories.first.map { Self.normalizeRepository($0.value) }, ref: claims.refs.first?.value,
+            commit: claims.commits.first?.value, origin: origin)
+        if let repository = facts.repository {
             if repository != Self.normalizeRepository(request.sourceURI) {
                 problems.add(.provenanceSourceMismatch, "the source is \(repository) (from the \(origin.rawValue)), not \(Self.normalizeRepository(request.sourceURI))", file: file)
             }
         } else if origin == .predicate {
             problems.add(.provenanceSourceMismatch, "the provenance records no source repository", file: file)
         }
-        try checkRef(ref, request: request, origin: origin, problems: &problems, file: file)
-
-        let verdict = problems.verdict({ () -> VerifiedProvenance? in
-            guard let builderText, let builderTrust, let repository else { return nil }
-            return VerifiedProvenance(
-                bundle: verified, predicateType: predicateType, builderID: builderText, builderTrust: builderTrust,
-                sourceRepository: repository, sourceRef: ref, sourceCommit: commit, sourceOrigin: origin)
-        }, subject: "the provenance", file: file)
-        report.verified = verdict.isVerified
-        report.problems = verdict.problems
-        report.builderTrust = verdict.value?.builderTrust
-        return (verdict, report)
+        try checkRef(facts.ref, request: request, origin: origin, problems: &problems, file: file)
+        return facts
     }
 
     /// The certificate's signer must be a trusted builder at a release tag, and the provenance must name it (or,

@@ -94,72 +94,24 @@ public struct VSAVerification: Sendable {
         }
     }
 
+    /// Verifies the summary in `request.attestation`: the signature by the key, the statement, every expected
+    /// subject digest, the verifier, the resource, PASSED and the levels. Returns the verdict and its report.
     public func verify(_ request: Request) throws(HallmarkError) -> (verdict: Verdict<VerifiedVSA>, report: Report) {
         // Flags first: malformed expectations are usage errors.
-        guard !request.subjectDigests.isEmpty else { throw .usage("pass at least one --subject-digest TYPE:VALUE") }
-        var expectedDigests: [(type: String, value: String)] = []
-        for text in request.subjectDigests {
-            guard let colon = text.firstIndex(of: ":"), colon != text.startIndex, text.index(after: colon) != text.endIndex else {
-                throw .usage("--subject-digest \(text): expected TYPE:VALUE, e.g. sha256:<hex>")
-            }
-            expectedDigests.append((String(text[..<colon]), String(text[text.index(after: colon)...])))
-        }
-        var expectedLevels: [Level] = []
-        for text in request.verifiedLevels {
-            guard let level = Level(text) else { throw .usage("--verified-level \(text): an SLSA level is SLSA_<TRACK>_LEVEL_<n>") }
-            expectedLevels.append(level)
-        }
-        guard !request.verifierID.isEmpty, !request.resourceURI.isEmpty else { throw .usage("pass --verifier-id and --resource-uri") }
+        let expected = try Expectations(request)
         let key = try KeyResolver(context: context).publicKey(request.key)
-        let data = try FileIO.read(try context.resolve(request.attestation), display: request.attestation, limit: 16 << 20)
-        let envelopes = try DSSEEnvelope.parseAll(data, source: request.attestation)
-        guard envelopes.count == 1, let envelope = envelopes.first else {
-            throw .invalidInput("\(request.attestation): expected one DSSE envelope, found \(envelopes.count)", problem: .attestationMalformed)
-        }
+        let envelope = try readEnvelope(request.attestation)
         let file = request.attestation
         var problems = ProblemList()
         var report = Report(attestation: file, verified: false, problems: [])
 
         // 1. The signature, by a signature that names this key (or names none).
-        let expectedKeyID = request.keyID ?? key.sshFingerprint ?? ""
-        let pae = DSSEEnvelope.pae(payloadType: envelope.payloadType, payload: Data(try envelope.payloadBytes(source: file)))
-        var signedBy: String?
-        var skipped = 0
-        for signature in envelope.signatures {
-            if let named = signature.keyid, !named.isEmpty, !expectedKeyID.isEmpty, named != expectedKeyID {
-                skipped += 1
-                continue
-            }
-            let bytes = Base64.decode(signature.sig) ?? Base64.decode(Self.standardBase64(signature.sig))
-            if let bytes, key.isValidSignature(Array(bytes), for: pae) {
-                signedBy = expectedKeyID.isEmpty ? key.keyID : expectedKeyID
-                break
-            }
-        }
-        if signedBy == nil {
-            if envelope.signatures.isEmpty {
-                problems.add(.signatureMissing, "the envelope has no signatures", file: file)
-            } else if skipped == envelope.signatures.count {
-                let named = envelope.signatures.compactMap(\.keyid).joined(separator: ", ")
-                problems.add(.vsaKeyIDMismatch, "the envelope's signatures name key id \(named), not \(expectedKeyID) (pass --key-id to name the key as the envelope does)", file: file)
-            } else {
-                problems.add(.signatureInvalid, "no signature of the envelope verifies with the key (the summary was changed, or another key signed it)", file: file)
-            }
-        }
+        let signedBy = try Self.checkSignature(
+            of: envelope, key: key, expectedKeyID: request.keyID ?? key.sshFingerprint ?? "", file: file, problems: &problems)
         report.keyId = signedBy
 
         // 2. The Statement: an in-toto Statement carrying a VSA.
-        var statement: JSONValue?
-        if envelope.payloadType != DSSEEnvelope.inTotoPayloadType {
-            problems.add(.payloadInvalid, "the payload type is \(envelope.payloadType), not \(DSSEEnvelope.inTotoPayloadType)", file: file)
-        } else {
-            do {
-                statement = try JSONValue(parsing: try envelope.payloadBytes(source: file))
-            } catch {
-                problems.add(.payloadInvalid, "the payload is not JSON (\(error))", file: file)
-            }
-        }
-        guard let statement else {
+        guard let statement = Self.statement(in: envelope, file: file, problems: &problems) else {
             report.problems = problems.all
             return (.failed(problems.all), report)
         }
@@ -173,53 +125,25 @@ public struct VSAVerification: Sendable {
             report.problems = problems.all
             return (.failed(problems.all), report)
         }
-        let predicate = statement["predicate"]
 
         // 3. Every expected digest is listed by some subject.
-        var listed: [String: Set<String>] = [:]
-        for subject in statement["subject"]?.arrayValue ?? [] {
-            for (type, value) in subject["digest"]?.objectValue ?? [:] {
-                if let text = value.stringValue { listed[type, default: []].insert(text) }
-            }
-        }
-        if listed.isEmpty { problems.add(.payloadInvalid, "the summary's subjects list no digests", file: file) }
-        for digest in expectedDigests where !(listed[digest.type]?.contains(digest.value) ?? false) {
-            problems.add(.subjectMismatch, "no subject of the summary has \(digest.type):\(digest.value)", file: file)
-        }
+        Self.checkSubjects(of: statement, expected: expected.digests, file: file, problems: &problems)
 
         // 4. Verifier, resource, result, levels.
-        let verifier = predicate?["verifier"]?["id"]?.stringValue ?? ""
-        report.verifierId = verifier
-        if verifier != request.verifierID {
-            problems.add(.vsaVerifierMismatch, "the summary's verifier is \(verifier.isEmpty ? "missing" : verifier), not \(request.verifierID)", file: file)
-        }
-        let resource = predicate?["resourceUri"]?.stringValue ?? ""
-        report.resourceUri = resource
-        if resource != request.resourceURI {
-            problems.add(.vsaResourceMismatch, "the summary is about \(resource.isEmpty ? "no resource" : resource), not \(request.resourceURI)", file: file)
-        }
-        let result = predicate?["verificationResult"]?.stringValue
-        report.verificationResult = result
-        if result != "PASSED" {
-            problems.add(.vsaNotPassed, "the summary's verification result is \(result ?? "missing"), not PASSED", file: file)
-        }
-        let grantedText = (predicate?["verifiedLevels"]?.arrayValue ?? []).compactMap(\.stringValue)
-        report.verifiedLevels = grantedText
-        var granted: [Level] = []
-        for text in grantedText {
-            if let level = Level(text) { granted.append(level) } else {
-                problems.add(.payloadInvalid, "the summary's level \(text) is not SLSA_<TRACK>_LEVEL_<n>", file: file)
-            }
-        }
-        let missing = Self.missingLevels(expected: expectedLevels, granted: granted)
-        if !missing.isEmpty {
-            let names = zip(expectedLevels, request.verifiedLevels).filter { missing.contains($0.0) }.map(\.1)
-            problems.add(.vsaLevelMissing, "the summary does not grant \(names.joined(separator: ", ")) (it grants \(grantedText.joined(separator: ", ")))", file: file)
-        }
+        let claims = Claims(statement["predicate"])
+        report.verifierId = claims.verifier
+        report.resourceUri = claims.resource
+        report.verificationResult = claims.result
+        report.verifiedLevels = claims.grantedText
+        let missing = claims.check(against: request, expectedLevels: expected.levels, file: file, problems: &problems)
 
         let verdict = problems.verdict({ () -> VerifiedVSA? in
-            guard let signedBy, verifier == request.verifierID, resource == request.resourceURI, result == "PASSED", missing.isEmpty else { return nil }
-            return VerifiedVSA(keyID: signedBy, verifierID: verifier, resourceURI: resource, verifiedLevels: grantedText, statement: statement)
+            guard let signedBy, claims.verifier == request.verifierID, claims.resource == request.resourceURI,
+                claims.result == "PASSED", missing.isEmpty
+            else { return nil }
+            return VerifiedVSA(
+                keyID: signedBy, verifierID: claims.verifier, resourceURI: claims.resource, verifiedLevels: claims.grantedText,
+                statement: statement)
         }, subject: file, file: file)
         report.verified = verdict.isVerified
         report.problems = verdict.problems
@@ -231,5 +155,149 @@ public struct VSAVerification: Sendable {
         var out = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
         while out.count % 4 != 0 { out += "=" }
         return out
+    }
+}
+
+// MARK: - The steps of a summary's verification
+
+extension VSAVerification {
+    /// What the command line expects of the summary, parsed and checked before anything is read.
+    private struct Expectations {
+        /// `--subject-digest`: each `TYPE:VALUE` some subject must list.
+        var digests: [(type: String, value: String)] = []
+        /// `--verified-level`: each level the summary must grant.
+        var levels: [Level] = []
+
+        /// Parses the request's digests and levels; a malformed one, or a missing digest, verifier or resource,
+        /// is a usage error.
+        init(_ request: Request) throws(HallmarkError) {
+            guard !request.subjectDigests.isEmpty else { throw .usage("pass at least one --subject-digest TYPE:VALUE") }
+            for text in request.subjectDigests {
+                guard let colon = text.firstIndex(of: ":"), colon != text.startIndex, text.index(after: colon) != text.endIndex else {
+                    throw .usage("--subject-digest \(text): expected TYPE:VALUE, e.g. sha256:<hex>")
+                }
+                digests.append((String(text[..<colon]), String(text[text.index(after: colon)...])))
+            }
+            for text in request.verifiedLevels {
+                guard let level = Level(text) else { throw .usage("--verified-level \(text): an SLSA level is SLSA_<TRACK>_LEVEL_<n>") }
+                levels.append(level)
+            }
+            guard !request.verifierID.isEmpty, !request.resourceURI.isEmpty else { throw .usage("pass --verifier-id and --resource-uri") }
+        }
+    }
+
+    /// What the summary's predicate claims: the verifier, the resource, the result and the levels.
+    private struct Claims {
+        /// `predicate.verifier.id` ("" when missing).
+        let verifier: String
+        /// `predicate.resourceUri` ("" when missing).
+        let resource: String
+        /// `predicate.verificationResult`.
+        let result: String?
+        /// `predicate.verifiedLevels`, as written.
+        let grantedText: [String]
+
+        /// Reads the claims of `predicate` (a missing predicate claims nothing).
+        init(_ predicate: JSONValue?) {
+            verifier = predicate?["verifier"]?["id"]?.stringValue ?? ""
+            resource = predicate?["resourceUri"]?.stringValue ?? ""
+            result = predicate?["verificationResult"]?.stringValue
+            grantedText = (predicate?["verifiedLevels"]?.arrayValue ?? []).compactMap(\.stringValue)
+        }
+
+        /// Records each claim that is not what the request expects; returns the expected levels not granted.
+        func check(
+            against request: Request, expectedLevels: [Level], file: String, problems: inout ProblemList
+        ) -> [Level] {
+            if verifier != request.verifierID {
+                problems.add(.vsaVerifierMismatch, "the summary's verifier is \(verifier.isEmpty ? "missing" : verifier), not \(request.verifierID)", file: file)
+            }
+            if resource != request.resourceURI {
+                problems.add(.vsaResourceMismatch, "the summary is about \(resource.isEmpty ? "no resource" : resource), not \(request.resourceURI)", file: file)
+            }
+            if result != "PASSED" {
+                problems.add(.vsaNotPassed, "the summary's verification result is \(result ?? "missing"), not PASSED", file: file)
+            }
+            var granted: [Level] = []
+            for text in grantedText {
+                if let level = Level(text) { granted.append(level) } else {
+                    problems.add(.payloadInvalid, "the summary's level \(text) is not SLSA_<TRACK>_LEVEL_<n>", file: file)
+                }
+            }
+            let missing = VSAVerification.missingLevels(expected: expectedLevels, granted: granted)
+            if !missing.isEmpty {
+                let names = zip(expectedLevels, request.verifiedLevels).filter { missing.contains($0.0) }.map(\.1)
+                problems.add(.vsaLevelMissing, "the summary does not grant \(names.joined(separator: ", ")) (it grants \(grantedText.joined(separator: ", ")))", file: file)
+            }
+            return missing
+        }
+    }
+
+    /// The one DSSE envelope in the file `attestation`.
+    private func readEnvelope(_ attestation: String) throws(HallmarkError) -> DSSEEnvelope {
+        let data = try FileIO.read(try context.resolve(attestation), display: attestation, limit: 16 << 20)
+        let envelopes = try DSSEEnvelope.parseAll(data, source: attestation)
+        guard envelopes.count == 1, let envelope = envelopes.first else {
+            throw .invalidInput("\(attestation): expected one DSSE envelope, found \(envelopes.count)", problem: .attestationMalformed)
+        }
+        return envelope
+    }
+
+    /// The key id that signed the envelope: the first signature that names `expectedKeyID` (or names none) and
+    /// verifies with `key`. Nil, with the reason recorded, when none does.
+    private static func checkSignature(
+        of envelope: DSSEEnvelope, key: PublicKey, expectedKeyID: String, file: String, problems: inout ProblemList
+    ) throws(HallmarkError) -> String? {
+        let pae = DSSEEnvelope.pae(payloadType: envelope.payloadType, payload: Data(try envelope.payloadBytes(source: file)))
+        var skipped = 0
+        for signature in envelope.signatures {
+            if let named = signature.keyid, !named.isEmpty, !expectedKeyID.isEmpty, named != expectedKeyID {
+                skipped += 1
+                continue
+            }
+            let bytes = Base64.decode(signature.sig) ?? Base64.decode(Self.standardBase64(signature.sig))
+            if let bytes, key.isValidSignature(Array(bytes), for: pae) {
+                return expectedKeyID.isEmpty ? key.keyID : expectedKeyID
+            }
+        }
+        if envelope.signatures.isEmpty {
+            problems.add(.signatureMissing, "the envelope has no signatures", file: file)
+        } else if skipped == envelope.signatures.count {
+            let named = envelope.signatures.compactMap(\.keyid).joined(separator: ", ")
+            problems.add(.vsaKeyIDMismatch, "the envelope's signatures name key id \(named), not \(expectedKeyID) (pass --key-id to name the key as the envelope does)", file: file)
+        } else {
+            problems.add(.signatureInvalid, "no signature of the envelope verifies with the key (the summary was changed, or another key signed it)", file: file)
+        }
+        return nil
+    }
+
+    /// The envelope's payload as JSON, when it is an in-toto payload that parses; nil with the reason recorded.
+    private static func statement(in envelope: DSSEEnvelope, file: String, problems: inout ProblemList) -> JSONValue? {
+        guard envelope.payloadType == DSSEEnvelope.inTotoPayloadType else {
+            problems.add(.payloadInvalid, "the payload type is \(envelope.payloadType), not \(DSSEEnvelope.inTotoPayloadType)", file: file)
+            return nil
+        }
+        do {
+            return try JSONValue(parsing: try envelope.payloadBytes(source: file))
+        } catch {
+            problems.add(.payloadInvalid, "the payload is not JSON (\(error))", file: file)
+            return nil
+        }
+    }
+
+    /// Records each expected digest that no subject of the statement lists (and a statement that lists none).
+    private static func checkSubjects(
+        of statement: JSONValue, expected: [(type: String, value: String)], file: String, problems: inout ProblemList
+    ) {
+        var listed: [String: Set<String>] = [:]
+        for subject in statement["subject"]?.arrayValue ?? [] {
+            for (type, value) in subject["digest"]?.objectValue ?? [:] {
+                if let text = value.stringValue { listed[type, default: []].insert(text) }
+            }
+        }
+        if listed.isEmpty { problems.add(.payloadInvalid, "the summary's subjects list no digests", file: file) }
+        for digest in expected where !(listed[digest.type]?.contains(digest.value) ?? false) {
+            problems.add(.subjectMismatch, "no subject of the summary has \(digest.type):\(digest.value)", file: file)
+        }
     }
 }
