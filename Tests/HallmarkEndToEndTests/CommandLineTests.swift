@@ -43,9 +43,10 @@ import Testing
         #expect(plain.stdout.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: ".").count == 3)
         let json = try ProcessRunner.hallmark(["version", "--format", "json"])
         #expect(json.status == 0)
-        let object = try #require(try JSONSerialization.jsonObject(with: json.stdoutData) as? [String: String])
-        #expect(Set(object.keys) == ["version", "commit", "buildDate", "swiftVersion", "platform"])
-        #expect(object["platform"]?.contains("/") == true)
+        let object = try #require(try JSONSerialization.jsonObject(with: json.stdoutData) as? [String: Any])
+        #expect(Set(object.keys) == ["schemaVersion", "version", "commit", "buildDate", "swiftVersion", "platform"])
+        #expect(object["schemaVersion"] as? Int == 1)
+        #expect((object["platform"] as? String)?.contains("/") == true)
     }
 
     @Test func usageErrorsExitTwo() throws {
