@@ -75,7 +75,7 @@ let package = Package(
         .target(
             name: "HallmarkCommands",
             dependencies: [
-                "HallmarkCore", "HallmarkCrypto", "HallmarkEngine",
+                "HallmarkCore", "HallmarkEngine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings

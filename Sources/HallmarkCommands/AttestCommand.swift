@@ -1,6 +1,5 @@
 import ArgumentParser
 import HallmarkCore
-import HallmarkCrypto
 import HallmarkEngine
 
 struct AttestCommand: AsyncParsableCommand {
@@ -43,12 +42,13 @@ struct AttestCommand: AsyncParsableCommand {
     func run() async throws {
         try await Terminal.run { context async throws(HallmarkError) in
             let privateKey = try KeyResolver(context: context).signingKey(key)
+            let keyID = try KeyInspection(context: context).signingKeyID(key)
             let envelope = try Attestation(context: context).attest(
                 predicateType: predicateType, predicateFile: predicate, subjects: subject, key: privateKey, output: output,
                 bundle: bundle)
             switch outputOptions.format {
             case .json: try Terminal.printJSON(envelope, under: "envelope")
-            case .text: Terminal.print("wrote \(output): \(subject.count) subject(s), key \(privateKey.publicKey.keyID.prefix(16))…")
+            case .text: Terminal.print("wrote \(output): \(subject.count) subject(s), key \(keyID.prefix(16))…")
             }
         }
     }

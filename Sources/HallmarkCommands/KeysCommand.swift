@@ -1,6 +1,5 @@
 import ArgumentParser
 import HallmarkCore
-import HallmarkCrypto
 import HallmarkEngine
 
 struct KeysCommand: AsyncParsableCommand {
@@ -10,7 +9,8 @@ struct KeysCommand: AsyncParsableCommand {
         subcommands: [KeysGenerateCommand.self, KeysIDCommand.self, KeysPublicCommand.self])
 }
 
-extension KeyAlgorithm: ExpressibleByArgument {}
+extension KeyGeneration.Algorithm: ExpressibleByArgument {}
+extension KeyInspection.PublicFormat: ExpressibleByArgument {}
 
 struct KeysGenerateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -28,7 +28,7 @@ struct KeysGenerateCommand: AsyncParsableCommand {
             """)
 
     @Option(help: "ed25519 (default) or ecdsa-p256 (ecdsa-p384 also accepted).")
-    var algorithm: KeyAlgorithm = .ed25519
+    var algorithm: KeyGeneration.Algorithm = .ed25519
 
     @Option(help: "Path of the key pair, without extension.")
     var out: String
@@ -73,17 +73,9 @@ struct KeysIDCommand: AsyncParsableCommand {
 
     @OptionGroup var output: OutputOptions
 
-    struct Info: Encodable {
-        var keyId: String
-        var algorithm: String
-        var publicKey: String
-        var sshFingerprint: String?
-    }
-
     func run() async throws {
         try await Terminal.run { context async throws(HallmarkError) in
-            let publicKey = try KeyResolver(context: context).publicKey(key)
-            let info = Info(keyId: publicKey.keyID, algorithm: publicKey.algorithm.rawValue, publicKey: publicKey.pemText, sshFingerprint: publicKey.sshFingerprint)
+            let info = try KeyInspection(context: context).info(key)
             switch output.format {
             case .json: try Terminal.printJSON(info)
             case .text: Terminal.print("\(info.keyId)  \(info.algorithm)")
@@ -112,20 +104,11 @@ struct KeysPublicCommand: AsyncParsableCommand {
     var key: String
 
     @Option(help: "pem, minisign or signify.")
-    var format: Format = .pem
-
-    enum Format: String, ExpressibleByArgument, CaseIterable { case pem, minisign, signify }
+    var format: KeyInspection.PublicFormat = .pem
 
     func run() async throws {
         try await Terminal.run { context async throws(HallmarkError) in
-            let publicKey = try KeyResolver(context: context).publicKey(key)
-            switch format {
-            case .pem:
-                Terminal.print(publicKey.pemText.trimmingSuffixNewlines)
-            case .minisign, .signify:
-                let converted = try Minisign.PublicKey(key: publicKey, keyID: Minisign.keyID(for: publicKey))
-                Terminal.print((format == .minisign ? converted.minisignText : converted.signifyText).trimmingSuffixNewlines)
-            }
+            Terminal.print(try KeyInspection(context: context).publicKeyText(key, format: format).trimmingSuffixNewlines)
         }
     }
 }

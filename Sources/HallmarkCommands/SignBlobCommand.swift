@@ -151,31 +151,22 @@ struct VerifyBlobCommand: AsyncParsableCommand {
                 if !result.verified { throw Terminal.failed(result.problems, subject: file, format: output.format) }
                 return
             }
-            let minisig = FileIO.isFile(try context.resolve(file + ".minisig"))
-            let signaturePath = signature ?? (minisig ? file + ".minisig" : file + ".sig")
-            let head = FileIO.isFile(try context.resolve(signaturePath))
-                ? try FileIO.read(try context.resolve(signaturePath), display: signaturePath, limit: 64 << 10) : Data()
-            if MinisignOperations.isMinisignOrSignify(head) {
-                let result = try minisign.verify(file: file, signature: signaturePath, keyReferences: key, prehashedOnly: prehashedOnly)
-                switch output.format {
-                case .json: try Terminal.printJSON(result)
-                case .text where result.verified:
-                    Terminal.print((result.format == "minisign" ? "Signature and comment signature verified: " : "Signature Verified: ")
-                        + "\(file) (\(result.format), key \(result.keyId))")
-                    if let comment = result.trustedComment { Terminal.print("Trusted comment: \(comment)") }
-                case .text: break
-                }
-                if !result.verified { throw Terminal.failed(result.problems, subject: file, format: output.format) }
-                return
-            }
-            let keys = try KeyResolver(context: context).publicKeys(key)
-            let result = try BlobSigning(context: context).verify(file: file, signature: signaturePath, keys: keys)
-            switch output.format {
-            case .json: try Terminal.printJSON(result)
-            case .text where result.verified:
+            let signatures = DetachedSignatures(context: context)
+            let signaturePath: String
+            if let signature { signaturePath = signature } else { signaturePath = try signatures.defaultSignature(for: file) }
+            let outcome = try signatures.verify(file: file, signature: signaturePath, keyReferences: key, prehashedOnly: prehashedOnly)
+            switch (outcome, output.format) {
+            case (.minisign(let result), .json): try Terminal.printJSON(result)
+            case (.raw(let result), .json): try Terminal.printJSON(result)
+            case (.minisign(let result), .text) where result.verified:
+                Terminal.print((result.format == "minisign" ? "Signature and comment signature verified: " : "Signature Verified: ")
+                    + "\(file) (\(result.format), key \(result.keyId))")
+                if let comment = result.trustedComment { Terminal.print("Trusted comment: \(comment)") }
+            case (.raw(let result), .text) where result.verified:
                 Terminal.print("Verified OK: \(result.file) (\(result.algorithm ?? "?"), key \(result.keyId ?? "?"))")
-            case .text: break
+            case (_, .text): break
             }
+            let result = outcome
             if !result.verified { throw Terminal.failed(result.problems, subject: file, format: output.format) }
         }
     }

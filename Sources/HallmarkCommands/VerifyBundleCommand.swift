@@ -1,6 +1,5 @@
 import ArgumentParser
 import HallmarkCore
-import HallmarkCrypto
 import HallmarkEngine
 
 struct VerifyBundleCommand: AsyncParsableCommand {
@@ -79,10 +78,8 @@ struct VerifyBundleCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await Terminal.run(format: output.format) { context async throws(HallmarkError) in
-            var claims: [IdentityPolicy.Claim] = []
-            for (value, entry) in zip([workflowTrigger, workflowSHA, workflowName, workflowRepository, workflowRef], BundleVerification.githubClaims) {
-                if let value { claims.append(.init(arc: entry.arc, name: entry.name, value: value)) }
-            }
+            let claims = BundleVerification.githubClaims(
+                trigger: workflowTrigger, sha: workflowSHA, name: workflowName, repository: workflowRepository, ref: workflowRef)
             let (verdict, report) = try await BundleVerification(context: context).verify(.init(
                 bundle: bundle, artifact: artifact, trustedRoot: trustedRoot, key: key, identity: identity,
                 identityRegex: identityRegex, issuer: issuer, issuerRegex: issuerRegex, claims: claims,

@@ -1,6 +1,5 @@
 import ArgumentParser
 import HallmarkCore
-import HallmarkCrypto
 import HallmarkEngine
 
 struct VerifyProvenanceCommand: AsyncParsableCommand {

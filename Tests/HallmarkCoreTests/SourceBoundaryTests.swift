@@ -74,4 +74,15 @@ struct SourceBoundaryTests {
             }
         }
     }
+
+    @Test("Commands import only the argument parser, Core and the Engine: they parse, call one operation, render")
+    func commandsStayThin() throws {
+        let allowed: Set<String> = ["ArgumentParser", "Foundation", "HallmarkCore", "HallmarkEngine", "Glibc", "Darwin"]
+        for (path, lines) in try Self.productSources() where path.hasPrefix("HallmarkCommands/") {
+            for line in lines where line.hasPrefix("import ") {
+                let module = String(line.dropFirst("import ".count)).trimmingCharacters(in: .whitespaces)
+                #expect(allowed.contains(module), "\(path) imports \(module)")
+            }
+        }
+    }
 }

@@ -147,22 +147,20 @@ public struct Installer: Sendable {
             if required { throw .usage("--require-signature needs --key with the signer's public key") }
             return nil
         }
-        let candidates = [file + ".minisig", file + ".sig"].filter(FileIO.isFile)
-        guard let signature = candidates.first else {
+        let signatures = DetachedSignatures(context: context)
+        guard let signature = try signatures.signaturesBeside(file).first else {
             throw .verificationFailed("\(display): no signature (\(display).sig or .minisig) beside it, and --key was given")
         }
-        let head = try FileIO.read(signature, display: signature, limit: 64 << 10)
         let keyID: String
         var signedVersion: String?
-        if MinisignOperations.isMinisignOrSignify(head) {
-            let result = try MinisignOperations(context: context).verify(file: file, signature: signature, keyReferences: keys, prehashedOnly: false)
+        switch try signatures.verify(file: file, signature: signature, keyReferences: keys, prehashedOnly: false) {
+        case .minisign(let result):
             guard result.verified else {
                 throw .verificationFailed("\(display): \(shown(result.reason, file: file, as: display))", problem: .signatureInvalid)
             }
             keyID = result.keyId
             signedVersion = try Self.version(inTrustedComment: result.trustedComment, display: display)
-        } else {
-            let result = try BlobSigning(context: context).verify(file: file, signature: signature, keys: try KeyResolver(context: context).publicKeys(keys))
+        case .raw(let result):
             guard result.verified, let verifiedBy = result.keyId else {
                 throw .verificationFailed("\(display): \(shown(result.reason, file: file, as: display))", problem: .signatureInvalid)
             }

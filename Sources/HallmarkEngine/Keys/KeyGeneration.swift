@@ -4,14 +4,29 @@ import HallmarkCrypto
 
 /// `hallmark keys generate`: a new key pair as PKCS#8 (`NAME.key`, mode 0600) and SPKI (`NAME.pub`) PEM.
 public struct KeyGeneration: Sendable {
+    /// The kinds of key `keys generate` makes.
+    public enum Algorithm: String, Sendable, CaseIterable {
+        case ed25519
+        case ecdsaP256 = "ecdsa-p256"
+        case ecdsaP384 = "ecdsa-p384"
+
+        var keyAlgorithm: KeyAlgorithm {
+            switch self {
+            case .ed25519: .ed25519
+            case .ecdsaP256: .ecdsaP256
+            case .ecdsaP384: .ecdsaP384
+            }
+        }
+    }
+
     public struct Request: Sendable {
-        public var algorithm: KeyAlgorithm
+        public var algorithm: Algorithm
         /// Path without extension; `.key` and `.pub` are appended.
         public var output: String
         public var encrypt: Bool
         public var overwrite: Bool
 
-        public init(algorithm: KeyAlgorithm, output: String, encrypt: Bool, overwrite: Bool = false) {
+        public init(algorithm: Algorithm, output: String, encrypt: Bool, overwrite: Bool = false) {
             self.algorithm = algorithm
             self.output = output
             self.encrypt = encrypt
@@ -49,7 +64,7 @@ public struct KeyGeneration: Sendable {
             }
             passphrase = value
         }
-        let key = try PrivateKey.generate(request.algorithm)
+        let key = try PrivateKey.generate(request.algorithm.keyAlgorithm)
         let privatePEM: String
         do {
             privatePEM = try key.pemText(passphrase: passphrase)

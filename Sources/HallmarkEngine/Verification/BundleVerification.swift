@@ -55,6 +55,17 @@ public struct BundleVerification: Sendable {
         ("certificate-github-workflow-ref", 6, "GitHub workflow ref"),
     ]
 
+    /// The identity claims the `--certificate-github-workflow-*` flags ask for (nil: not asked).
+    public static func githubClaims(
+        trigger: String?, sha: String?, name: String?, repository: String?, ref: String?
+    ) -> [IdentityPolicy.Claim] {
+        var claims: [IdentityPolicy.Claim] = []
+        for (value, entry) in zip([trigger, sha, name, repository, ref], githubClaims) {
+            if let value { claims.append(.init(arc: entry.arc, name: entry.name, value: value)) }
+        }
+        return claims
+    }
+
     /// What `verify-bundle --format json` prints.
     public struct Report: Codable, Sendable {
         public struct TimeSource: Codable, Sendable {
