@@ -61,13 +61,10 @@ struct ChecksumCommand: AsyncParsableCommand {
                 if !report.passed { throw HallmarkError.verificationFailed("") }
                 return
             }
-            let list = try checksums.create(files: files, algorithm: algorithm)
-            if let output {
-                try FileIO.writeAtomically(list.gnuData, to: context.resolve(output))
-                if outputOptions.format == .json { try Terminal.printJSON(Listing(list)) }
-            } else if outputOptions.format == .json {
+            let list = try checksums.create(files: files, algorithm: algorithm, output: output)
+            if outputOptions.format == .json {
                 try Terminal.printJSON(Listing(list))
-            } else {
+            } else if output == nil {
                 Terminal.writeOutput(list.gnuData)
             }
         }

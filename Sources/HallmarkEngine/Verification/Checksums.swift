@@ -22,6 +22,13 @@ public struct Checksums: Sendable {
         return ChecksumList(entries: entries)
     }
 
+    /// The same, also written to `output` as a GNU `sha256sum`-style list (atomically) when one is given.
+    public func create(files: [String], algorithm: DigestAlgorithm, output: String?) throws(HallmarkError) -> ChecksumList {
+        let list = try create(files: files, algorithm: algorithm)
+        if let output { try FileIO.writeAtomically(list.gnuData, to: try context.resolve(output)) }
+        return list
+    }
+
     /// Options of `--check`, named as in GNU coreutils.
     public struct CheckOptions: Sendable {
         public var algorithm: DigestAlgorithm = .sha256
