@@ -1,5 +1,6 @@
 import Foundation
 import HallmarkCore
+import Logging
 import HallmarkCrypto
 
 /// `hallmark publish DIR --to file:///PATH | oci://HOST/REPO[:TAG]`: copy a release into a published
@@ -45,6 +46,7 @@ public struct Publishing: Sendable {
         let members = try ReleaseDirectory.members(of: root)
         if let odd = members.first(where: { !$0.isRegularFile }) { throw .invalidInput("\(directory)/\(odd.name): not a regular file") }
         let outDir = try context.resolve(out) ?? (root as NSString).deletingLastPathComponent
+        context.logger.debug("publishing", metadata: ["directory": "\(directory)", "destination": "\(destination)"])
         if destination.hasPrefix(OCIReference.scheme) {
             return try await OCIPublishing(context: context, access: registry, progress: progress).publish(
                 root: root, display: directory, members: members.map(\.name), version: version,

@@ -1,5 +1,6 @@
 import Foundation
 import HallmarkCore
+import Logging
 import HallmarkCrypto
 import HallmarkRemote
 
@@ -66,6 +67,7 @@ public struct RemoteVerification: Sendable {
         }
         let keys = try KeyResolver(context: context).publicKeys(references)
         if keys.isEmpty && !allowUnsigned { throw .usage("pass --key with the release's public key, or --allow-unsigned to check checksums only") }
+        context.logger.debug("verifying a published release", metadata: ["url": "\(url)"])
         let directory = try prepareDirectory(out)
         defer { if out == nil { FileIO.removeQuietly(directory) } }
         let fetched: (files: [FileResult], problems: [VerificationProblem], manifestDigest: String?)

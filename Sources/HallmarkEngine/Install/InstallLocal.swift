@@ -1,6 +1,7 @@
 import Foundation
 import HallmarkArchive
 import HallmarkCore
+import Logging
 import HallmarkCrypto
 
 #if canImport(Glibc)
@@ -77,6 +78,8 @@ extension Installer {
         var state = decision.state
         state.binaries[binary.name] = entry
         try save(state, layout)
+        context.logger.info(
+            "installed", metadata: ["name": "\(binary.name)", "action": "\(decision.action)", "sha256": "\(binary.sha256)"])
         return Result(
             action: decision.action, name: binary.name, path: layout.bin, version: archive.version,
             previousVersion: entry.previous?.version, sha256: binary.sha256, source: entry.source,

@@ -1,5 +1,6 @@
 import Foundation
 import HallmarkCore
+import Logging
 import HallmarkCrypto
 import HallmarkRemote
 
@@ -84,6 +85,7 @@ public struct TrustUpdate: Sendable {
         }
         try Paths.makeDirectory((destination as NSString).deletingLastPathComponent)
         try FileIO.writeAtomically(data, to: destination)
+        context.logger.info("trusted root updated", metadata: ["destination": "\(destination)", "target": "\(target)"])
         let trusted = client.trusted
         return Result(
             rootVersion: trusted.root.version, rootExpires: TUFTrustedSet.format(trusted.root.expires),

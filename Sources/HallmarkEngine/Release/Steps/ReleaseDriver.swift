@@ -1,5 +1,6 @@
 import Foundation
 import HallmarkCore
+import Logging
 
 /// Runs a list of release steps: refuses a list whose steps need what no earlier step makes before anything runs,
 /// then runs each in order, announcing and timing the numbered ones, and removes the checkout when the run ends,
@@ -33,6 +34,7 @@ struct ReleaseDriver: Sendable {
         let detail = try step.run(&state, context)
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
         context.progress(.stepDone(name: step.name, seconds: seconds, detail: detail))
+        context.engine.logger.debug("release step done", metadata: ["step": "\(step.name)", "seconds": "\(seconds)"])
         return ReleasePipeline.StepTime(name: step.name, seconds: seconds)
     }
 
