@@ -77,4 +77,20 @@ struct HelpAndJSONTests {
             #expect(object?["schemaVersion"] as? Int == 1, "hallmark \(arguments.joined(separator: " ")): \(result.stdout) \(result.stderr)")
         }
     }
+
+    @Test("Log lines go to standard error, and only at the level HALLMARK_LOG_LEVEL asks for")
+    func logLevel() throws {
+        let dir = try TemporaryDirectory()
+        let key = try PrivateKey.generate(.ed25519)
+        _ = try dir.write("k.key", try key.pemText(passphrase: nil))
+        _ = try dir.write("rel/a.txt", "a\n")
+        #expect(try ProcessRunner.hallmark(["sign", "rel", "--key", "k.key"], in: dir.path).status == 0)
+        let quiet = try ProcessRunner.hallmark(["publish", "rel", "--to", "file://" + dir.url("pub")], in: dir.path)
+        #expect(quiet.status == 0 && !quiet.stderr.contains("debug"))
+        let verbose = try ProcessRunner.hallmark(
+            ["publish", "rel", "--to", "file://" + dir.url("pub"), "--force"], in: dir.path, environment: ["HALLMARK_LOG_LEVEL": "debug"])
+        #expect(verbose.status == 0)
+        #expect(verbose.stderr.contains("debug") && verbose.stderr.contains("publishing"), "\(verbose.stderr)")
+        #expect(!verbose.stdout.contains("publishing"))
+    }
 }
