@@ -118,3 +118,34 @@ extension Array where Element == UInt8 {
     func u32(_ at: Int) -> UInt64 { u16(at) | u16(at + 2) << 16 }
     func u64(_ at: Int) -> UInt64 { u32(at) | u32(at + 4) << 32 }
 }
+
+/// What the file system says about a path (after following symbolic links), for callers that only need an answer,
+/// not the C structure.
+public enum FileStatus {
+    /// The size in bytes of what `path` names, or nil (with `errno` set) when it cannot be examined.
+    public static func size(_ path: String) -> UInt64? {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
+        return UInt64(info.st_size)
+    }
+
+    /// Whether `path` names a regular file: not a directory, and not a FIFO, socket or device.
+    public static func isRegularFile(_ path: String) -> Bool {
+        var info = stat()
+        return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG
+    }
+
+    /// Whether anything exists at `path`.
+    public static func exists(_ path: String) -> Bool {
+        var info = stat()
+        return stat(path, &info) == 0
+    }
+}
+
+extension RegularFile {
+    /// ``open(_:display:)``, with the size instead of the whole `fstat`.
+    public static func openSized(_ path: String, display: String) throws(HallmarkError) -> (fd: Int32, size: UInt64) {
+        let (fd, info) = try open(path, display: display)
+        return (fd, UInt64(info.st_size))
+    }
+}

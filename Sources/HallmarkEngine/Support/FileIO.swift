@@ -109,9 +109,8 @@ public enum FileIO {
 
     /// The size of the file at `path` in bytes; errors name it as `display`.
     public static func size(_ path: String, display: String? = nil) throws(HallmarkError) -> UInt64 {
-        var info = stat()
-        guard stat(path, &info) == 0 else { throw .io("\(display ?? path): \(String(cString: strerror(errno)))") }
-        return UInt64(info.st_size)
+        guard let size = FileStatus.size(path) else { throw .io("\(display ?? path): \(String(cString: strerror(errno)))") }
+        return size
     }
 
     /// Removes a scratch file or directory. A failure leaves litter behind, never a different result, so it is
@@ -123,22 +122,20 @@ public enum FileIO {
     /// Whether a regular file exists at `path` (after following symbolic links): not a directory, and not a FIFO,
     /// socket or device, which would block or never end when read.
     public static func isFile(_ path: String) -> Bool {
-        var info = stat()
-        return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG
+        FileStatus.isRegularFile(path)
     }
 
     /// Whether anything exists at `path` (after following symbolic links): a file, a directory, a FIFO…
     public static func exists(_ path: String) -> Bool {
-        var info = stat()
-        return stat(path, &info) == 0
+        FileStatus.exists(path)
     }
 
     /// "a FIFO", "a directory"…: what a file that is not regular is, for messages.
     public static func kindName(_ mode: mode_t) -> String { RegularFile.kindName(mode) }
 
     /// Opens `path` for reading as a regular file, without blocking on a FIFO (``RegularFile/open(_:display:)``).
-    public static func openRegularFile(_ path: String, display: String) throws(HallmarkError) -> (fd: Int32, info: stat) {
-        try RegularFile.open(path, display: display)
+    public static func openRegularFile(_ path: String, display: String) throws(HallmarkError) -> (fd: Int32, size: UInt64) {
+        try RegularFile.openSized(path, display: display)
     }
 
     /// Whether a directory exists at `path`.

@@ -42,10 +42,10 @@ public enum FileCopy {
     public static func copy(
         _ source: String, to destination: String, mode: mode_t, display: String, limit: UInt64 = .max, kind: String = "this kind of file"
     ) throws(HallmarkError) -> Copied {
-        let (input, info) = try FileIO.openRegularFile(source, display: display)
+        let (input, statedSize) = try FileIO.openRegularFile(source, display: display)
         defer { close(input) }
-        guard UInt64(info.st_size) <= limit else {
-            throw .invalidInput("\(display): \(info.st_size) bytes is over the \(limit)-byte limit for \(kind)")
+        guard statedSize <= limit else {
+            throw .invalidInput("\(display): \(statedSize) bytes is over the \(limit)-byte limit for \(kind)")
         }
         let output = open(destination, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
         guard output >= 0 else { throw .io("\(destination): cannot create: \(String(cString: strerror(errno)))") }

@@ -108,10 +108,10 @@ public enum Subprocess {
     /// The last `count` lines of a log file (from at most its last 64 KiB), for error reports; empty when it
     /// cannot be read or is not a regular file.
     public static func tail(_ path: String, lines count: Int = 20) -> String {
-        guard case .success(let (fd, info)) = Result(catching: { () throws(HallmarkError) in try FileIO.openRegularFile(path, display: path) })
+        guard case .success(let (fd, fileSize)) = Result(catching: { () throws(HallmarkError) in try FileIO.openRegularFile(path, display: path) })
         else { return "" }
         defer { close(fd) }
-        let size = Int64(info.st_size)
+        let size = Int64(clamping: fileSize)
         let window = Int(min(size, 64 << 10))
         var bytes = [UInt8](repeating: 0, count: window)
         var done = 0
