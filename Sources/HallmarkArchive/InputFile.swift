@@ -140,6 +140,12 @@ public enum FileStatus {
         var info = stat()
         return stat(path, &info) == 0
     }
+
+    /// Whether anything exists at `path` itself, a symbolic link that leads nowhere included (`lstat`).
+    public static func entryExists(_ path: String) -> Bool {
+        var info = stat()
+        return lstat(path, &info) == 0
+    }
 }
 
 extension RegularFile {

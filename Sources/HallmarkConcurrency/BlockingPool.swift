@@ -29,7 +29,8 @@ public final class BlockingPool: @unchecked Sendable {  // `jobs`, `closed`, `st
         return try result.get()
     }
 
-    /// Lets the threads finish the queued jobs and exit. Jobs submitted afterwards run on a thread of their own.
+    /// Lets the threads finish the queued jobs and exit. Jobs submitted afterwards run on the caller's thread (no
+    /// thread is started for them: a pool shut down too early costs responsiveness, never unbounded threads).
     public func shutdown() {
         condition.lock()
         closed = true
@@ -41,7 +42,7 @@ public final class BlockingPool: @unchecked Sendable {  // `jobs`, `closed`, `st
         condition.lock()
         if closed {
             condition.unlock()
-            Thread { job() }.start()
+            job()
             return
         }
         jobs.append(job)

@@ -115,19 +115,25 @@ public struct Downloader: Sendable {
 /// loaded and checked before any connection is made.
 public struct TrustedCertificates: Sendable {
     let certificates: [NIOSSLCertificate]
-    /// The PEM file's bytes, hex-encoded SHA-256 would do but identity is enough: equal files, equal clients.
-    let fingerprint: String
+    /// The PEM file's bytes: equal files share a client, different files never do.
+    let fingerprint: Data
+
+    /// The largest CA file read (a bundle of a few hundred certificates is well under it).
+    static let fileLimit = 1 << 20
 
     /// Reads every certificate of a PEM file; the error names the file.
     public init(pemFile path: String) throws(HallmarkError) {
-        guard let data = FileManager.default.contents(atPath: path) else { throw .io("\(path): cannot read the CA file") }
+        guard let handle = FileHandle(forReadingAtPath: path) else { throw .io("\(path): cannot read the CA file") }
+        defer { handle.closeFile() }
+        let data = handle.readData(ofLength: Self.fileLimit + 1)
+        guard data.count <= Self.fileLimit else { throw .invalidInput("\(path): a CA file over \(Self.fileLimit) bytes") }
         let certificates: [NIOSSLCertificate]
         do { certificates = try NIOSSLCertificate.fromPEMBytes(Array(data)) } catch {
             throw .invalidInput("\(path): not a PEM file of CA certificates (-----BEGIN CERTIFICATE----- blocks)")
         }
         guard !certificates.isEmpty else { throw .invalidInput("\(path): no CERTIFICATE blocks in the CA file") }
         self.certificates = certificates
-        self.fingerprint = data.base64EncodedString()
+        self.fingerprint = data
     }
 }
 

@@ -11,7 +11,7 @@ import NIOSSL
 public final class HTTPClients: @unchecked Sendable {  // `clients` and `closed` are guarded by `lock`
     struct Key: Hashable {
         var timeoutSeconds: Int64
-        var caFingerprint: String?
+        var caFingerprint: Data?
         var followRedirects: Bool
     }
 

@@ -44,14 +44,9 @@ extension EngineContext {
         return trimmed
     }
 
-    /// A new, empty scratch directory for one operation (`label` names it); the caller removes it.
+    /// A new, empty scratch directory for one operation (`label` names it), private to this user, which this
+    /// context's paths may then name; the caller removes it.
     public func makeScratchDirectory(_ label: String) throws(HallmarkError) -> String {
-        let path = scratchDirectory + "/\(label)-\(getpid())-\(UUID().uuidString.prefix(8))"
-        do {
-            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        } catch {
-            throw .io("\(path): cannot create a scratch directory: \(error.localizedDescription)")
-        }
-        return path
+        try makePrivateDirectory(label).path
     }
 }

@@ -18,6 +18,9 @@ public struct EngineContext: Sendable {
     public var blocking: BlockingPool
     /// Where operations make their scratch directories (each its own, removed when done).
     public var scratchDirectory: String
+    /// The scratch directories this context made: the engine's own paths, which ``resolve(_:)`` accepts even
+    /// when they lie outside the root (a request's paths never name them: they are random and private).
+    let madeDirectories = MadeDirectories()
 
     public init(
         settings: Settings, root: FileSystemRoot, clock: any EngineClock = SystemClock(),
@@ -57,7 +60,18 @@ public struct EngineContext: Sendable {
 
     /// An absolute path for `path` (relative to the working directory, or absolute within the root); a path that
     /// leaves the root is refused.
-    public func resolve(_ path: String) throws(HallmarkError) -> String { try root.resolve(path) }
+    public func resolve(_ path: String) throws(HallmarkError) -> String {
+        if path.hasPrefix("/"), madeDirectories.contains(FileSystemRoot.normalize(path)) { return FileSystemRoot.normalize(path) }
+        return try root.resolve(path)
+    }
+
+    /// A new private directory (`mkdtemp`, mode 0700) in the scratch directory, which this context's paths may
+    /// then name; the caller removes it.
+    public func makePrivateDirectory(_ label: String, in parent: String? = nil) throws(HallmarkError) -> PrivateDirectory {
+        let made = try PrivateDirectory(in: parent ?? scratchDirectory, label: label)
+        madeDirectories.insert(made.path)
+        return made
+    }
 
     /// ``resolve(_:)`` for an optional path.
     public func resolve(_ path: String?) throws(HallmarkError) -> String? {
@@ -65,10 +79,29 @@ public struct EngineContext: Sendable {
         return try root.resolve(path)
     }
 
+    /// The directory holding `resolvedPath` (a path ``resolve(_:)`` returned), itself checked to be inside the
+    /// root: the parent of the root, or of a link's target, is refused.
+    public func parentDirectory(of resolvedPath: String) throws(HallmarkError) -> String {
+        try root.resolve((resolvedPath as NSString).deletingLastPathComponent)
+    }
+
     /// ``resolve(_:)`` for each path, in order.
     public func resolve(all paths: [String]) throws(HallmarkError) -> [String] {
         var resolved: [String] = []
         for path in paths { resolved.append(try root.resolve(path)) }
         return resolved
+    }
+}
+
+/// The directories a context made for itself, shared by its copies (one operation), never by another context.
+final class MadeDirectories: @unchecked Sendable {  // `paths` is guarded by `lock`
+    private let lock = NSLock()
+    private var paths: Set<String> = []
+
+    func insert(_ path: String) { lock.withLock { _ = paths.insert(FileSystemRoot.normalize(path)) } }
+
+    /// Whether `path` (normalized) is one of the directories or inside one.
+    func contains(_ path: String) -> Bool {
+        lock.withLock { paths.contains { path == $0 || path.hasPrefix($0 + "/") } }
     }
 }

@@ -24,8 +24,6 @@ public struct Settings: Sendable {
     public var ci: CISettings
     /// How many jobs to run at once by default (builds, hashing, compression).
     public var processorCount: Int
-    /// Where the release pipeline builds (a fixed path, so that builds do not depend on the clone's location).
-    public var buildTreeParent: String
     /// A test build's crash point (`HALLMARK_FAILPOINT`); release builds never read it.
     public var failpoint: String?
 
@@ -51,7 +49,6 @@ public struct Settings: Sendable {
         sourceDateEpoch = value("SOURCE_DATE_EPOCH")
         ci = CISettings(environment: environment)
         self.processorCount = max(1, processorCount)
-        buildTreeParent = "/tmp"
         #if DEBUG
         failpoint = value("HALLMARK_FAILPOINT")
         #else

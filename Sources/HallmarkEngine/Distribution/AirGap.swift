@@ -26,7 +26,7 @@ public struct AirGap: Sendable {
         let keys = try KeyResolver(context: context).publicKeys(references)
         // The release is copied once into a private directory, each file hashed as it is copied; the verification,
         // the digests listed and the zip all come from that copy.
-        let workspace = try PrivateDirectory(in: context.scratchDirectory, label: "hallmark-airgap-bundle")
+        let workspace = try context.makePrivateDirectory("hallmark-airgap-bundle")
         defer { workspace.remove() }
         let root = workspace.path + "/release"
         let digests = try copyRelease(directory, to: root)
@@ -55,7 +55,7 @@ public struct AirGap: Sendable {
         // The zip's times come from the release, so the same release makes the same bundle.
         let epoch = try Self.sourceDateEpoch(of: root, directory: directory)
         let target = try context.resolve(output)
-        let temporary = (target as NSString).deletingLastPathComponent + "/.\(name).tmp-\(getpid())"
+        let temporary = try context.parentDirectory(of: target) + "/.\(name).tmp-\(getpid())-\(UUID().uuidString.prefix(8))"
         try DeterministicArchiver(modificationTime: epoch).write(entries, format: .zip, to: temporary)
         guard rename(temporary, target) == 0 else {
             unlink(temporary)
@@ -106,9 +106,9 @@ public struct AirGap: Sendable {
         // checked tree moves into place with one rename: the zip is copied into it once, and everything below reads
         // only that copy and what is extracted from it. The target's missing parents are created only once the zip
         // has verified: a refused zip leaves nothing behind.
-        let parent = try context.resolve(extract).map { ($0 as NSString).deletingLastPathComponent }
+        let parent = try context.resolve(extract).map { (path) throws(HallmarkError) in try context.parentDirectory(of: path) }
         let anchor = try parent.map { (path) throws(HallmarkError) in try Self.nearestExistingDirectory(of: path, for: extract ?? path) }
-        let workspace = try PrivateDirectory(in: anchor ?? context.scratchDirectory, label: ".hallmark-airgap")
+        let workspace = try context.makePrivateDirectory(".hallmark-airgap", in: anchor)
         defer { workspace.remove() }
         let reader = ArchiveReader()
         let path = workspace.path + "/bundle.zip"

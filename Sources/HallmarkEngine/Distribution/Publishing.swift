@@ -45,7 +45,8 @@ public struct Publishing: Sendable {
         guard RelativePath.unsafeReason(version) == nil, !version.contains("/") else { throw .invalidInput("\(directory): unusable version name \(version)") }
         let members = try ReleaseDirectory.members(of: root)
         if let odd = members.first(where: { !$0.isRegularFile }) { throw .invalidInput("\(directory)/\(odd.name): not a regular file") }
-        let outDir = try context.resolve(out) ?? (root as NSString).deletingLastPathComponent
+        let outDir: String
+        if let out { outDir = try context.resolve(out) } else { outDir = try context.parentDirectory(of: root) }
         context.logger.debug("publishing", metadata: ["directory": "\(directory)", "destination": "\(destination)"])
         if destination.hasPrefix(OCIReference.scheme) {
             return try await OCIPublishing(context: context, access: registry, progress: progress).publish(
@@ -66,7 +67,7 @@ public struct Publishing: Sendable {
         try await context.offload { () throws(HallmarkError) in
             try Self.copy(root, to: staging, members: names, target: target)
         }
-        try Paths.replaceDirectory(target, with: staging, scratch: base + "/.\(version).previous-\(getpid())")
+        try Paths.replaceDirectory(target, with: staging, scratch: base + "/.\(version).previous-\(getpid())-\(UUID().uuidString.prefix(8))")
 
         let url = "file://" + target
         let assets = members.map { url + "/" + $0.name }

@@ -50,7 +50,7 @@ extension Installer {
         guard (request.from == nil) != (request.index == nil) else { throw .usage("pass either --from ARCHIVE or --index index.json") }
         // 1. Find and verify everything, touching nothing. Every file is copied once into a private directory,
         // hashed on the way; the checks and everything after them read only those copies.
-        let workspace = try PrivateDirectory(in: context.scratchDirectory, label: "hallmark-install-staging")
+        let workspace = try context.makePrivateDirectory("hallmark-install-staging")
         defer { workspace.remove() }
         let reader = ArchiveReader()
         var archive: StagedArchive

@@ -292,7 +292,7 @@ public struct Installer: Sendable {
         defer { workspace?.remove() }
         func downloads() throws(HallmarkError) -> String {
             if let workspace { return workspace.path }
-            let made = try PrivateDirectory(in: context.scratchDirectory, label: "hallmark-install")
+            let made = try context.makePrivateDirectory("hallmark-install")
             workspace = made
             return made.path
         }
@@ -370,6 +370,7 @@ public struct Installer: Sendable {
     }
 
     public func rollback(prefix: String, name: String) throws(HallmarkError) -> Result {
+        guard RelativePath.isPlainName(name) else { throw .usage("--name must be a plain file name (the binary is PREFIX/bin/NAME)") }
         let paths = Layout(prefix: try context.resolve(prefix), name: name)
         var state = try loadState(paths)
         guard let current = state.binaries[name], let previous = current.previous, FileIO.isFile(paths.backup) else {

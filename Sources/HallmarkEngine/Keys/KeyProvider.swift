@@ -13,6 +13,15 @@ public protocol KeyProvider: Sendable {
     var hasDefaultSigningKey: Bool { get }
 }
 
+/// Keys named by file path only: `env://` references are refused and there is no default signing key. For an
+/// engine that serves requests, whose key references must never reach the host's own environment.
+public struct FilesOnlyKeyProvider: KeyProvider {
+    public var passphrase: String?
+    public init(passphrase: String? = nil) { self.passphrase = passphrase }
+    public func variable(_ name: String) -> String? { nil }
+    public var hasDefaultSigningKey: Bool { false }
+}
+
 /// Keys named by file path or by `env://NAME` over a fixed set of variables.
 public struct EnvironmentKeyProvider: KeyProvider {
     public static let signingKeyVariable = "HALLMARK_SIGNING_KEY"

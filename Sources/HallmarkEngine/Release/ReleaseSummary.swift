@@ -84,7 +84,8 @@ public struct ReleaseSummary: Sendable {
             signed: !keyIds.isEmpty, keyIds: keyIds, artifacts: index?.artifacts ?? [], files: files, totalSize: total,
             remoteListing: remoteAssets, missingRemote: missing, extraRemote: extra, complete: missing.isEmpty)
 
-        let out = try context.resolve(outDirectory) ?? (root as NSString).deletingLastPathComponent
+        let out: String
+        if let outDirectory { out = try context.resolve(outDirectory) } else { out = try context.parentDirectory(of: root) }
         try Paths.makeDirectory(out)
         let jsonPath = out + "/release-summary.json"
         let markdownPath = out + "/release-summary.md"

@@ -29,12 +29,6 @@ public struct TrustUpdate: Sendable {
         public var stateDirectory: String
     }
 
-    /// The TUF state kept for a target installed at `destination`: `tuf/` beside it.
-    public static func stateDirectory(forInstalledFile destination: String) -> String {
-        let parent = (destination as NSString).deletingLastPathComponent
-        return (parent.isEmpty ? "." : parent) + "/tuf"
-    }
-
     /// A repository from `--tuf`: an http(s) URL (metadata at the URL, targets under `URL/targets/`, as
     /// Sigstore's repository lays them out) or a directory (`DIR/metadata` and `DIR/targets`, or metadata in DIR).
     public func repository(_ location: String, options: Downloader.Options = Downloader.Options()) throws(HallmarkError) -> any TUFRepository
@@ -53,13 +47,20 @@ public struct TrustUpdate: Sendable {
         repository location: String, initialRoot: String?, now: Date, target: String, output: String?,
         timeoutSeconds: Int64 = Downloader.Options().timeoutSeconds
     ) async throws(HallmarkError) -> Result {
-        guard
-            let destination = try context.resolve(output)
-                ?? context.settings.trustedRootPath
-        else {
+        // --out is a path like any other, checked against the root with its directory; the installed location is
+        // the host's own setting.
+        let destination: String
+        let directory: String
+        if let output {
+            destination = try context.resolve(output)
+            directory = try context.parentDirectory(of: destination)
+        } else if let installed = context.settings.trustedRootPath {
+            destination = installed
+            directory = (installed as NSString).deletingLastPathComponent
+        } else {
             throw .usage("pass --out: there is no HOME or HALLMARK_TRUST_DIR to install into")
         }
-        let state = Self.stateDirectory(forInstalledFile: destination)
+        let state = (directory.isEmpty ? "." : directory) + "/tuf"
         var options = Downloader.Options()
         options.timeoutSeconds = timeoutSeconds
         let bootstrap = try bootstrapRoot(initialRoot, state: state)
@@ -83,7 +84,7 @@ public struct TrustUpdate: Sendable {
         if target.hasSuffix("trusted_root.json") || output == nil || destination.hasSuffix("trusted_root.json") {
             _ = try TrustedRoot(parsing: data, source: target)  // it must be a trusted root we can use
         }
-        try Paths.makeDirectory((destination as NSString).deletingLastPathComponent)
+        try Paths.makeDirectory(directory)
         try FileIO.writeAtomically(data, to: destination)
         context.logger.info("trusted root updated", metadata: ["destination": "\(destination)", "target": "\(target)"])
         let trusted = client.trusted

@@ -170,9 +170,13 @@ public struct BundleVerification: Sendable {
     /// The trusted root the request names, or the installed one; the empty root when a key-signed bundle needs
     /// nothing from one.
     func trustedRoot(for request: Request, bundle: SigstoreBundle, policy: BundlePolicy) throws(HallmarkError) -> TrustedRoot {
-        let installed = context.settings.trustedRootPath.flatMap { FileIO.isFile($0) ? $0 : nil }
-        if let rootPath = request.trustedRoot ?? installed {
-            return try TrustedRoot(parsing: try FileIO.read(try context.resolve(rootPath), display: rootPath, limit: 8 << 20), source: rootPath)
+        // --trusted-root is a path like any other (under the context's root); the installed one is the host's own
+        // setting, checked and read at the same place.
+        if let given = request.trustedRoot {
+            return try TrustedRoot(parsing: try FileIO.read(try context.resolve(given), display: given, limit: 8 << 20), source: given)
+        }
+        if let installed = context.settings.trustedRootPath, FileIO.isFile(installed) {
+            return try TrustedRoot(parsing: try FileIO.read(installed, display: installed, limit: 8 << 20), source: installed)
         }
         if case .key = policy.signer, bundle.tlogEntries.isEmpty, bundle.timestamps.isEmpty {
             return .empty  // nothing in the bundle needs a trusted log or timestamp authority
