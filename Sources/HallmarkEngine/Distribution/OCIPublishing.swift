@@ -55,7 +55,10 @@ struct OCIPublishing: Sendable {
         guard let tag = destination.tag ?? OCIReference.tag(forVersion: version) else {
             throw .usage("\(version) cannot be an OCI tag; name one: \(destination):TAG")
         }
-        let (manifest, data) = try Self.manifest(root: root, display: display, members: members)
+        // Hashing every file for the manifest is the long part: on the blocking pool, off the cooperative threads.
+        let (manifest, data) = try await context.offload { () throws(HallmarkError) in
+            try Self.manifest(root: root, display: display, members: members)
+        }
         let digest = Self.digest(of: data)
         let target = OCIReference(registry: destination.registry, repository: destination.repository, tag: tag)
         let client = try access.client(for: target, context: context)
