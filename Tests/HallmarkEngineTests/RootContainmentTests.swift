@@ -134,4 +134,98 @@ struct RootContainmentTests {
         }
         #expect(values == 1225)
     }
+
+    @Test("Folding works on bytes: a slash joined to a combining mark still separates, and NFC and NFD names differ")
+    func bytesNotCharacters() throws {
+        let tenant = try Tenant()
+        let hidden = "../\u{301}\u{600}/.."  // one Character to Swift, three components to the kernel
+        for path in ["n1/\(hidden)/\(hidden)/tenantB", "n1/\(hidden)/\(hidden)/\(hidden)/x", "\(hidden)"] {
+            #expect(Self.refusedAsOutside { _ = try tenant.context.resolve(path) }, "\(path)")
+        }
+        _ = try tenant.dir.write("root/mine.txt", "mine\n")
+        #expect(Self.refusedAsOutside {
+            _ = try Checksums(context: tenant.context).create(
+                files: ["mine.txt"], algorithm: .sha256, output: "n1/\(hidden)/\(hidden)/written.txt")
+        })
+        #expect(!FileManager.default.fileExists(atPath: tenant.dir.url("written.txt")))
+        // A root named in NFC does not contain its NFD sibling.
+        let nfc = try TemporaryDirectory()
+        try FileManager.default.createDirectory(atPath: nfc.url("jos\u{e9}"), withIntermediateDirectories: true)
+        _ = try nfc.write("jose\u{301}/secret.txt", "other tenant\n")
+        let root = try FileSystemRoot(path: nfc.url("jos\u{e9}"))
+        #expect(Self.refusedAsOutside { _ = try root.resolve(nfc.url("jose\u{301}/secret.txt")) })
+        // A root that is the whole file system in disguise is refused.
+        #expect(throws: HallmarkError.self) { _ = try FileSystemRoot(path: "/tmp/..") }
+    }
+
+    @Test("checksum --check refuses a listed name whose link leads out")
+    func checkListLinks() throws {
+        let tenant = try Tenant()
+        try tenant.link("link", to: "../outside")
+        _ = try tenant.dir.write("root/SUMS", String(repeating: "0", count: 64) + "  link/secret.txt\n")
+        #expect(Self.refusedAsOutside { _ = try Checksums(context: tenant.context).check(list: "SUMS", options: .init(algorithm: .sha256)) })
+    }
+
+    @Test("An install refuses a prefix whose bin or lib directory is a link out")
+    func installPrefixLinks() async throws {
+        let tenant = try Tenant()
+        let tool = try tenant.dir.write("build/tool", "#!/bin/sh\necho tool\n")
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: tool)
+        #expect(try ProcessRunner.run("tar", ["-czf", tenant.root + "/tool.tar.gz", "-C", tenant.dir.url("build"), "tool"]).status == 0)
+        let digest = try Checksums(context: tenant.context).create(files: ["tool.tar.gz"], algorithm: .sha256).entries[0].digest
+        try FileManager.default.createDirectory(atPath: tenant.root + "/p", withIntermediateDirectories: true)
+        try tenant.link("p/bin", to: tenant.dir.url("outside"))
+        let request = Installer.Request(
+            from: "tool.tar.gz", index: nil, platform: nil, sha256: digest, keys: [], requireSignature: false, prefix: "p",
+            name: nil, version: "1.0.0", smoke: nil, force: false, allowDowngrade: false, upgrade: false)
+        await #expect(throws: HallmarkError.self) { _ = try await Installer(context: tenant.context).install(request) }
+        #expect(!FileManager.default.fileExists(atPath: tenant.dir.url("outside/tool")))
+        await tenant.context.close()
+    }
+
+    @Test("A TUF repository directory cannot hand out a file through a link that leads out")
+    func tufDirectoryLinks() async throws {
+        let tenant = try Tenant()
+        try FileManager.default.createDirectory(atPath: tenant.root + "/repo/targets", withIntermediateDirectories: true)
+        try tenant.link("repo/targets/secret", to: tenant.dir.url("outside/secret.txt"))
+        let context = tenant.context
+        let repository = try TrustUpdate(context: context).repository("repo")
+        guard case .failure = await repository.target("secret", limit: 1 << 20) else {
+            Issue.record("the outside file was read through the link")
+            return
+        }
+    }
+
+    @Test("Under a data directory nothing runs the commands a request names: --smoke, rebuild, release")
+    func noCommandsUnderADataDirectory() async throws {
+        let tenant = try Tenant()
+        #expect(!tenant.context.allowsCommands)
+        #expect(throws: HallmarkError.self) {
+            _ = try Rebuild(context: tenant.context).run(directory: ".", target: Platform.host, build: nil, source: nil, keep: false)
+        }
+        await #expect(throws: HallmarkError.self) {
+            _ = try await ReleasePipeline(context: tenant.context).run(.init(version: "v1.0.0", dryRun: true))
+        }
+        let request = Installer.Request(
+            from: "tool.tar.gz", index: nil, platform: nil, sha256: String(repeating: "0", count: 64), keys: [], requireSignature: false,
+            prefix: "p", name: nil, version: nil, smoke: "id > \(tenant.dir.url("outside/ran"))", force: false, allowDowngrade: false,
+            upgrade: false)
+        await #expect(throws: HallmarkError.self) { _ = try await Installer(context: tenant.context).install(request) }
+        #expect(!FileManager.default.fileExists(atPath: tenant.dir.url("outside/ran")))
+        #expect(EngineContext(environment: [:], workingDirectory: tenant.root).allowsCommands)
+    }
+
+    @Test("A directory one context made counts for that context's root only")
+    func madeDirectoriesBelongToTheirRoot() throws {
+        let tenant = try Tenant()
+        let made = try tenant.context.makePrivateDirectory("hallmark-test")
+        defer { made.remove() }
+        #expect(try tenant.context.resolve(made.path + "/file") == made.path + "/file")
+        var other = tenant.context
+        other.root = try FileSystemRoot(path: tenant.dir.url("outside"))
+        #expect(Self.refusedAsOutside { _ = try other.resolve(made.path + "/file") })
+        // Nor can a made directory be left by `..` or a similar-looking name.
+        #expect(Self.refusedAsOutside { _ = try tenant.context.resolve(made.path + "/../x") })
+        #expect(Self.refusedAsOutside { _ = try tenant.context.resolve(made.path + "X/file") })
+    }
 }

@@ -18,6 +18,10 @@ public struct EngineContext: Sendable {
     public var blocking: BlockingPool
     /// Where operations make their scratch directories (each its own, removed when done).
     public var scratchDirectory: String
+    /// Whether operations may run commands their input names (build and test commands, `--smoke`, a rebuild's
+    /// recorded command). True for the whole file system (the command line); false by default under a data
+    /// directory, where no root could contain what a shell command does.
+    public var allowsCommands: Bool
     /// The scratch directories this context made: the engine's own paths, which ``resolve(_:)`` accepts even
     /// when they lie outside the root (a request's paths never name them: they are random and private).
     let madeDirectories = MadeDirectories()
@@ -25,8 +29,9 @@ public struct EngineContext: Sendable {
     public init(
         settings: Settings, root: FileSystemRoot, clock: any EngineClock = SystemClock(),
         logger: Logger = Logger(label: "hallmark", factory: { _ in SwiftLogNoOpLogHandler() }), http: HTTPClients, keys: (any KeyProvider)? = nil,
-        blocking: BlockingPool, scratchDirectory: String
+        blocking: BlockingPool, scratchDirectory: String, allowsCommands: Bool? = nil
     ) {
+        self.allowsCommands = allowsCommands ?? (Array(root.path.utf8) == [0x2F])
         self.settings = settings
         self.root = root
         self.clock = clock
@@ -52,6 +57,13 @@ public struct EngineContext: Sendable {
         blocking.shutdown()
     }
 
+    /// Throws unless this context may run commands its input names (`what` says which, for the message).
+    public func requireCommands(_ what: String) throws(HallmarkError) {
+        guard allowsCommands else {
+            throw .usage("\(what) runs commands, which this engine does not do under its data directory \(root.path)")
+        }
+    }
+
     /// The environment given to the programs an operation starts (builds, tests, git, credential helpers).
     public var processEnvironment: [String: String] { settings.processEnvironment }
 
@@ -61,22 +73,32 @@ public struct EngineContext: Sendable {
     /// An absolute path for `path` (relative to the working directory, or absolute within the root); a path that
     /// leaves the root is refused.
     public func resolve(_ path: String) throws(HallmarkError) -> String {
-        if path.hasPrefix("/"), madeDirectories.contains(FileSystemRoot.normalize(path)) { return FileSystemRoot.normalize(path) }
+        if path.hasPrefix("/") {
+            let normalized = FileSystemRoot.normalize(path)
+            if madeDirectories.contains(normalized, root: root.path) {
+                // The engine's own private directory: links inside it (none are made) must stay inside it.
+                let resolved = try FileSystemRoot.throughLinks(normalized, display: path)
+                guard madeDirectories.contains(resolved, root: root.path) else {
+                    throw .usage("\(path): leads out of the engine's working directory")
+                }
+                return resolved
+            }
+        }
         return try root.resolve(path)
     }
 
     /// A new private directory (`mkdtemp`, mode 0700) in the scratch directory, which this context's paths may
     /// then name; the caller removes it.
-    public func makePrivateDirectory(_ label: String, in parent: String? = nil) throws(HallmarkError) -> PrivateDirectory {
-        let made = try PrivateDirectory(in: parent ?? scratchDirectory, label: label)
-        madeDirectories.insert(made.path)
+    public func makePrivateDirectory(_ label: String) throws(HallmarkError) -> PrivateDirectory {
+        let made = try PrivateDirectory(in: scratchDirectory, label: label)
+        madeDirectories.insert(made.path, root: root.path)
         return made
     }
 
     /// ``resolve(_:)`` for an optional path.
     public func resolve(_ path: String?) throws(HallmarkError) -> String? {
         guard let path else { return nil }
-        return try root.resolve(path)
+        return try resolve(path)
     }
 
     /// The directory holding `resolvedPath` (a path ``resolve(_:)`` returned), itself checked to be inside the
@@ -88,20 +110,30 @@ public struct EngineContext: Sendable {
     /// ``resolve(_:)`` for each path, in order.
     public func resolve(all paths: [String]) throws(HallmarkError) -> [String] {
         var resolved: [String] = []
-        for path in paths { resolved.append(try root.resolve(path)) }
+        for path in paths { resolved.append(try resolve(path)) }
         return resolved
     }
 }
 
-/// The directories a context made for itself, shared by its copies (one operation), never by another context.
+/// The private directories a context made for itself in its scratch directory (outside the root), shared by its
+/// copies (one operation). Each is recorded with the root it was made under, and counts only for that root.
 final class MadeDirectories: @unchecked Sendable {  // `paths` is guarded by `lock`
     private let lock = NSLock()
-    private var paths: Set<String> = []
+    private var paths: [(root: [UInt8], directory: [UInt8])] = []
 
-    func insert(_ path: String) { lock.withLock { _ = paths.insert(FileSystemRoot.normalize(path)) } }
+    func insert(_ path: String, root: String) {
+        lock.withLock { paths.append((Array(root.utf8), Array(FileSystemRoot.normalize(path).utf8))) }
+    }
 
-    /// Whether `path` (normalized) is one of the directories or inside one.
-    func contains(_ path: String) -> Bool {
-        lock.withLock { paths.contains { path == $0 || path.hasPrefix($0 + "/") } }
+    /// Whether `path` (normalized) is one of the directories made under `root`, or inside one.
+    func contains(_ path: String, root: String) -> Bool {
+        let bytes = Array(path.utf8)
+        let rootBytes = Array(root.utf8)
+        return lock.withLock {
+            paths.contains { entry in
+                entry.root == rootBytes && bytes.starts(with: entry.directory)
+                    && (bytes.count == entry.directory.count || bytes[entry.directory.count] == 0x2F)
+            }
+        }
     }
 }

@@ -27,6 +27,9 @@ public struct FileSystemRoot: Sendable, Equatable {
     public init(path: String, workingDirectory: String? = nil) throws(HallmarkError) {
         guard path.hasPrefix("/") else { throw .usage("the file-system root \(path) is not an absolute path") }
         let root = Self.canonical(Self.normalize(path))
+        guard Array(root.utf8) != [0x2F] else {
+            throw .usage("the file-system root \(path) is the whole file system; use FileSystemRoot.whole for that")
+        }
         let working = workingDirectory.map { Self.canonical(Self.normalize($0)) } ?? root
         guard Self.contains(root, working) else {
             throw .usage("the working directory \(working) is outside the file-system root \(root)")
@@ -52,7 +55,7 @@ public struct FileSystemRoot: Sendable, Equatable {
     public func resolve(_ relativeOrAbsolute: String) throws(HallmarkError) -> String {
         guard !relativeOrAbsolute.isEmpty else { throw .usage("an empty path") }
         guard !relativeOrAbsolute.utf8.contains(0) else { throw .usage("a path with a NUL byte") }
-        if path == "/" {
+        if Array(path.utf8) == [0x2F] {
             // The whole file system: joined as given, so that `link/..` means what the kernel says it means.
             if relativeOrAbsolute.hasPrefix("/") { return relativeOrAbsolute }
             if relativeOrAbsolute == "." { return workingDirectory }
@@ -73,19 +76,23 @@ public struct FileSystemRoot: Sendable, Equatable {
     /// `lexical` (absolute, folded) with its deepest existing ancestor resolved through the file system and the
     /// rest appended; a component that exists but cannot be resolved (a dangling link) is refused.
     static func throughLinks(_ lexical: String, display: String) throws(HallmarkError) -> String {
-        var existing = lexical
-        var rest: [String] = []
-        while existing != "/" {
+        let components = Array(lexical.utf8).split(separator: 0x2F, omittingEmptySubsequences: true)
+        func join(_ parts: ArraySlice<ArraySlice<UInt8>>) -> String {
+            String(decoding: parts.flatMap { [0x2F] + $0 }, as: UTF8.self)
+        }
+        var count = components.count
+        while count > 0 {
+            let existing = join(components[..<count])
             if let real = realPath(existing) {
-                return rest.isEmpty ? real : (real == "/" ? "" : real) + "/" + rest.reversed().joined(separator: "/")
+                let rest = components[count...]
+                return rest.isEmpty ? real : (real == "/" ? "" : real) + join(rest)
             }
             if errno != ENOENT || exists(existing) {
                 throw .usage("\(display): \(existing) cannot be resolved (a symbolic link that leads nowhere?)")
             }
-            rest.append((existing as NSString).lastPathComponent)
-            existing = (existing as NSString).deletingLastPathComponent
+            count -= 1
         }
-        return "/" + rest.reversed().joined(separator: "/")
+        return lexical
     }
 
     /// `realpath(3)` of `path`, or nil (with `errno` set).
@@ -101,21 +108,34 @@ public struct FileSystemRoot: Sendable, Equatable {
     /// `path` resolved through the file system when it exists, else as given.
     static func canonical(_ path: String) -> String { realPath(path) ?? path }
 
-    /// `path` with empty and `.` components dropped and `..` applied (never above `/`).
+    /// `path` with empty and `.` components dropped and `..` applied (never above `/`), working on the UTF-8
+    /// bytes as the kernel does: a `/` is byte 0x2F whatever follows it (Swift's `Character` would join `/` and a
+    /// combining mark into one, hiding a `..` from a fold done on characters).
     static func normalize(_ path: String) -> String {
-        var parts: [Substring] = []
-        for part in path.split(separator: "/", omittingEmptySubsequences: true) {
-            switch part {
-            case ".": continue
-            case "..": if !parts.isEmpty { parts.removeLast() }
-            default: parts.append(part)
+        var parts: [ArraySlice<UInt8>] = []
+        for part in Array(path.utf8).split(separator: 0x2F, omittingEmptySubsequences: true) {
+            if part.elementsEqual([0x2E]) { continue }
+            if part.elementsEqual([0x2E, 0x2E]) {
+                if !parts.isEmpty { parts.removeLast() }
+                continue
             }
+            parts.append(part)
         }
-        return "/" + parts.joined(separator: "/")
+        var bytes: [UInt8] = [0x2F]
+        for (index, part) in parts.enumerated() {
+            if index > 0 { bytes.append(0x2F) }
+            bytes.append(contentsOf: part)
+        }
+        return String(decoding: bytes, as: UTF8.self)
     }
 
-    /// Whether `candidate` is `root` or below it (both normalized).
+    /// Whether `candidate` is `root` or below it (both normalized), compared byte for byte: canonically equal
+    /// spellings of a name (NFC and NFD) are different directories on Linux.
     static func contains(_ root: String, _ candidate: String) -> Bool {
-        root == "/" || candidate == root || candidate.hasPrefix(root + "/")
+        let rootBytes = Array(root.utf8)
+        let candidateBytes = Array(candidate.utf8)
+        if rootBytes == [0x2F] { return true }
+        guard candidateBytes.starts(with: rootBytes) else { return false }
+        return candidateBytes.count == rootBytes.count || candidateBytes[rootBytes.count] == 0x2F
     }
 }

@@ -108,7 +108,12 @@ public struct AirGap: Sendable {
         // has verified: a refused zip leaves nothing behind.
         let parent = try context.resolve(extract).map { (path) throws(HallmarkError) in try context.parentDirectory(of: path) }
         let anchor = try parent.map { (path) throws(HallmarkError) in try Self.nearestExistingDirectory(of: path, for: extract ?? path) }
-        let workspace = try context.makePrivateDirectory(".hallmark-airgap", in: anchor)
+        let workspace: PrivateDirectory
+        // Beside the target (inside the root) when extracting, so the checked tree moves in with one rename; those
+        // paths resolve through the root like any other. Otherwise the engine's own scratch space.
+        if let anchor { workspace = try PrivateDirectory(in: anchor, label: ".hallmark-airgap") } else {
+            workspace = try context.makePrivateDirectory(".hallmark-airgap")
+        }
         defer { workspace.remove() }
         let reader = ArchiveReader()
         let path = workspace.path + "/bundle.zip"

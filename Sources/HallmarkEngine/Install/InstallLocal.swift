@@ -48,6 +48,7 @@ extension Installer {
     func installLocal(_ request: Request) throws(HallmarkError) -> Result {
         try checkAuthenticationIsPossible(request)
         guard (request.from == nil) != (request.index == nil) else { throw .usage("pass either --from ARCHIVE or --index index.json") }
+        if request.smoke != nil { try context.requireCommands("--smoke") }
         // 1. Find and verify everything, touching nothing. Every file is copied once into a private directory,
         // hashed on the way; the checks and everything after them read only those copies.
         let workspace = try context.makePrivateDirectory("hallmark-install-staging")
@@ -97,7 +98,7 @@ extension Installer {
         guard FileIO.exists(path) else { throw .io("\(indexPath): No such file or directory") }
         let stagedIndex = try FileCopy.copyWithSignatures(
             path, into: workspace, as: ReleaseIndex.fileName, display: indexPath, limit: UInt64(FileIO.defaultReadLimit),
-            kind: "an index"
+            kind: "an index", resolve: { (path) throws(HallmarkError) in try context.resolve(path) }
         ).path
         var notes: [String] = []
         var authenticatedBy: [String] = []
@@ -111,10 +112,12 @@ extension Installer {
             throw .invalidInput(
                 "\(indexPath) has no artifact for \(platform) (it has \(index.artifacts.map { $0.platform.description }.joined(separator: ", "))); pass --platform")
         }
-        let original = (path as NSString).deletingLastPathComponent + "/" + artifact.file
+        // The index's file name (checked safe by validate) beside it, resolved like any path: a link out is refused.
+        let original = try context.resolve((path as NSString).deletingLastPathComponent + "/" + artifact.file)
         guard FileIO.exists(original) else { throw .io("\(artifact.file): not found beside \(indexPath)") }
         let staged = try FileCopy.copyWithSignatures(
-            original, into: workspace, as: "archive", display: artifact.file, limit: reader.limits.maxArchiveSize, kind: "an archive")
+            original, into: workspace, as: "archive", display: artifact.file, limit: reader.limits.maxArchiveSize, kind: "an archive",
+            resolve: { (path) throws(HallmarkError) in try context.resolve(path) })
         guard staged.copied.sha256 == artifact.sha256 else {
             throw .verificationFailed(
                 "\(artifact.file): sha256 \(staged.copied.sha256) is not the \(artifact.sha256) that \(indexPath) lists (tampered or swapped)",
@@ -145,7 +148,8 @@ extension Installer {
             throw .invalidInput("\(from): not a .tar.gz or .zip archive")
         }
         let staged = try FileCopy.copyWithSignatures(
-            original, into: workspace, as: "archive", display: from, limit: reader.limits.maxArchiveSize, kind: "an archive")
+            original, into: workspace, as: "archive", display: from, limit: reader.limits.maxArchiveSize, kind: "an archive",
+            resolve: { (path) throws(HallmarkError) in try context.resolve(path) })
         var archive = StagedArchive(path: staged.path, display: from, format: format, version: request.version)
         if let expected = request.sha256?.lowercased() {
             let digest = staged.copied.sha256
@@ -228,7 +232,7 @@ extension Installer {
     func decide(
         _ binary: CheckedBinary, version: String?, archiveDisplay: String, request: Request, notes: inout [String]
     ) throws(HallmarkError) -> Decision {
-        let layout = Layout(prefix: try context.resolve(request.prefix), name: binary.name)
+        let layout = try layout(prefix: request.prefix, name: binary.name)
         let state = try loadState(layout)
         let current = state.binaries[binary.name]
         let present = FileIO.isFile(layout.bin)

@@ -111,6 +111,19 @@ public struct Installer: Sendable {
         var pendingBackup: String { stateDir + "/backup/.\(name).pending" }
     }
 
+    /// The layout under `prefix` for the binary `name`. Every path in it must be where it says: under a data
+    /// directory, a symbolic link anywhere in it (PREFIX/bin, lib/hallmark, the backup directory, the binary) is
+    /// refused, since the install writes, moves and copies through those paths.
+    func layout(prefix: String, name: String) throws(HallmarkError) -> Layout {
+        let layout = Layout(prefix: try context.resolve(prefix), name: name)
+        for path in [layout.prefix + "/bin", layout.stateDir, layout.stateDir + "/backup", layout.bin, layout.backup, layout.state] {
+            guard Array(try context.resolve(path).utf8) == Array(path.utf8) else {
+                throw .usage("\(path): a symbolic link (or a path that does not lead where it says); refusing to install through it")
+            }
+        }
+        return layout
+    }
+
     func loadState(_ paths: Layout) throws(HallmarkError) -> State {
         guard FileIO.isFile(paths.state) else { return State() }
         return try CanonicalJSON.decode(State.self, from: try FileIO.read(paths.state, display: paths.state), source: paths.state)
@@ -371,7 +384,7 @@ public struct Installer: Sendable {
 
     public func rollback(prefix: String, name: String) throws(HallmarkError) -> Result {
         guard RelativePath.isPlainName(name) else { throw .usage("--name must be a plain file name (the binary is PREFIX/bin/NAME)") }
-        let paths = Layout(prefix: try context.resolve(prefix), name: name)
+        let paths = try layout(prefix: prefix, name: name)
         var state = try loadState(paths)
         guard let current = state.binaries[name], let previous = current.previous, FileIO.isFile(paths.backup) else {
             throw .invalidInput("\(name): there is no previous version to roll back to in \(prefix)")
@@ -419,6 +432,6 @@ public struct Installer: Sendable {
     }
 
     public func installed(prefix: String) throws(HallmarkError) -> State {
-        try loadState(Layout(prefix: try context.resolve(prefix), name: "_"))
+        try loadState(try layout(prefix: prefix, name: "_"))
     }
 }

@@ -23,6 +23,7 @@ public struct Rebuild: Sendable {
     }
 
     public func run(directory: String, target: Platform, build: String?, source: String?, keep: Bool) throws(HallmarkError) -> Result {
+        try context.requireCommands("rebuild (the build command a reproducibility manifest records)")
         let manifestPath = try context.resolve(directory) + "/" + ReproducibilityManifest.fileName
         let display = "\(directory)/\(ReproducibilityManifest.fileName)"
         guard FileIO.isFile(manifestPath) else {
@@ -40,7 +41,7 @@ public struct Rebuild: Sendable {
 
         var origin = source ?? manifest.repository
         if origin.hasPrefix("file://") { origin = String(origin.dropFirst("file://".count)) }
-        if !origin.contains("://"), !origin.hasPrefix("/"), !origin.contains("@") { origin = try context.resolve(origin) }
+        if !origin.contains("://"), !origin.contains("@") { origin = try context.resolve(origin) }
         // The same build directory the release used (reproducibility.json's buildTree), so paths a toolchain
         // records come out the same; a manifest from before that convention gets a scratch directory.
         let tree = manifest.buildTree.map { BuildTree(root: $0.root) }

@@ -85,6 +85,7 @@ public struct ReleasePipeline: Sendable {
         -> Result
     {
         let context = self.context
+        try context.requireCommands("a release (its build and test commands)")
         return try await context.offload { () throws(HallmarkError) in
             var state = ReleaseState(inputs: try ReleaseInputs.load(options, context: context))
             let driver = ReleaseDriver(steps: Self.steps, context: ReleaseStepContext(engine: context, progress: progress))

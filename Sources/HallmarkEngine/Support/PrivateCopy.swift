@@ -93,13 +93,18 @@ public enum FileCopy {
     /// Copies `source` into `directory` as `name`, with its detached signatures (`.sig`, `.minisig`) when they
     /// exist, so a signature check and every later use read the same private bytes. A signature path that exists
     /// but is not a regular file (a FIFO, a directory) is refused, not skipped.
+    /// `resolve` turns each path read (the source and its signatures) into the one to open, refusing those that
+    /// lead where the caller's paths may not go (an engine context's root).
     public static func copyWithSignatures(
-        _ source: String, into directory: PrivateDirectory, as name: String, display: String, limit: UInt64, kind: String
+        _ source: String, into directory: PrivateDirectory, as name: String, display: String, limit: UInt64, kind: String,
+        resolve: (String) throws(HallmarkError) -> String
     ) throws(HallmarkError) -> (path: String, copied: Copied) {
         let path = directory.path + "/" + name
-        let copied = try copy(source, to: path, mode: 0o600, display: display, limit: limit, kind: kind)
-        for suffix in [".sig", ".minisig"] where FileIO.exists(source + suffix) {
-            _ = try copy(source + suffix, to: path + suffix, mode: 0o600, display: display + suffix, limit: 64 << 10, kind: "a signature")
+        let copied = try copy(try resolve(source), to: path, mode: 0o600, display: display, limit: limit, kind: kind)
+        for suffix in [".sig", ".minisig"] {
+            let signature = try resolve(source + suffix)
+            guard FileIO.exists(signature) else { continue }
+            _ = try copy(signature, to: path + suffix, mode: 0o600, display: display + suffix, limit: 64 << 10, kind: "a signature")
         }
         return (path, copied)
     }

@@ -54,8 +54,10 @@ public struct TUFConformanceClient: Sendable {
             repository = TUFHTTPRepository(
                 metadataURL: metadataURL, targetsURL: targetsURL, fetcher: HTTPFetcher(options: options, clients: context.http))
         } else {
+            let context = self.context
             repository = TUFDirectoryRepository(
-                metadataDirectory: try context.resolve(metadataURL), targetsDirectory: try context.resolve(targetsURL))
+                metadataDirectory: try context.resolve(metadataURL), targetsDirectory: try context.resolve(targetsURL),
+                resolve: { (path) throws(HallmarkError) in try context.resolve(path) })
         }
         return try TUFClient(metadataDirectory: metadataDirectory, repository: repository, referenceTime: now)
     }

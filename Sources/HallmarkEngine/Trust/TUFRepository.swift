@@ -33,14 +33,28 @@ public struct TUFDirectoryRepository: TUFRepository {
     public var metadataDirectory: String
     public var targetsDirectory: String
     public var display: String { metadataDirectory }
+    /// Turns each file's path into the one to open, refusing those that lead where the caller's paths may not go
+    /// (an engine context's root: a link inside the repository that points out of it).
+    var resolve: @Sendable (String) throws(HallmarkError) -> String
 
-    public init(metadataDirectory: String, targetsDirectory: String) {
+    public init(
+        metadataDirectory: String, targetsDirectory: String,
+        resolve: @escaping @Sendable (String) throws(HallmarkError) -> String = { $0 }
+    ) {
         self.metadataDirectory = metadataDirectory
         self.targetsDirectory = targetsDirectory
+        self.resolve = resolve
     }
 
     public func metadata(_ name: String, limit: Int) async -> Result<Data, TUFFetchError> {
-        Self.read(metadataDirectory + "/" + name, limit: limit)
+        read(metadataDirectory + "/" + name, limit: limit)
+    }
+
+    /// ``read(_:limit:)`` of the resolved path; a path that cannot be resolved fails.
+    func read(_ path: String, limit: Int) -> Result<Data, TUFFetchError> {
+        let resolved: String
+        do { resolved = try resolve(path) } catch { return .failure(.failed(error)) }
+        return Self.read(resolved, limit: limit)
     }
 
     public func target(_ path: String, limit: Int) async -> Result<Data, TUFFetchError> {
@@ -51,7 +65,7 @@ public struct TUFDirectoryRepository: TUFRepository {
         guard !segments.contains(where: { $0.isEmpty || $0 == "." || $0 == ".." || $0.contains("/") }) else {
             return .failure(.failed(.invalidInput("\(path): not a relative target path")))
         }
-        return Self.read(targetsDirectory + "/" + segments.joined(separator: "/"), limit: limit)
+        return read(targetsDirectory + "/" + segments.joined(separator: "/"), limit: limit)
     }
 
     /// Reads at most `limit` + 1 bytes: a longer file is refused without reading it all.

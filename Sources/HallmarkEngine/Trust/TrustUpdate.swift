@@ -40,7 +40,10 @@ public struct TrustUpdate: Sendable {
         }
         let base = try context.resolve(location)
         let metadata = FileIO.isDirectory(base + "/metadata") ? base + "/metadata" : base
-        return TUFDirectoryRepository(metadataDirectory: metadata, targetsDirectory: base + "/targets")
+        let context = self.context
+        return TUFDirectoryRepository(
+            metadataDirectory: metadata, targetsDirectory: base + "/targets",
+            resolve: { (path) throws(HallmarkError) in try context.resolve(path) })
     }
 
     public func update(
@@ -60,7 +63,10 @@ public struct TrustUpdate: Sendable {
         } else {
             throw .usage("pass --out: there is no HOME or HALLMARK_TRUST_DIR to install into")
         }
-        let state = (directory.isEmpty ? "." : directory) + "/tuf"
+        // Resolved like any path (under a data directory, a `tuf` link that leads out is refused); the TUF client
+        // then keeps its state only in files it names itself.
+        let state = output == nil ? (directory.isEmpty ? "." : directory) + "/tuf" : try context.resolve(directory + "/tuf")
+        for kept in ["targets", "root_history"] { _ = try context.resolve(state + "/" + kept) }
         var options = Downloader.Options()
         options.timeoutSeconds = timeoutSeconds
         let bootstrap = try bootstrapRoot(initialRoot, state: state)

@@ -111,6 +111,8 @@ public struct Checksums: Sendable {
             if let reason = RelativePath.unsafeReason(entry.path) {
                 throw .invalidInput("\(list):\(entry.line): refusing \"\(entry.displayName)\": \(reason); checksum lists must name files inside the directory")
             }
+            // Under a data directory, a name whose links lead out of it is refused like a name with `..`.
+            _ = try context.resolve(entry.path)
         }
         return check(parsed, listName: list, baseDirectory: context.workingDirectory, options: options)
     }
