@@ -228,4 +228,22 @@ struct RootContainmentTests {
         #expect(Self.refusedAsOutside { _ = try tenant.context.resolve(made.path + "/../x") })
         #expect(Self.refusedAsOutside { _ = try tenant.context.resolve(made.path + "X/file") })
     }
+
+    @Test("Verify, summary and publish do not read a release's own files through a link that leads out")
+    func releaseFilesThroughLinks() async throws {
+        let tenant = try Tenant()
+        _ = try tenant.dir.write("outside/checksums.txt", String(repeating: "1", count: 64) + "  secret-name.txt\n")
+        _ = try tenant.dir.write("root/rel/a.txt", "a\n")
+        try tenant.link("rel/checksums.txt", to: tenant.dir.url("outside/checksums.txt"))
+        let context = tenant.context
+        #expect(Self.refusedAsOutside { _ = try ReleaseVerification(context: context).verify(directory: "rel", keys: [], policy: .allowUnsigned) })
+        #expect(Self.refusedAsOutside { _ = try ReleaseSummary(context: context).summarize(directory: "rel", remoteAssets: nil, outDirectory: "out") })
+        try FileManager.default.removeItem(atPath: tenant.root + "/rel/checksums.txt")
+        _ = try tenant.dir.write("root/rel/checksums.txt", "")
+        try tenant.link("rel/index.json", to: tenant.dir.url("outside/checksums.txt"))
+        await #expect(throws: HallmarkError.self) {
+            _ = try await Publishing(context: context).publish(directory: "rel", to: "file://" + tenant.root + "/pub", force: false, out: "out")
+        }
+        await context.close()
+    }
 }

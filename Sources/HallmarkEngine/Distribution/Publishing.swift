@@ -36,6 +36,8 @@ public struct Publishing: Sendable {
         guard destination.hasPrefix("file://") || destination.hasPrefix(OCIReference.scheme) else {
             throw .usage("--to \(destination): publish to file:///PATH or oci://HOST[:PORT]/REPOSITORY[:TAG]")
         }
+        // Under a data directory, an index.json that is a link leading out is refused (as paths are).
+        _ = try context.resolve(root + "/" + ReleaseIndex.fileName)
         var version = (root as NSString).lastPathComponent
         if let data = try? FileIO.read(root + "/" + ReleaseIndex.fileName),
             let index = try? CanonicalJSON.decode(ReleaseIndex.self, from: data, source: ReleaseIndex.fileName)

@@ -39,6 +39,10 @@ public struct ReleaseSummary: Sendable {
         guard FileIO.isFile(root + "/" + ReleaseDirectory.checksums) else {
             throw .invalidInput("\(directory) has no \(ReleaseDirectory.checksums): it is not a release directory")
         }
+        // Under a data directory, release files read through a link that leads out are refused (as paths are).
+        for name in [ReleaseIndex.fileName, ReleaseDirectory.signatures, ReleaseDirectory.checksums] {
+            _ = try context.resolve(root + "/" + name)
+        }
         var index: ReleaseIndex?
         if FileIO.isFile(root + "/" + ReleaseIndex.fileName) {
             index = try CanonicalJSON.decode(

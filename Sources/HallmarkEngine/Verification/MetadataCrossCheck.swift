@@ -17,8 +17,13 @@ public enum MetadataCrossCheck {
 
     /// `expected` maps release file names to the sha256 `checksums.txt` lists for them. `complete: false` is for
     /// a release still being written: metadata files named in index.json may not exist yet.
-    public static func run(root: String, expected: [String: String], keys: [PublicKey], complete: Bool = true) -> Outcome {
-        var check = Check(root: root, expected: expected, keys: keys, complete: complete)
+    /// `resolve` turns each file's path into the one to open, refusing those that lead where the caller's paths
+    /// may not go (an engine context's root).
+    public static func run(
+        root: String, expected: [String: String], keys: [PublicKey], complete: Bool = true,
+        resolve: @escaping (String) throws(HallmarkError) -> String = { $0 }
+    ) -> Outcome {
+        var check = Check(root: root, expected: expected, keys: keys, complete: complete, resolve: resolve)
         check.checkIndex()
         check.checkSBOM()
         check.checkProvenance()
@@ -30,6 +35,7 @@ public enum MetadataCrossCheck {
     /// `checksums.txt` (and against index.json), and its disagreements recorded in ``outcome``.
     private struct Check {
         let root: String
+        let resolve: (String) throws(HallmarkError) -> String
         let expected: [String: String]
         let keys: [PublicKey]
         let complete: Bool
@@ -38,8 +44,12 @@ public enum MetadataCrossCheck {
         /// index.json, once it was read and found valid.
         var index: ReleaseIndex?
 
-        init(root: String, expected: [String: String], keys: [PublicKey], complete: Bool) {
+        init(
+            root: String, expected: [String: String], keys: [PublicKey], complete: Bool,
+            resolve: @escaping (String) throws(HallmarkError) -> String
+        ) {
             self.root = root
+            self.resolve = resolve
             self.expected = expected
             self.keys = keys
             self.complete = complete
@@ -47,9 +57,11 @@ public enum MetadataCrossCheck {
 
         /// The metadata file `name`, when `checksums.txt` lists it and it is present; a read error is recorded.
         mutating func read(_ name: String) -> Data? {
-            guard expected[name] != nil, FileIO.isFile(root + "/" + name) else { return nil }
+            guard expected[name] != nil else { return nil }
             do {
-                return try FileIO.read(root + "/" + name, display: name)
+                let path = try resolve(root + "/" + name)
+                guard FileIO.isFile(path) else { return nil }
+                return try FileIO.read(path, display: name)
             } catch {
                 outcome.add(error.message)
                 return nil

@@ -82,6 +82,8 @@ public struct ReleaseVerification: Sendable {
         let root = try context.resolve(directory)
         try checkArguments(directory: directory, root: root, keys: keys, policy: policy)
         var problems = ProblemList()
+        // Under a data directory, release files read through a link that leads out are refused (as paths are).
+        for name in [ReleaseDirectory.checksums, ReleaseDirectory.signatures] { _ = try context.resolve(root + "/" + name) }
         let listed = try ListedFiles(root: root, directory: directory, problems: &problems)
         let members = try ReleaseDirectory.members(of: root)
         let contents = DirectoryContents(root: root, members: members, listed: listed, problems: &problems)
@@ -92,7 +94,9 @@ public struct ReleaseVerification: Sendable {
             problems: &problems)
 
         // The metadata's own digests must agree with checksums.txt.
-        let crossCheck = MetadataCrossCheck.run(root: root, expected: listed.expected, keys: keys)
+        let context = self.context
+        let crossCheck = MetadataCrossCheck.run(
+            root: root, expected: listed.expected, keys: keys, resolve: { (path) throws(HallmarkError) in try context.resolve(path) })
         problems.add(contentsOf: crossCheck.problems)
 
         results += unlistedResults(members: members, listed: listed, signatures: signatures, problems: &problems)
@@ -120,9 +124,9 @@ public struct ReleaseVerification: Sendable {
             problems.add(.signaturesInvalid, "\(ReleaseDirectory.signatures): the sha256 recorded for \(name) does not match the file", file: ReleaseDirectory.signatures)
         }
         guard RelativePath.unsafeReason(entry.signatureFile) == nil else { return (.invalid, nil) }
-        let signaturePath = root + "/" + entry.signatureFile
         let data: Data
         do {
+            let signaturePath = try context.resolve(root + "/" + entry.signatureFile)
             guard FileIO.isFile(signaturePath) else { throw HallmarkError.io("missing") }
             data = try FileIO.read(signaturePath, limit: 64 << 10)
         } catch {
