@@ -44,16 +44,22 @@ final class DirectoryWriter {
 
     deinit { close(root) }
 
+    /// The components of `relative`, split on the byte `/` (0x2F) as the kernel splits them: a `/` followed by a
+    /// combining mark is one `Character` to Swift, and a name holding it would let `openat` walk through a link.
+    static func components(_ relative: String) -> [String] {
+        Array(relative.utf8).split(separator: 0x2F, omittingEmptySubsequences: true).map { String(decoding: $0, as: UTF8.self) }
+    }
+
     /// Creates the directory `relative` (and its parents); an existing directory is fine, anything else is not.
     func makeDirectory(_ relative: String) throws(HallmarkError) {
-        let fd = try openDirectory(relative.split(separator: "/").map(String.init))
+        let fd = try openDirectory(Self.components(relative))
         if fd != root { close(fd) }
     }
 
     /// Creates the new file `relative` (its parents as needed), open for writing.
     func createFile(_ relative: String) throws(HallmarkError) -> CreatedFile {
-        var components = relative.split(separator: "/").map(String.init)
-        let name = components.removeLast()
+        var components = Self.components(relative)
+        guard let name = components.popLast() else { throw .invalidInput("\(path): an empty member name") }
         let parent = try openDirectory(components)
         defer { if parent != root { close(parent) } }
         let fd = openat(parent, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)

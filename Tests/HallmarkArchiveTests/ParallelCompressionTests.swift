@@ -284,3 +284,12 @@ struct ParallelCompressionTests {
         _ = try Self.expectReadable(tarGz: dir.url("h.tar.gz"), in: dir)
     }
 }
+
+@Suite("Extraction paths split on bytes")
+struct ExtractionComponentTests {
+    @Test("A slash followed by a combining mark still separates components")
+    func slashBeforeCombiningMark() {
+        #expect(DirectoryWriter.components("release/\u{301}x") == ["release", "\u{301}x"])
+        #expect(DirectoryWriter.components("a//b/") == ["a", "b"])
+    }
+}

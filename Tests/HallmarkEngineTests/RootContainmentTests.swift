@@ -246,4 +246,60 @@ struct RootContainmentTests {
         }
         await context.close()
     }
+
+    @Test("Under a data directory: no git, no host registry credentials, no host keys, one answer for outside and missing")
+    func hostResourcesStayTheHosts() throws {
+        let tenant = try Tenant()
+        let context = tenant.context
+        #expect(throws: HallmarkError.self) {
+            _ = try VersionGuard(context: context).check(version: "v1.0.0", directory: ".", options: .init())
+        }
+        let hostSettings = Settings(environment: ["HOME": tenant.dir.url("outside"), "HALLMARK_SIGNING_KEY": "x"])
+        let withHostSettings = EngineContext(
+            settings: hostSettings, root: context.root, http: context.http, blocking: context.blocking,
+            scratchDirectory: context.scratchDirectory)
+        #expect(try RegistryAccess().configPath(withHostSettings) == nil)
+        #expect(!withHostSettings.keys.hasDefaultSigningKey && withHostSettings.keys.variable("HOME") == nil)
+        // A link to something that exists outside and one to nothing get the same words.
+        try tenant.link("to-secret", to: tenant.dir.url("outside/secret.txt"))
+        try tenant.link("to-nothing", to: tenant.dir.url("outside/nothing.txt"))
+        func message(_ path: String) -> String? {
+            do { _ = try context.resolve(path + "/x") } catch { return error.message.replacingOccurrences(of: path, with: "") }
+            return nil
+        }
+        #expect(message("to-secret") != nil && message("to-secret") == message("to-nothing"))
+    }
+
+    @Test("init, publish and trust update refuse links and names that would lead out")
+    func initPublishTrustLinks() async throws {
+        let tenant = try Tenant()
+        let context = tenant.context
+        try FileManager.default.createDirectory(atPath: tenant.root + "/proj", withIntermediateDirectories: true)
+        _ = try tenant.dir.write("root/proj/Makefile", "all:\n")
+        try tenant.link("proj/.gitignore", to: tenant.dir.url("outside/other.key"))
+        #expect(Self.refusedAsOutside { _ = try ProjectInit(context: context).run(directory: "proj", binary: "x", force: false) })
+        // A version whose bytes hold a '/' (followed by a combining mark) is not a plain name.
+        let key = try PrivateKey.generate(.ed25519)
+        _ = try tenant.dir.write("root/v/\u{301}1/a.txt", "a\n")
+        _ = try ReleaseSigning(context: context).sign(directory: "v/\u{301}1", key: key)
+        try FileManager.default.createDirectory(atPath: tenant.root + "/pub", withIntermediateDirectories: true)
+        try tenant.link("pub/v", to: tenant.dir.url("outside"))
+        await #expect(throws: HallmarkError.self) {
+            _ = try await Publishing(context: context).publish(directory: "v/\u{301}1", to: "file://" + tenant.root + "/pub", force: true, out: "out")
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: tenant.dir.url("outside")).sorted() == ["other.key", "secret.txt"])
+        // trust update: --out is required, and no link may stand in the TUF state.
+        await #expect(throws: HallmarkError.self) {
+            _ = try await TrustUpdate(context: context).update(repository: "repo", initialRoot: nil, now: Date(), target: "trusted_root.json", output: nil)
+        }
+        try FileManager.default.createDirectory(atPath: tenant.root + "/trust/tuf", withIntermediateDirectories: true)
+        try tenant.link("trust/tuf/timestamp.json", to: tenant.dir.url("outside/secret.txt"))
+        await #expect {
+            _ = try await TrustUpdate(context: context).update(
+                repository: "repo", initialRoot: nil, now: Date(), target: "trusted_root.json", output: "trust/trusted_root.json")
+        } throws: { error in
+            (error as? HallmarkError)?.message.contains("symbolic link") == true
+        }
+        await context.close()
+    }
 }

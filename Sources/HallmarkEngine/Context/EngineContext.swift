@@ -37,7 +37,11 @@ public struct EngineContext: Sendable {
         self.clock = clock
         self.logger = logger
         self.http = http
-        self.keys = keys ?? EnvironmentKeyProvider(variables: settings.keyVariables, passphrase: settings.keyPassphrase)
+        // Under a data directory, key references never reach the host's environment unless the caller says so.
+        let whole = Array(root.path.utf8) == [0x2F]
+        self.keys = keys ?? (whole
+            ? EnvironmentKeyProvider(variables: settings.keyVariables, passphrase: settings.keyPassphrase)
+            : FilesOnlyKeyProvider(passphrase: settings.keyPassphrase))
         self.blocking = blocking
         self.scratchDirectory = scratchDirectory
     }

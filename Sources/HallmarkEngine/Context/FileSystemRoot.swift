@@ -70,7 +70,7 @@ public struct FileSystemRoot: Sendable, Equatable {
     }
 
     private func outside(_ given: String) -> HallmarkError {
-        .usage("\(given): outside \(path), where this engine's files live")
+        .usage("\(given): outside the data directory, or through a link that leads nowhere")
     }
 
     /// `lexical` (absolute, folded) with its deepest existing ancestor resolved through the file system and the
@@ -88,7 +88,8 @@ public struct FileSystemRoot: Sendable, Equatable {
                 return rest.isEmpty ? real : (real == "/" ? "" : real) + join(rest)
             }
             if errno != ENOENT || exists(existing) {
-                throw .usage("\(display): \(existing) cannot be resolved (a symbolic link that leads nowhere?)")
+                // The same words as a path that leads out: the answer must not tell what exists outside the root.
+                throw .usage("\(display): outside the data directory, or through a link that leads nowhere")
             }
             count -= 1
         }

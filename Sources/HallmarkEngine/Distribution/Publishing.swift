@@ -44,7 +44,9 @@ public struct Publishing: Sendable {
         {
             version = index.version
         }
-        guard RelativePath.unsafeReason(version) == nil, !version.contains("/") else { throw .invalidInput("\(directory): unusable version name \(version)") }
+        guard RelativePath.unsafeReason(version) == nil, RelativePath.isPlainName(version), !version.utf8.contains(0x2F) else {
+            throw .invalidInput("\(directory): unusable version name \(version)")
+        }
         let members = try ReleaseDirectory.members(of: root)
         if let odd = members.first(where: { !$0.isRegularFile }) { throw .invalidInput("\(directory)/\(odd.name): not a regular file") }
         let outDir: String
@@ -59,7 +61,8 @@ public struct Publishing: Sendable {
         guard path.hasPrefix("/") else { throw .usage("--to must be an absolute file:/// URL") }
         let base = try context.resolve(path)
 
-        let target = base + "/" + version
+        // The published directory itself, resolved like any path: a `VERSION` link that leads out is refused.
+        let target = try context.resolve(base + "/" + version)
         let exists = FileManager.default.fileExists(atPath: target)
         if exists && !force { throw .invalidInput("\(target) is already published; pass --force to replace it") }
         try Paths.makeDirectory(base)

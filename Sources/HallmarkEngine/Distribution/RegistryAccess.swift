@@ -23,6 +23,9 @@ public struct RegistryAccess: Sendable {
     /// Docker's config file: `--registry-config`, else `$DOCKER_CONFIG/config.json`, else `~/.docker/config.json`.
     func configPath(_ context: EngineContext) throws(HallmarkError) -> String? {
         if let configFile { return try context.resolve(configFile) }
+        // The host's own Docker config serves the host (the command line); an engine under a data directory
+        // never lends the host's registry credentials to its requests.
+        guard context.allowsCommands else { return nil }
         return context.settings.dockerConfigPath
     }
 
@@ -44,6 +47,7 @@ public struct RegistryAccess: Sendable {
             if let user = entry.username, let password = entry.password { return .init(username: user, password: password) }
         }
         if let helper = config.helper(for: registry) {
+            try context.requireCommands("a Docker credential helper (\(helper))")
             return try fromHelper(helper, registry: registry, context: context, config: path)
         }
         return nil

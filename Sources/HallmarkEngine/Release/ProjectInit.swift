@@ -37,6 +37,10 @@ public struct ProjectInit: Sendable {
         let root = try context.resolve(directory)
         guard FileIO.isDirectory(root) else { throw .io("\(directory): No such directory") }
         let configPath = root + "/" + ReleaseConfig.defaultFileName
+        // Every file init reads or writes by name, resolved like any path (a link that leads out is refused).
+        for name in ["Package.swift", "Cargo.toml", "go.mod", "Makefile", "makefile", "GNUmakefile", ".gitignore", ReleaseConfig.defaultFileName] {
+            _ = try context.resolve(root + "/" + name)
+        }
         if FileIO.isFile(configPath) && !force {
             throw .invalidInput("\(ReleaseConfig.defaultFileName) already exists in \(directory); pass --force to replace it")
         }

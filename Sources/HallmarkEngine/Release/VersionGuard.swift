@@ -48,6 +48,8 @@ public struct VersionGuard: Sendable {
 
     /// Runs every check and reports each; `directory` is the work tree.
     public func check(version: String, directory: String, options: Options) throws(HallmarkError) -> Report {
+        // git reads the repository's own config, which can name programs to run (core.fsmonitor…).
+        try context.requireCommands("version-guard (it runs git in the work tree)")
         var checks: [Check] = []
         var semver: SemanticVersion?
         do {

@@ -41,4 +41,17 @@ enum Paths {
         }
         if hadPrevious { try removeIfPresent(scratch) }
     }
+
+    /// The first symbolic link found at or below `directory` (not following links), or nil; nil too when
+    /// `directory` does not exist yet.
+    static func firstSymbolicLink(in directory: String) -> String? {
+        let manager = FileManager.default
+        func isLink(_ path: String) -> Bool {
+            do { return try manager.attributesOfItem(atPath: path)[.type] as? FileAttributeType == .typeSymbolicLink } catch { return false }
+        }
+        if isLink(directory) { return directory }
+        guard FileIO.isDirectory(directory), let walker = manager.enumerator(atPath: directory) else { return nil }
+        for case let relative as String in walker where isLink(directory + "/" + relative) { return directory + "/" + relative }
+        return nil
+    }
 }

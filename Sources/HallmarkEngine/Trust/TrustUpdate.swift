@@ -57,16 +57,20 @@ public struct TrustUpdate: Sendable {
         if let output {
             destination = try context.resolve(output)
             directory = try context.parentDirectory(of: destination)
-        } else if let installed = context.settings.trustedRootPath {
+        } else if let installed = context.settings.trustedRootPath, context.allowsCommands {
             destination = installed
             directory = (installed as NSString).deletingLastPathComponent
         } else {
-            throw .usage("pass --out: there is no HOME or HALLMARK_TRUST_DIR to install into")
+            throw .usage("pass --out: there is no HOME or HALLMARK_TRUST_DIR to install into (under a data directory, --out is required)")
         }
         // Resolved like any path (under a data directory, a `tuf` link that leads out is refused); the TUF client
         // then keeps its state only in files it names itself.
         let state = output == nil ? (directory.isEmpty ? "." : directory) + "/tuf" : try context.resolve(directory + "/tuf")
         for kept in ["targets", "root_history"] { _ = try context.resolve(state + "/" + kept) }
+        // The client reads and writes its state by path: under a data directory, no link may stand in it.
+        if !context.allowsCommands, let link = Paths.firstSymbolicLink(in: state) {
+            throw .usage("\(link): a symbolic link in the TUF state directory; refusing to keep state through it")
+        }
         var options = Downloader.Options()
         options.timeoutSeconds = timeoutSeconds
         let bootstrap = try bootstrapRoot(initialRoot, state: state)
