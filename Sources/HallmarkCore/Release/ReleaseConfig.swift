@@ -97,6 +97,8 @@ public struct ReleaseConfig: Sendable, Equatable {
     public var dist: String
     /// Builds run at once (default: the number of cores).
     public var parallelism: Int?
+    /// `deployments:`: where releases go, in which rings, under which controls (nil when the block is absent).
+    public var deployments: DeploymentConfig?
 
     public init(
         project: Project, builds: [Build], archives: Archives = Archives(), signingKey: String? = nil, sbomEnabled: Bool = true,

@@ -48,6 +48,7 @@ public struct ConfigLoader: Sendable {
     private func read(_ root: YAMLReader) throws(HallmarkError) -> ReleaseConfig {
         let top = try root.mapping(allowed: [
             "version", "project", "builds", "archives", "signing", "sbom", "provenance", "release_notes", "test", "guard",
+            "deployments",
             "dist", "parallelism",
         ])
         if let version = top["version"] {
@@ -62,6 +63,7 @@ public struct ConfigLoader: Sendable {
         if let node = top["archives"] { archives = try readArchives(node) }
         var config = ReleaseConfig(project: project, builds: builds, archives: archives)
         try readSettings(top, into: &config)
+        if let node = top["deployments"] { config.deployments = try DeploymentReader(source: node.source).read(node) }
         return config
     }
 
