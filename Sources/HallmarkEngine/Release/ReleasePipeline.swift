@@ -75,7 +75,7 @@ public struct ReleasePipeline: Sendable {
     /// The steps of a release, in order: the thirteen announced steps, with the preparation each needs between them.
     static let steps: [any ReleaseStep] = [
         GuardStep(), SourceStep(), SigningKeyStep(), WorkspaceStep(), TestStep(), BuildPlanStep(), BuildStep(),
-        ArchivePlanStep(), ArchiveStep(), FactsStep(), IndexStep(), SBOMStep(), ReproducibilityStep(), ProvenanceStep(),
+        ArchivePlanStep(), ArchiveStep(), FactsStep(), IndexStep(), DeploymentStep(), SBOMStep(), ReproducibilityStep(), ProvenanceStep(),
         EvidenceStep(), NotesStep(), SignStep(), VerifyStep(), PublishStep(),
     ]
 

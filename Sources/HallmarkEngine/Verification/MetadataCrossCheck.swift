@@ -28,6 +28,7 @@ public enum MetadataCrossCheck {
         check.checkSBOM()
         check.checkProvenance()
         check.checkReproducibilityManifest()
+        check.checkDeployments()
         return check.outcome
     }
 
@@ -168,6 +169,37 @@ public enum MetadataCrossCheck {
             let named = Set(statement.subject.compactMap(\.name))
             for artifact in index?.artifacts ?? [] where !named.contains(artifact.file) {
                 outcome.add("\(document): \(artifact.file) is not a subject of the provenance", file: document)
+            }
+        }
+
+        /// Each endpoint deployment manifest: bound to this index.json by its digest, and every target's archive and
+        /// binary the ones index.json lists for the target's platform.
+        mutating func checkDeployments() {
+            for name in expected.keys.sorted() where name.hasSuffix(EndpointDeployment.fileSuffix) {
+                guard let data = read(name) else { continue }
+                outcome.checked.append(name)
+                let manifest: EndpointDeployment
+                do {
+                    manifest = try CanonicalJSON.decode(EndpointDeployment.self, from: data, source: name)
+                    try manifest.validate(source: name)
+                } catch {
+                    outcome.add(error.message, file: name)
+                    continue
+                }
+                if manifest.index.file != ReleaseIndex.fileName || expected[ReleaseIndex.fileName] != manifest.index.sha256 {
+                    outcome.add("\(name) is bound to an index.json with sha256 \(manifest.index.sha256), not this release's", file: name)
+                }
+                for target in manifest.targets {
+                    let listed = index?.artifacts.first { $0.platform.description == target.platform }
+                    guard let listed, listed.file == target.artifact.file, listed.sha256 == target.artifact.sha256,
+                        listed.binary.path == target.binary.file, listed.binary.sha256 == target.binary.sha256
+                    else {
+                        outcome.add(
+                            "\(name): target \(target.id) (\(target.platform)) names \(target.artifact.file) and \(target.binary.file), which index.json does not list with those digests",
+                            file: name)
+                        continue
+                    }
+                }
             }
         }
 

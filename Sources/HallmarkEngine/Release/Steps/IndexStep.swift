@@ -13,7 +13,8 @@ struct IndexStep: ReleaseStep {
         let index = ReleaseIndex(
             name: facts.name, version: facts.version, commit: facts.commit, sourceDateEpoch: facts.sourceDateEpoch,
             repository: facts.repository, artifacts: facts.artifacts.map(\.indexEntry),
-            metadata: Self.metadataNames(signed: signing.signed, sbom: state.inputs.config.sbomEnabled))
+            metadata: Self.metadataNames(signed: signing.signed, sbom: state.inputs.config.sbomEnabled)
+                + (state.inputs.config.deployments == nil ? [] : [EndpointDeployment.fileName(project: facts.name)]))
         try state.stage(ReleaseIndex.fileName, try StagedFiles.json(index), for: name)
         return "\(facts.artifacts.count) artifacts"
     }

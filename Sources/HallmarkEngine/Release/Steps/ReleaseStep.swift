@@ -33,6 +33,7 @@ enum ReleaseProduct: String, Sendable, CaseIterable {
     case artifacts = "the archives"
     case facts = "the release facts"
     case index = "index.json"
+    case deployment = "the endpoint deployment manifest"
     case sbom = "the SBOM"
     case reproducibility = "reproducibility.json"
     case provenance = "the provenance"
