@@ -72,34 +72,39 @@ public struct DeploymentConfig: Sendable, Equatable {
     /// appears twice, a target in a ring that is not listed, soak time for an unknown ring, fewer approvers than
     /// approvals required (or none required), an approver listed twice, `max_parallel` below 1.
     public func validate(source: String) throws(HallmarkError) {
-        func refuse(_ message: String) -> HallmarkError { .invalidInput("\(source): deployments: \(message)") }
-        guard !rings.isEmpty else { throw refuse("rings is empty; list them in order, e.g. [canary, staging, production]") }
+        if let problem { throw .invalidInput("\(source): deployments: \(problem)") }
+    }
+
+    /// What ``validate(source:)`` refuses, in words (nil when the block is sound).
+    public var problem: String? {
+        guard !rings.isEmpty else { return "rings is empty; list them in order, e.g. [canary, staging, production]" }
         for (index, ring) in rings.enumerated() {
-            guard RelativePath.isPlainName(ring), !ring.utf8.contains(0x20) else { throw refuse("ring \"\(ring)\" is not a plain name") }
-            guard !rings[..<index].contains(ring) else { throw refuse("ring \(ring) is listed twice") }
+            guard RelativePath.isPlainName(ring), !ring.utf8.contains(0x20) else { return "ring \"\(ring)\" is not a plain name" }
+            guard !rings[..<index].contains(ring) else { return "ring \(ring) is listed twice" }
         }
         var ids: Set<String> = []
         for target in targets {
-            guard RelativePath.isPlainName(target.id) else { throw refuse("target id \"\(target.id)\" is not a plain name") }
-            guard ids.insert(target.id).inserted else { throw refuse("target id \(target.id) is used twice") }
+            guard RelativePath.isPlainName(target.id) else { return "target id \"\(target.id)\" is not a plain name" }
+            guard ids.insert(target.id).inserted else { return "target id \(target.id) is used twice" }
             guard rings.contains(target.ring) else {
-                throw refuse("target \(target.id) is in ring \(target.ring), which rings does not list (\(rings.joined(separator: ", ")))")
+                return "target \(target.id) is in ring \(target.ring), which rings does not list (\(rings.joined(separator: ", ")))"
             }
-            guard !target.prefix.isEmpty else { throw refuse("target \(target.id) has an empty prefix") }
+            guard !target.prefix.isEmpty else { return "target \(target.id) has an empty prefix" }
         }
         for ring in controls.soakSeconds.keys.sorted() where !rings.contains(ring) {
-            throw refuse("controls.soak names ring \(ring), which rings does not list")
+            return "controls.soak names ring \(ring), which rings does not list"
         }
-        if let maxParallel = controls.maxParallel, maxParallel < 1 { throw refuse("controls.max_parallel must be at least 1") }
+        if let maxParallel = controls.maxParallel, maxParallel < 1 { return "controls.max_parallel must be at least 1" }
         if let approvals = controls.approvals {
-            guard approvals.required >= 1 else { throw refuse("controls.approvals.required must be at least 1") }
+            guard approvals.required >= 1 else { return "controls.approvals.required must be at least 1" }
             guard Set(approvals.approvers).count == approvals.approvers.count else {
-                throw refuse("controls.approvals.approvers lists a key twice")
+                return "controls.approvals.approvers lists a key twice"
             }
             guard approvals.required <= approvals.approvers.count else {
-                throw refuse("controls.approvals needs \(approvals.required) approvals but names \(approvals.approvers.count) approvers")
+                return "controls.approvals needs \(approvals.required) approvals but names \(approvals.approvers.count) approvers"
             }
         }
+        return nil
     }
 
     /// Seconds in a duration such as `0s`, `90s`, `15m`, `1h`, `1h30m` or `2d`; nil for anything else.

@@ -44,6 +44,11 @@ public struct FileSystemRoot: Sendable, Equatable {
         return FileSystemRoot(unchecked: "/", working)
     }
 
+    /// Equal when both paths are the same bytes (String's `==` would take NFC and NFD spellings as equal).
+    public static func == (lhs: FileSystemRoot, rhs: FileSystemRoot) -> Bool {
+        Array(lhs.path.utf8) == Array(rhs.path.utf8) && Array(lhs.workingDirectory.utf8) == Array(rhs.workingDirectory.utf8)
+    }
+
     private init(unchecked path: String, _ workingDirectory: String) {
         self.path = path
         self.workingDirectory = workingDirectory

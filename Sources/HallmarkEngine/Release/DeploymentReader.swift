@@ -14,7 +14,7 @@ struct DeploymentReader {
         for item in try map["targets"]?.sequence() ?? [] { targets.append(try readTarget(item)) }
         let controls = try map["controls"].map { (node) throws(HallmarkError) in try readControls(node) } ?? DeploymentConfig.Controls()
         let config = DeploymentConfig(rings: rings, targets: targets, controls: controls)
-        do { try config.validate(source: source) } catch { throw node.error(String(error.message.dropFirst(source.count + 2))) }
+        if let problem = config.problem { throw node.error("deployments: \(problem)") }
         return config
     }
 
