@@ -31,6 +31,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         .target(name: "HallmarkCore", swiftSettings: swiftSettings),
@@ -63,9 +65,19 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "HallmarkStore",
+            dependencies: [
+                "HallmarkCore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "HallmarkEngine",
             dependencies: [
-                "HallmarkCore", "HallmarkConcurrency", "HallmarkCrypto", "HallmarkArchive", "HallmarkRemote", "CHallmarkBuildInfo",
+                "HallmarkCore", "HallmarkConcurrency", "HallmarkCrypto", "HallmarkArchive", "HallmarkRemote", "HallmarkStore",
+                "CHallmarkBuildInfo",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "Logging", package: "swift-log"),
@@ -109,7 +121,10 @@ let package = Package(
         ),
         .testTarget(
             name: "HallmarkEngineTests",
-            dependencies: ["HallmarkCore", "HallmarkConcurrency", "HallmarkCrypto", "HallmarkRemote", "HallmarkEngine", "HallmarkTestSupport"],
+            dependencies: [
+                "HallmarkCore", "HallmarkConcurrency", "HallmarkCrypto", "HallmarkRemote", "HallmarkStore", "HallmarkEngine",
+                "HallmarkTestSupport",
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

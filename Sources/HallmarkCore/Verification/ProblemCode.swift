@@ -214,6 +214,44 @@ extension ProblemCode {
     public static let tufNotListed = ProblemCode("tuf.not-listed")
 }
 
+// MARK: - Rollout governance (evidence records and their log)
+
+extension ProblemCode {
+    /// An evidence record's envelope does not verify with the key it names, or is not a record of its kind.
+    public static let evidenceSignatureInvalid = ProblemCode("evidence.signature-invalid")
+    /// A record in the log is not the record its leaf hash and the signed checkpoints commit to (changed after it
+    /// was appended).
+    public static let evidenceRecordChanged = ProblemCode("evidence.record-changed")
+    /// A log checkpoint is malformed, or not signed by the log key.
+    public static let evidenceCheckpointInvalid = ProblemCode("evidence.checkpoint-invalid")
+    /// A newer checkpoint does not extend an older one (the log was rewritten or truncated).
+    public static let evidenceConsistencyInvalid = ProblemCode("evidence.consistency-invalid")
+    /// A record's inclusion proof does not lead to the checkpoint's root.
+    public static let evidenceInclusionInvalid = ProblemCode("evidence.inclusion-invalid")
+    /// The search index or a state head disagrees with the log it is derived from.
+    public static let evidenceIndexMismatch = ProblemCode("evidence.index-mismatch")
+    /// A rollout's files do not match its checksums, its release or its deployment manifest.
+    public static let rolloutMismatch = ProblemCode("rollout.mismatch")
+    /// The rollout's status does not allow promotion (it must be staged or succeeded).
+    public static let promotionStatus = ProblemCode("promotion.status")
+    /// The request expired.
+    public static let promotionExpired = ProblemCode("promotion.expired")
+    /// A record refers to a request, rollout or execution that is not the one in the log (changed or unknown).
+    public static let promotionLinkInvalid = ProblemCode("promotion.link-invalid")
+    /// The approver's key is not in the deployment's approver set, or is the requester's.
+    public static let promotionApproverInvalid = ProblemCode("promotion.approver-invalid")
+    /// This key already decided on this request.
+    public static let promotionDuplicateApproval = ProblemCode("promotion.duplicate-approval")
+    /// Fewer valid approvals than the deployment requires (or an approver rejected the request).
+    public static let promotionApprovals = ProblemCode("promotion.approvals")
+    /// The target ring is out of order: the previous ring has no successful execution of this release.
+    public static let promotionRingOrder = ProblemCode("promotion.ring-order")
+    /// The previous ring's soak time has not elapsed.
+    public static let promotionSoak = ProblemCode("promotion.soak")
+    /// Another execution holds the ring, or the request was already executed (a replay).
+    public static let promotionReplay = ProblemCode("promotion.replay")
+}
+
 extension ProblemCode {
     /// Every code, with its one-line meaning (DESIGN.md lists the same).
     public static let catalog: [ProblemCode] = [
@@ -235,5 +273,9 @@ extension ProblemCode {
         airgapContentMismatch, airgapSelfVouched, airgapUnauthenticated, installUnauthenticated, installBinaryMismatch,
         verificationIncomplete,
         tufThreshold, tufExpired, tufRollback, tufMismatch, tufNotListed,
+        evidenceSignatureInvalid, evidenceRecordChanged, evidenceCheckpointInvalid, evidenceConsistencyInvalid,
+        evidenceInclusionInvalid, evidenceIndexMismatch, rolloutMismatch, promotionStatus, promotionExpired,
+        promotionLinkInvalid, promotionApproverInvalid, promotionDuplicateApproval, promotionApprovals, promotionRingOrder,
+        promotionSoak, promotionReplay,
     ]
 }

@@ -1,0 +1,404 @@
+import Foundation
+import HallmarkCore
+import PostgresNIO
+
+/// The shared store: PostgreSQL over one connection per store, operations run one at a time, appends in a
+/// transaction whose first statement (a guarded UPDATE of the single `log_head` row) serializes every writer of
+/// the log across processes and hosts.
+final class PostgresEvidenceStore: EvidenceStore {
+    let location: StoreLocation
+    let connection: PostgresConnection
+    let logger: Logger
+    let lock = AsyncLock()
+
+    private init(location: StoreLocation, connection: PostgresConnection, logger: Logger) {
+        self.location = location
+        self.connection = connection
+        self.logger = logger
+    }
+
+    static func connect(_ pg: StoreLocation.PostgresLocation) async throws(HallmarkError) -> PostgresEvidenceStore {
+        let location = StoreLocation.postgres(pg)
+        var configuration = PostgresConnection.Configuration(
+            host: pg.host, port: pg.port, username: pg.user, password: pg.password, database: pg.database, tls: .disable)
+        configuration.options.connectTimeout = .seconds(10)
+        var logger = Logger(label: "hallmark.store.postgres")
+        logger.logLevel = .critical
+        do {
+            let connection = try await PostgresConnection.connect(configuration: configuration, id: 1, logger: logger)
+            return PostgresEvidenceStore(location: location, connection: connection, logger: logger)
+        } catch {
+            throw failure(error, location: location, doing: "connect")
+        }
+    }
+
+    static func failure(_ error: any Error, location: StoreLocation, doing: String) -> HallmarkError {
+        if let error = error as? HallmarkError { return error }
+        if let error = error as? PostgresTransactionError {
+            return failure(error.closureError ?? error.commitError ?? error.beginError ?? error.rollbackError ?? error, location: location, doing: doing)
+        }
+        if let error = error as? PSQLError {
+            if let message = error.serverInfo?[.message] {
+                let state = error.serverInfo?[.sqlState].map { " (SQLSTATE \($0))" } ?? ""
+                return .store("\(location): cannot \(doing): \(message)\(state)")
+            }
+            return .store("\(location): cannot \(doing): the server is unreachable or closed the connection (\(error.code)); check that PostgreSQL is running")
+        }
+        return .store("\(location): cannot \(doing): \(error); check that PostgreSQL is running and reachable")
+    }
+
+    /// Runs `body` alone on the connection (operations never interleave), mapping errors to one-line store errors.
+    func run<T: Sendable>(_ doing: String, _ body: @Sendable (PostgresConnection) async throws -> T) async throws(HallmarkError) -> T {
+        await lock.acquire()
+        do {
+            let value = try await body(connection)
+            await lock.release()
+            return value
+        } catch {
+            await lock.release()
+            throw Self.failure(error, location: location, doing: doing)
+        }
+    }
+
+    /// Runs `body` in a transaction: COMMIT when it returns true, ROLLBACK when it returns false or throws.
+    func transaction<T: Sendable>(
+        _ doing: String, _ body: @Sendable (PostgresConnection) async throws -> (commit: Bool, value: T)
+    ) async throws(HallmarkError) -> T {
+        let logger = logger
+        return try await run(doing) { connection in
+            try await connection.query("BEGIN", logger: logger)
+            do {
+                let (commit, value) = try await body(connection)
+                try await connection.query(commit ? "COMMIT" : "ROLLBACK", logger: logger)
+                return value
+            } catch {
+                try? await connection.query("ROLLBACK", logger: logger)
+                throw error
+            }
+        }
+    }
+
+    func close() async {
+        try? await connection.close()
+    }
+
+    func query(_ connection: PostgresConnection, _ sql: String, _ values: [Schema.Argument?] = []) async throws -> PostgresRowSequence {
+        var binds = PostgresBindings(capacity: values.count)
+        for value in values {
+            switch value {
+            case .text(let text): binds.append(text)
+            case .int(let int): binds.append(int)
+            case nil: binds.appendNull()
+            }
+        }
+        return try await connection.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger)
+    }
+
+    func query(_ connection: PostgresConnection, _ sql: String, binds: PostgresBindings) async throws -> PostgresRowSequence {
+        try await connection.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger)
+    }
+
+    // MARK: Migrations and meta
+
+    func migrate() async throws(HallmarkError) -> [Int] {
+        try await transaction("migrate") { connection in
+            // One migrator at a time, across processes.
+            try await self.query(connection, "SELECT pg_advisory_xact_lock(7217001)")
+            try await self.query(connection, Schema.migrationsTable.replacingOccurrences(of: "INT64", with: "BIGINT"))
+            var applied = 0
+            for try await (version) in try await self.query(connection, "SELECT COALESCE(MAX(version), 0)::BIGINT FROM hallmark_migrations").decode(Int64.self) {
+                applied = Int(version)
+            }
+            guard applied <= Schema.latest else {
+                throw HallmarkError.store("schema version \(applied) is newer than this hallmark knows (\(Schema.latest)); upgrade hallmark")
+            }
+            var done: [Int] = []
+            for version in (applied + 1)..<(Schema.latest + 1) {
+                for sql in Schema.statements(version, .postgres) { try await self.query(connection, sql) }
+                try await self.query(
+                    connection, "INSERT INTO hallmark_migrations (version, name) VALUES ($1, $2)",
+                    [.int(Int64(version)), .text(Schema.names[version - 1])])
+                done.append(version)
+            }
+            return (true, done)
+        }
+    }
+
+    func schemaVersion() async throws(HallmarkError) -> Int {
+        try await run("read the schema version") { connection in
+            var exists = false
+            for try await name in try await self.query(connection, "SELECT to_regclass('hallmark_migrations')::TEXT").decode(String?.self) {
+                exists = name != nil
+            }
+            guard exists else { return 0 }
+            var version: Int64 = 0
+            for try await value in try await self.query(connection, "SELECT COALESCE(MAX(version), 0)::BIGINT FROM hallmark_migrations").decode(Int64.self) {
+                version = value
+            }
+            return Int(version)
+        }
+    }
+
+    func meta(_ key: String) async throws(HallmarkError) -> String? {
+        try await run("read \(key)") { connection in
+            var value: String?
+            for try await text in try await self.query(connection, "SELECT value FROM hallmark_meta WHERE key = $1", [.text(key)]).decode(String.self) {
+                value = text
+            }
+            return value
+        }
+    }
+
+    func setMetaIfAbsent(_ key: String, _ value: String) async throws(HallmarkError) -> String {
+        try await transaction("write \(key)") { connection in
+            try await self.query(
+                connection, "INSERT INTO hallmark_meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING", [.text(key), .text(value)])
+            var stored = value
+            for try await text in try await self.query(connection, "SELECT value FROM hallmark_meta WHERE key = $1", [.text(key)]).decode(String.self) {
+                stored = text
+            }
+            return (true, stored)
+        }
+    }
+
+    // MARK: The log
+
+    func logSize() async throws(HallmarkError) -> Int64 {
+        try await run("read the log size") { connection in
+            var size: Int64 = 0
+            for try await value in try await self.query(connection, "SELECT size FROM log_head WHERE id = 1").decode(Int64.self) { size = value }
+            return size
+        }
+    }
+
+    func nodes(_ ids: Set<MerkleNodeID>) async throws(HallmarkError) -> [MerkleNodeID: Data] {
+        guard !ids.isEmpty else { return [:] }
+        let sorted = ids.sorted()
+        return try await run("read Merkle nodes") { connection in
+            var binds = PostgresBindings()
+            try binds.append(sorted.map { Int64($0.level) })
+            try binds.append(sorted.map(\.index))
+            let rows = try await self.query(
+                connection,
+                "SELECT n.level, n.idx, n.hash FROM log_nodes n JOIN unnest($1::BIGINT[], $2::BIGINT[]) AS w(level, idx) ON n.level = w.level AND n.idx = w.idx",
+                binds: binds)
+            var result: [MerkleNodeID: Data] = [:]
+            for try await (level, index, hash) in rows.decode((Int64, Int64, Data).self) {
+                result[MerkleNodeID(level: Int(level), index: index)] = hash
+            }
+            return result
+        }
+    }
+
+    func append(_ append: LogAppend) async throws(HallmarkError) -> AppendOutcome {
+        try await transaction("append \(append.entry.recordID)") { connection in
+            let outcome = try await self.apply(append, connection)
+            return (outcome == .appended, outcome)
+        }
+    }
+
+    func changed(_ rows: PostgresRowSequence) async throws -> Bool {
+        var any = false
+        for try await _ in rows { any = true }
+        return any
+    }
+
+    func apply(_ append: LogAppend, _ connection: PostgresConnection) async throws -> AppendOutcome {
+        let entry = append.entry
+        guard try await changed(self.query(
+            connection, "UPDATE log_head SET size = size + 1 WHERE id = 1 AND size = $1 RETURNING size", [.int(entry.index)]))
+        else { return .logMoved }
+        if try await changed(self.query(connection, "SELECT 1 FROM log_entries WHERE record_id = $1", [.text(entry.recordID)])) {
+            return .duplicateRecord
+        }
+        for stateGuard in append.guards {
+            let moved: Bool
+            if let expected = stateGuard.expected {
+                moved = try await changed(self.query(
+                    connection, "UPDATE state_heads SET digest = $1, seq = $2 WHERE key = $3 AND digest = $4 RETURNING key",
+                    [.text(stateGuard.next), .int(entry.index), .text(stateGuard.key), .text(expected)]))
+            } else {
+                moved = try await changed(self.query(
+                    connection, "INSERT INTO state_heads (key, digest, seq) VALUES ($1, $2, $3) ON CONFLICT (key) DO NOTHING RETURNING key",
+                    [.text(stateGuard.key), .text(stateGuard.next), .int(entry.index)]))
+            }
+            guard moved else { return .guardFailed(key: stateGuard.key) }
+        }
+        var binds = PostgresBindings()
+        binds.append(entry.index)
+        binds.append(entry.recordID)
+        binds.append(entry.kind)
+        try binds.append(entry.body)
+        try binds.append(entry.leafHash)
+        try await query(connection, "INSERT INTO log_entries (seq, record_id, kind, body, leaf_hash) VALUES ($1, $2, $3, $4, $5)", binds: binds)
+        for (id, hash) in append.nodes.sorted(by: { $0.key < $1.key }) {
+            var nodeBinds = PostgresBindings()
+            nodeBinds.append(Int64(id.level))
+            nodeBinds.append(id.index)
+            try nodeBinds.append(hash)
+            try await query(connection, "INSERT INTO log_nodes (level, idx, hash) VALUES ($1, $2, $3)", binds: nodeBinds)
+        }
+        var checkpointBinds = PostgresBindings()
+        checkpointBinds.append(append.checkpoint.size)
+        try checkpointBinds.append(append.checkpoint.rootHash)
+        checkpointBinds.append(append.checkpoint.note)
+        try await query(connection, "INSERT INTO log_checkpoints (size, root_hash, note) VALUES ($1, $2, $3)", binds: checkpointBinds)
+        for row in append.rows { try await upsert(row, connection) }
+        return .appended
+    }
+
+    func upsert(_ row: IndexRow, _ connection: PostgresConnection) async throws {
+        let values: [Schema.Argument?] = [
+            .int(row.index), .text(row.recordID), .text(row.kind), .text(row.digest), .int(row.createdAt), row.status.map(Schema.Argument.text),
+            row.environment.map(Schema.Argument.text), row.ring.map(Schema.Argument.text), row.approvalState.map(Schema.Argument.text),
+            row.executionStatus.map(Schema.Argument.text), row.version.map(Schema.Argument.text), row.changeRecord.map(Schema.Argument.text),
+            row.subject.map(Schema.Argument.text), row.actor.map(Schema.Argument.text),
+        ]
+        try await query(
+            connection,
+            """
+            INSERT INTO evidence_index (\(Schema.indexColumns)) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+            ON CONFLICT (seq) DO UPDATE SET status = excluded.status, environment = excluded.environment,
+            ring = excluded.ring, approval_state = excluded.approval_state, execution_status = excluded.execution_status,
+            version = excluded.version, change_record = excluded.change_record, subject = excluded.subject, actor = excluded.actor
+            """, values)
+        try await query(connection, "DELETE FROM evidence_targets WHERE seq = $1", [.int(row.index)])
+        let targets = Set(row.targets).sorted()
+        if !targets.isEmpty {
+            var binds = PostgresBindings()
+            try binds.append(targets)
+            binds.append(row.index)
+            try await query(connection, "INSERT INTO evidence_targets (target, seq) SELECT t, $2 FROM unnest($1::TEXT[]) AS t", binds: binds)
+        }
+    }
+
+    func entries(from index: Int64, count: Int) async throws(HallmarkError) -> [LogEntry] {
+        try await run("read the log") { connection in
+            var result: [LogEntry] = []
+            let rows = try await self.query(
+                connection, "SELECT seq, record_id, kind, body, leaf_hash FROM log_entries WHERE seq >= $1 ORDER BY seq LIMIT $2",
+                [.int(index), .int(Int64(count))])
+            for try await (seq, id, kind, body, leaf) in rows.decode((Int64, String, String, Data, Data).self) {
+                result.append(LogEntry(index: seq, recordID: id, kind: kind, body: body, leafHash: leaf))
+            }
+            return result
+        }
+    }
+
+    func entry(recordID: String) async throws(HallmarkError) -> LogEntry? {
+        try await run("read \(recordID)") { connection in
+            var result: LogEntry?
+            let rows = try await self.query(
+                connection, "SELECT seq, record_id, kind, body, leaf_hash FROM log_entries WHERE record_id = $1", [.text(recordID)])
+            for try await (seq, id, kind, body, leaf) in rows.decode((Int64, String, String, Data, Data).self) {
+                result = LogEntry(index: seq, recordID: id, kind: kind, body: body, leafHash: leaf)
+            }
+            return result
+        }
+    }
+
+    func checkpoint(size: Int64) async throws(HallmarkError) -> StoredCheckpoint? {
+        try await checkpoints(from: size, count: 1).first { $0.size == size }
+    }
+
+    func checkpoints(from size: Int64, count: Int) async throws(HallmarkError) -> [StoredCheckpoint] {
+        try await run("read checkpoints") { connection in
+            var result: [StoredCheckpoint] = []
+            let rows = try await self.query(
+                connection, "SELECT size, root_hash, note FROM log_checkpoints WHERE size >= $1 ORDER BY size LIMIT $2",
+                [.int(size), .int(Int64(count))])
+            for try await (size, root, note) in rows.decode((Int64, Data, String).self) {
+                result.append(StoredCheckpoint(size: size, rootHash: root, note: note))
+            }
+            return result
+        }
+    }
+
+    func head(_ key: String) async throws(HallmarkError) -> StateHead? {
+        try await run("read a state head") { connection in
+            var result: StateHead?
+            for try await (key, digest, seq) in try await self.query(
+                connection, "SELECT key, digest, seq FROM state_heads WHERE key = $1", [.text(key)]
+            ).decode((String, String, Int64).self) {
+                result = StateHead(key: key, digest: digest, index: seq)
+            }
+            return result
+        }
+    }
+
+    // MARK: Search
+
+    func search(_ query: EvidenceQuery) async throws(HallmarkError) -> [IndexRow] {
+        let (clause, arguments) = Schema.whereClause(query) { "$\($0)" }
+        let sql = """
+            SELECT \(Schema.indexColumns), ARRAY(SELECT target FROM evidence_targets t WHERE t.seq = e.seq ORDER BY target)
+            FROM evidence_index e \(clause) ORDER BY seq DESC LIMIT \(max(0, query.limit))
+            """
+        return try await run("search") { connection in
+            try await self.indexRows(self.query(connection, sql, arguments))
+        }
+    }
+
+    func indexRows(_ rows: PostgresRowSequence) async throws -> [IndexRow] {
+        var result: [IndexRow] = []
+        for try await row in rows {
+            let (seq, id, kind, digest, created, status, environment, ring, approval, execution, version, change, subject, actor, targets) =
+                try row.decode(
+                    (Int64, String, String, String, Int64, String?, String?, String?, String?, String?, String?, String?, String?, String?, [String]).self)
+            result.append(IndexRow(
+                index: seq, recordID: id, kind: kind, digest: digest, createdAt: created, status: status, environment: environment,
+                ring: ring, approvalState: approval, executionStatus: execution, version: version, changeRecord: change,
+                subject: subject, actor: actor, targets: targets))
+        }
+        return result
+    }
+
+    func indexRow(recordID: String) async throws(HallmarkError) -> IndexRow? {
+        let sql = """
+            SELECT \(Schema.indexColumns), ARRAY(SELECT target FROM evidence_targets t WHERE t.seq = e.seq ORDER BY target)
+            FROM evidence_index e WHERE record_id = $1
+            """
+        return try await run("read \(recordID)") { connection in
+            try await self.indexRows(self.query(connection, sql, [.text(recordID)])).first
+        }
+    }
+
+    func replaceIndex(rows: [IndexRow], heads: [StateHead]) async throws(HallmarkError) {
+        _ = try await transaction("rebuild the index") { connection in
+            try await self.query(connection, "SELECT pg_advisory_xact_lock(7217002)")
+            try await self.query(connection, "LOCK TABLE log_head IN EXCLUSIVE MODE")
+            try await self.query(connection, "DELETE FROM evidence_targets")
+            try await self.query(connection, "DELETE FROM evidence_index")
+            try await self.query(connection, "DELETE FROM state_heads")
+            for row in rows { try await self.upsert(row, connection) }
+            for head in heads {
+                try await self.query(
+                    connection, "INSERT INTO state_heads (key, digest, seq) VALUES ($1, $2, $3)",
+                    [.text(head.key), .text(head.digest), .int(head.index)])
+            }
+            return (true, true)
+        }
+    }
+}
+
+/// An async mutual-exclusion lock: waiters are resumed one at a time, in order, without ever unlocking between.
+actor AsyncLock {
+    private var locked = false
+    private var waiters: [CheckedContinuation<Void, Never>] = []
+
+    func acquire() async {
+        if !locked {
+            locked = true
+            return
+        }
+        await withCheckedContinuation { waiters.append($0) }
+    }
+
+    func release() {
+        if waiters.isEmpty {
+            locked = false
+        } else {
+            waiters.removeFirst().resume()
+        }
+    }
+}
