@@ -282,3 +282,9 @@ extension HallmarkError.Code {
 extension HallmarkError {
     public static func store(_ message: String) -> HallmarkError { .init(.store, message) }
 }
+
+/// The store schema this build writes.
+public enum EvidenceSchema {
+    /// The highest migration version this build knows.
+    public static var latest: Int { Schema.latest }
+}

@@ -255,7 +255,7 @@ final class SQLiteEvidenceStore: EvidenceStore {
 
     func search(_ query: EvidenceQuery) async throws(HallmarkError) -> [IndexRow] {
         let (clause, arguments) = Schema.whereClause(query) { _ in "?" }
-        let values: [any DatabaseValueConvertible] = arguments.map { argument in
+        let values: [(any DatabaseValueConvertible)?] = arguments.map { argument in
             switch argument {
             case .text(let text): text
             case .int(let int): int

@@ -1,3 +1,5 @@
+import Foundation
+
 /// The store's schema as versioned migrations, one list of statements per version, for both SQL dialects. A
 /// migration is applied once, in its own transaction, and recorded in `hallmark_migrations`; applied migrations
 /// are never edited — a change is a new version.

@@ -8,7 +8,7 @@ import Testing
 struct SourceBoundaryTests {
     /// The product's modules (test support and the fuzzing driver are not the product).
     static let productModules = [
-        "HallmarkCore", "HallmarkConcurrency", "HallmarkCrypto", "HallmarkArchive", "HallmarkRemote", "HallmarkEngine",
+        "HallmarkCore", "HallmarkConcurrency", "HallmarkCrypto", "HallmarkArchive", "HallmarkRemote", "HallmarkStore", "HallmarkEngine",
         "HallmarkCommands", "hallmark",
     ]
 

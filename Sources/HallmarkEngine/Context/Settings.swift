@@ -24,6 +24,10 @@ public struct Settings: Sendable {
     public var ci: CISettings
     /// How many jobs to run at once by default (builds, hashing, compression).
     public var processorCount: Int
+    /// `HALLMARK_STORE`: the evidence store (`sqlite:PATH` or `postgres://…`) when a command is given no `--store`.
+    public var evidenceStore: String?
+    /// `HALLMARK_LOG_KEY`: the evidence log's signing key (a PEM file) when a command is given no `--log-key`.
+    public var logKeyPath: String?
     /// A test build's crash point (`HALLMARK_FAILPOINT`); release builds never read it.
     public var failpoint: String?
 
@@ -47,6 +51,8 @@ public struct Settings: Sendable {
             dockerConfigPath = value("HOME").map { $0 + "/.docker/config.json" }
         }
         sourceDateEpoch = value("SOURCE_DATE_EPOCH")
+        evidenceStore = value("HALLMARK_STORE")
+        logKeyPath = value("HALLMARK_LOG_KEY")
         ci = CISettings(environment: environment)
         self.processorCount = max(1, processorCount)
         #if DEBUG

@@ -1,0 +1,239 @@
+import Foundation
+import HallmarkCore
+import HallmarkCrypto
+import HallmarkStore
+
+/// Where governance commands find the store and the log key (their `--store` and `--log-key`).
+public struct EvidenceStoreOptions: Sendable {
+    public var store: String?
+    public var logKey: String?
+
+    public init(store: String? = nil, logKey: String? = nil) {
+        self.store = store
+        self.logKey = logKey
+    }
+}
+
+/// The evidence log over a store: appends signed records with their Merkle nodes and a signed checkpoint in one
+/// transaction (retrying when another writer appended first), and reads records back verified.
+public final class EvidenceLog: Sendable {
+    /// The store default when neither `--store` nor `HALLMARK_STORE` names one.
+    public static let defaultStore = "sqlite:.hallmark/evidence.db"
+    static let publicKeyMeta = "log.public-key"
+    static let originMeta = "log.origin"
+
+    let store: any EvidenceStore
+    let context: EngineContext
+    /// The log's signing key (nil when opened for reading).
+    let signingKey: PrivateKey?
+    /// The key checkpoints must verify with: the signing key's, or the pinned public key given for reading.
+    public let publicKey: PublicKey
+    public let origin: String
+
+    private init(store: any EvidenceStore, context: EngineContext, signingKey: PrivateKey?, publicKey: PublicKey, origin: String) {
+        self.store = store
+        self.context = context
+        self.signingKey = signingKey
+        self.publicKey = publicKey
+        self.origin = origin
+    }
+
+    public var location: String { store.location.description }
+
+    public func close() async { await store.close() }
+
+    /// Runs `body` with the log, closing the store after.
+    public static func with<T: Sendable>(
+        _ context: EngineContext, _ options: EvidenceStoreOptions, writing: Bool,
+        _ body: (EvidenceLog) async throws(HallmarkError) -> T
+    ) async throws(HallmarkError) -> T {
+        let log = try await open(context: context, options: options, writing: writing)
+        do throws(HallmarkError) {
+            let value = try await body(log)
+            await log.close()
+            return value
+        } catch {
+            await log.close()
+            throw error
+        }
+    }
+
+    /// The store location for `options`.
+    static func location(_ context: EngineContext, _ options: EvidenceStoreOptions) throws(HallmarkError) -> StoreLocation {
+        let location = try StoreLocation(parsing: options.store ?? context.settings.evidenceStore ?? defaultStore)
+        if case .sqlite(let path) = location { return .sqlite(path: try context.resolve(path)) }
+        return location
+    }
+
+    /// The log key's default path: `log.key` beside an SQLite store, else `.hallmark/log.key`.
+    static func defaultKeyPath(_ location: StoreLocation) -> String {
+        if case .sqlite(let path) = location { return (path as NSString).deletingLastPathComponent + "/log.key" }
+        return ".hallmark/log.key"
+    }
+
+    /// Opens the store. Writing migrates it when needed and loads the log key (creating one, with its `.pub`,
+    /// for a log that has none yet). Reading needs the log's public key pinned: `--log-key` (a public or private
+    /// key), else the `.pub` beside the default key.
+    public static func open(context: EngineContext, options: EvidenceStoreOptions, writing: Bool) async throws(HallmarkError) -> EvidenceLog {
+        let location = try location(context, options)
+        let store = try await openEvidenceStore(location)
+        do throws(HallmarkError) {
+            if writing {
+                if try await store.schemaVersion() < EvidenceSchema.latest { _ = try await store.migrate() }
+            } else {
+                let version = try await store.schemaVersion()
+                guard version > 0 else {
+                    throw HallmarkError.store("\(location): no evidence store here yet; capture a rollout, or run hallmark store migrate")
+                }
+            }
+            let keyPath = try context.resolve(options.logKey ?? context.settings.logKeyPath ?? defaultKeyPath(location))
+            let (signingKey, publicKey) = try await logKeys(store: store, keyPath: keyPath, writing: writing, context: context)
+            let origin = try await store.setMetaIfAbsent(originMeta, "hallmark-evidence/" + publicKey.keyID.prefix(16))
+            return EvidenceLog(store: store, context: context, signingKey: signingKey, publicKey: publicKey, origin: origin)
+        } catch {
+            await store.close()
+            throw error
+        }
+    }
+
+    static func logKeys(
+        store: any EvidenceStore, keyPath: String, writing: Bool, context: EngineContext
+    ) async throws(HallmarkError) -> (PrivateKey?, PublicKey) {
+        let recorded = try await store.meta(publicKeyMeta)
+        if writing {
+            let key: PrivateKey
+            if FileIO.exists(keyPath) {
+                key = try KeyResolver(context: context).signingKey(keyPath)
+            } else if recorded == nil {
+                key = try PrivateKey.generate(.ed25519)
+                try FileIO.writeAtomically(Data(try pem(key).utf8), to: keyPath, mode: 0o600)
+                try FileIO.writeAtomically(Data(key.publicKey.pemText.utf8), to: keyPath + ".pub", mode: 0o644)
+            } else {
+                throw HallmarkError.usage("\(keyPath): no log key here, and this store's log is signed by another; pass --log-key (or set HALLMARK_LOG_KEY) with its key")
+            }
+            guard key.publicKey.rawEd25519 != nil else { throw .invalidKey("\(keyPath): the log key must be Ed25519 (checkpoints are signed notes)") }
+            let stored = try await store.setMetaIfAbsent(publicKeyMeta, key.publicKey.pemText)
+            guard stored == key.publicKey.pemText else {
+                throw .usage("\(keyPath): this store's log is signed by another key; pass --log-key (or HALLMARK_LOG_KEY) with its key")
+            }
+            return (key, key.publicKey)
+        }
+        let pinned = FileIO.exists(keyPath + ".pub") && !keyPath.hasSuffix(".pub") ? keyPath + ".pub" : keyPath
+        guard FileIO.exists(pinned) else {
+            throw .usage("\(keyPath): no log public key to check the log with; pass --log-key with the log's public key")
+        }
+        return (nil, try KeyResolver(context: context).publicKey(pinned))
+    }
+
+    static func pem(_ key: PrivateKey) throws(HallmarkError) -> String {
+        do { return try key.pemText(passphrase: nil) } catch { throw .io("cannot encode the log key: \(error)") }
+    }
+
+    // MARK: Appending
+
+    /// What an append did.
+    enum Appended: Sendable {
+        case appended(index: Int64, checkpoint: StoredCheckpoint)
+        /// A guarded state moved first: the caller re-reads it and decides again.
+        case conflict(key: String)
+        /// This exact record is already in the log.
+        case duplicate
+    }
+
+    /// Appends `record` with its index row (its `index` is set here) and updated rows of other records, under
+    /// `guards`. Retries while other writers append first.
+    func append(_ record: SignedRecord, row: IndexRow, updates: [IndexRow] = [], guards: [StateGuard]) async throws(HallmarkError) -> Appended {
+        guard let signingKey else { throw .usage("internal: the log was opened for reading") }
+        let leafHash = MerkleTree.leafHash(record.body)
+        for attempt in 0..<500 {
+            let size = try await store.logSize()
+            let needed = MerkleTree.nodesForAppend(leaf: size).union(MerkleTree.nodesForRoot(size: size + 1))
+            var nodes = try await store.nodes(needed)
+            guard let completed = MerkleTree.completed(byAppending: size, leafHash: leafHash, nodes: nodes) else {
+                throw .store("\(location): the log's Merkle nodes below leaf \(size) are missing; run hallmark audit verify")
+            }
+            nodes.merge(completed) { _, new in new }
+            guard let root = MerkleTree.root(size: size + 1, nodes: nodes) else {
+                throw .store("\(location): cannot compute the log root at size \(size + 1); run hallmark audit verify")
+            }
+            let note = try SignedNote.signCheckpoint(origin: origin, size: size + 1, root: root, name: origin, key: signingKey)
+            let checkpoint = StoredCheckpoint(size: size + 1, rootHash: root, note: note)
+            var newRow = row
+            newRow.index = size
+            let entry = LogEntry(index: size, recordID: record.id, kind: record.kind.rawValue, body: record.body, leafHash: leafHash)
+            switch try await store.append(LogAppend(entry: entry, nodes: completed, checkpoint: checkpoint, rows: [newRow] + updates, guards: guards)) {
+            case .appended: return .appended(index: size, checkpoint: checkpoint)
+            case .guardFailed(let key): return .conflict(key: key)
+            case .duplicateRecord: return .duplicate
+            case .logMoved:
+                try? await Task.sleep(nanoseconds: UInt64.random(in: 0...UInt64(min(attempt + 1, 20) * 500_000)))
+            }
+        }
+        throw .store("\(location): the log kept moving under 500 attempts to append \(record.id); try again")
+    }
+
+    // MARK: Reading
+
+    /// The record with `id`, verified; throws when it is not in the log.
+    public func record(_ id: String) async throws(HallmarkError) -> EvidenceRecord {
+        guard let entry = try await store.entry(recordID: id) else {
+            throw .invalidInput("\(id): no such record in \(location); find ids with hallmark evidence search")
+        }
+        return try verified(entry)
+    }
+
+    /// An entry's record, verified: its bytes hash to its leaf hash, and the record checks.
+    func verified(_ entry: LogEntry) throws(HallmarkError) -> EvidenceRecord {
+        guard MerkleTree.leafHash(entry.body) == entry.leafHash else {
+            throw .verificationFailed("\(entry.recordID): the stored record does not hash to its leaf (changed after it was logged); run hallmark audit verify", problem: .evidenceRecordChanged)
+        }
+        return try EvidenceRecord.verify(body: entry.body, expectedID: entry.recordID, index: entry.index, source: entry.recordID)
+    }
+
+    /// The record `link` names, verified, and checked to be the very record linked (same digest) and of one of `kinds`.
+    func linked(_ link: RecordLink, kinds: Set<EvidenceKind>, from source: String) async throws(HallmarkError) -> EvidenceRecord {
+        let record = try await record(link.id)
+        guard record.digest == link.sha256 else {
+            throw .verificationFailed("\(source): links \(link.id) with sha256 \(link.sha256.prefix(12))…, but that record is \(record.digest.prefix(12))…", problem: .promotionLinkInvalid)
+        }
+        guard kinds.contains(record.kind) else {
+            throw .verificationFailed("\(source): \(link.id) is a \(record.kind.rawValue), not a \(kinds.map(\.rawValue).sorted().joined(separator: " or "))", problem: .promotionLinkInvalid)
+        }
+        return record
+    }
+
+    /// Records whose index rows match `query`, verified, newest first.
+    func records(_ query: EvidenceQuery) async throws(HallmarkError) -> [EvidenceRecord] {
+        var result: [EvidenceRecord] = []
+        for row in try await store.search(query) { result.append(try await record(row.recordID)) }
+        return result
+    }
+
+    func search(_ query: EvidenceQuery) async throws(HallmarkError) -> [IndexRow] { try await store.search(query) }
+
+    func indexRow(_ id: String) async throws(HallmarkError) -> IndexRow? { try await store.indexRow(recordID: id) }
+
+    func head(_ key: String) async throws(HallmarkError) -> StateHead? { try await store.head(key) }
+
+    /// The latest checkpoint, verified with the log key.
+    public func latestCheckpoint() async throws(HallmarkError) -> (size: Int64, note: String) {
+        let size = try await store.logSize()
+        guard size > 0 else { return (0, "") }
+        guard let checkpoint = try await store.checkpoint(size: size) else {
+            throw .verificationFailed("\(location): no checkpoint for the log's size \(size)", problem: .evidenceCheckpointInvalid)
+        }
+        _ = try SignedNote.verifiedCheckpoint(checkpoint.note, name: origin, key: publicKey, source: "checkpoint \(size)")
+        return (size, checkpoint.note)
+    }
+
+    /// The inclusion proof of leaf `index` in the tree of `size`.
+    func inclusionProof(leaf index: Int64, size: Int64) async throws(HallmarkError) -> [Data] {
+        let ranges = MerkleNodeID.inclusionPath(leaf: index, size: size)
+        let nodes = try await store.nodes(MerkleTree.nodes(for: ranges))
+        guard let proof = MerkleTree.inclusionProof(leaf: index, size: size, nodes: nodes) else {
+            throw .store("\(location): Merkle nodes for leaf \(index) are missing; run hallmark audit verify")
+        }
+        return proof
+    }
+}
+
