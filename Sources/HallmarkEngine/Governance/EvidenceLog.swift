@@ -29,8 +29,13 @@ public final class EvidenceLog: Sendable {
     /// The key checkpoints must verify with: the signing key's, or the pinned public key given for reading.
     public let publicKey: PublicKey
     public let origin: String
+    /// Whether `publicKey` came from the caller (a key file), not from the store it is to check.
+    public let isPinned: Bool
 
-    private init(store: any EvidenceStore, context: EngineContext, signingKey: PrivateKey?, publicKey: PublicKey, origin: String) {
+    private init(
+        store: any EvidenceStore, context: EngineContext, signingKey: PrivateKey?, publicKey: PublicKey, origin: String, isPinned: Bool
+    ) {
+        self.isPinned = isPinned
         self.store = store
         self.context = context
         self.signingKey = signingKey
@@ -87,9 +92,12 @@ public final class EvidenceLog: Sendable {
                 }
             }
             let keyPath = try context.resolve(options.logKey ?? context.settings.logKeyPath ?? defaultKeyPath(location))
-            let (signingKey, publicKey) = try await logKeys(store: store, keyPath: keyPath, writing: writing, context: context)
-            let origin = try await store.setMetaIfAbsent(originMeta, "hallmark-evidence/" + publicKey.keyID.prefix(16))
-            return EvidenceLog(store: store, context: context, signingKey: signingKey, publicKey: publicKey, origin: origin)
+            let (signingKey, publicKey, pinned) = try await logKeys(store: store, keyPath: keyPath, writing: writing, context: context)
+            let origin = writing
+                ? try await store.setMetaIfAbsent(originMeta, "hallmark-evidence/" + publicKey.keyID.prefix(16))
+                : try await store.meta(originMeta) ?? "hallmark-evidence/" + publicKey.keyID.prefix(16)
+            return EvidenceLog(
+                store: store, context: context, signingKey: signingKey, publicKey: publicKey, origin: origin, isPinned: pinned)
         } catch {
             await store.close()
             throw error
@@ -98,7 +106,7 @@ public final class EvidenceLog: Sendable {
 
     static func logKeys(
         store: any EvidenceStore, keyPath: String, writing: Bool, context: EngineContext
-    ) async throws(HallmarkError) -> (PrivateKey?, PublicKey) {
+    ) async throws(HallmarkError) -> (PrivateKey?, PublicKey, pinned: Bool) {
         let recorded = try await store.meta(publicKeyMeta)
         if writing {
             let key: PrivateKey
@@ -116,13 +124,13 @@ public final class EvidenceLog: Sendable {
             guard stored == key.publicKey.pemText else {
                 throw .usage("\(keyPath): this store's log is signed by another key; pass --log-key (or HALLMARK_LOG_KEY) with its key")
             }
-            return (key, key.publicKey)
+            return (key, key.publicKey, true)
         }
         let pinned = FileIO.exists(keyPath + ".pub") && !keyPath.hasSuffix(".pub") ? keyPath + ".pub" : keyPath
-        guard FileIO.exists(pinned) else {
-            throw .usage("\(keyPath): no log public key to check the log with; pass --log-key with the log's public key")
-        }
-        return (nil, try KeyResolver(context: context).publicKey(pinned))
+        if FileIO.exists(pinned) { return (nil, try KeyResolver(context: context).publicKey(pinned), true) }
+        guard let recorded else { throw HallmarkError.store("the store records no log key; nothing was ever appended to it") }
+        // Unpinned: good for searching; `audit verify` and exports insist on a pinned key (isPinned).
+        return (nil, try PublicKey(pem: recorded, source: "the store's recorded log key"), false)
     }
 
     static func pem(_ key: PrivateKey) throws(HallmarkError) -> String {
