@@ -26,6 +26,7 @@ public struct HallmarkCommand: ParsableCommand {
               $ hallmark publish dist/v1.0.0 --to oci://registry.example.com/acme/greet
               $ hallmark verify-remote oci://registry.example.com/acme/greet:v1.0.0 --key release.pub
               $ hallmark install --index https://example.com/greet/v1.0.0/index.json --key release.pub --prefix ~/.local
+              $ hallmark rollout capture dist/v1.0.0 --deployment-id greet-1.0.0 --change-record CHG-123 --key release.key
             """,
         version: VersionInfo.releaseVersion,
         subcommands: [VersionCommand.self, InitCommand.self],
@@ -47,6 +48,12 @@ public struct HallmarkCommand: ParsableCommand {
                 subcommands: [
                     PublishCommand.self, InstallCommand.self, UpgradeCommand.self, RollbackCommand.self,
                     InstalledCommand.self, AirGapCommand.self,
+                ]),
+            CommandGroup(
+                name: "Govern rollouts",
+                subcommands: [
+                    RolloutCommand.self, PromoteCommand.self, ReadinessCommand.self, EvidenceCommand.self, AuditCommand.self,
+                    StoreCommand.self,
                 ]),
             CommandGroup(name: "Trust", subcommands: [TrustCommand.self]),
             CommandGroup(name: "Keys and signing", subcommands: [KeysCommand.self, SignBlobCommand.self, AttestCommand.self]),

@@ -130,24 +130,28 @@ struct UpgradeCommand: AsyncParsableCommand {
 struct RollbackCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rollback",
-        abstract: "Put the previous version of an installed binary back.",
+        abstract: "Put the previous version of an installed binary back; `rollback request` asks to reverse a promotion.",
         discussion: """
             Restores PREFIX/lib/hallmark/backup/NAME (after checking its sha256 against the state file) and keeps \
-            the current binary as the new backup, so a second rollback undoes the first.
+            the current binary as the new backup, so a second rollback undoes the first. `hallmark rollback request` \
+            asks, in the evidence log, to reverse a promotion execution (see hallmark promote).
 
             Examples:
               $ hallmark rollback --prefix ~/.local --name greet
-            """)
+              $ hallmark rollback request px-5b7e… --to v1.1.0 --key release.key --reason "error rate"
+            """,
+        subcommands: [RollbackRequestCommand.self])
 
     @Option(help: "The prefix the binary is installed in.")
     var prefix: String = "/usr/local"
 
-    @Option(help: "The binary's name.")
-    var name: String
+    @Option(help: "The binary's name (required).")
+    var name: String?
 
     @OptionGroup var output: OutputOptions
 
     func run() async throws {
+        guard let name else { throw ValidationError("Missing expected argument '--name <name>'") }
         try await Terminal.run { context async throws(HallmarkError) in
             try InstallReport.print(try Installer(context: context).rollback(prefix: prefix, name: name), format: output.format)
         }
