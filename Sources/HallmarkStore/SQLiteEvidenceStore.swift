@@ -10,7 +10,7 @@ final class SQLiteEvidenceStore: EvidenceStore {
     let pool: DatabasePool
 
     /// How long a writer waits for another process's transaction before giving up with "locked".
-    static let busyTimeout: TimeInterval = 15
+    static let busyTimeout: TimeInterval = 5
 
     init(path: String) throws(HallmarkError) {
         self.path = path

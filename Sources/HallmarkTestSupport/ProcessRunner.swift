@@ -6,6 +6,13 @@ public struct ProcessOutput: Sendable {
     public var stdout: String
     public var stderr: String
     public var stdoutData: Data
+
+    public init(status: Int32, stdout: String, stderr: String, stdoutData: Data) {
+        self.status = status
+        self.stdout = stdout
+        self.stderr = stderr
+        self.stdoutData = stdoutData
+    }
 }
 
 /// Runs real programs (the built `hallmark`, openssl, sha256sum, python3) for end-to-end and interop tests.

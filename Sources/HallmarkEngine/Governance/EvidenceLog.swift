@@ -114,6 +114,14 @@ public final class EvidenceLog: Sendable {
                 key = try KeyResolver(context: context).signingKey(keyPath)
             } else if recorded == nil {
                 key = try PrivateKey.generate(.ed25519)
+                let directory = (keyPath as NSString).deletingLastPathComponent
+                if !FileIO.exists(directory) {
+                    do {
+                        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+                    } catch {
+                        throw HallmarkError.io("\(directory): cannot create the directory for the log key: \(error.localizedDescription)")
+                    }
+                }
                 try FileIO.writeAtomically(Data(try pem(key).utf8), to: keyPath, mode: 0o600)
                 try FileIO.writeAtomically(Data(key.publicKey.pemText.utf8), to: keyPath + ".pub", mode: 0o644)
             } else {

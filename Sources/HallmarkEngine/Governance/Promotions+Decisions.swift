@@ -76,6 +76,8 @@ extension Promotions {
                 let head = try await log.head(IndexReplay.requestKey(requestID))
                 if let done = try await existingExecution(requestID, log: log) { return done }
                 let evaluation = try await Readiness(log: log, now: now).evaluate(requestID: requestID)
+                // Executed by another writer since the check above: that execution is the answer.
+                if evaluation.report.verdict != .ready, let done = try await existingExecution(requestID, log: log) { return done }
                 let (record, dependencies, ringKey) = try executionRecord(
                     evaluation, key: signingKey, status: status, expectRing: expectRing, expectRelease: expectRelease)
                 let ringHead = try await log.head(ringKey)
