@@ -200,7 +200,7 @@ struct StoreCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "store",
         abstract: "Migrate the evidence store's schema, or rebuild its search index from the log.",
-        subcommands: [StoreMigrateCommand.self, StoreRebuildCommand.self])
+        subcommands: [StoreMigrateCommand.self, StoreRebuildCommand.self, StoreBenchCommand.self])
 }
 
 struct StoreMigrateCommand: AsyncParsableCommand {
@@ -244,6 +244,43 @@ struct StoreRebuildCommand: AsyncParsableCommand {
             switch output.format {
             case .json: try Terminal.printJSON(report)
             case .text: Terminal.print("\(report.store): rebuilt \(report.rowsRebuilt ?? 0) index rows from \(report.treeSize) records")
+            }
+        }
+    }
+}
+
+struct StoreBenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench", abstract: "Measure a scratch store: log appends per second, and search latency as the index grows.",
+        discussion: """
+            Appends --appends signed records (each with its Merkle nodes, signed checkpoint, index row and state \
+            guard, one transaction each), then fills the index to each --index-rows size and times combined-filter \
+            searches. Refuses a store that is not empty. Benchmarks/evidence.sh runs it on SQLite and PostgreSQL.
+
+            Examples:
+              $ hallmark store bench --store sqlite:/tmp/bench.db --appends 5000 --index-rows 10000,100000
+              $ hallmark store bench --store postgres://hallmark@127.0.0.1:5432/bench --format json
+            """)
+
+    @Option(help: "How many records to append.") var appends = 2_000
+    @Option(help: "Index sizes to time searches at (comma-separated).") var indexRows = "10000,100000"
+    @Option(help: "Rounds of the five combined-filter queries at each size.") var queries = 200
+
+    @OptionGroup var store: StoreOptions
+    @OptionGroup var output: OutputOptions
+
+    func run() async throws {
+        try await Terminal.run(format: output.format) { context async throws(HallmarkError) in
+            let sizes = indexRows.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+            guard !sizes.isEmpty else { throw .usage("--index-rows: give sizes such as 10000,100000") }
+            let result = try await EvidenceBenchmark(context: context, options: store.options).run(appends: appends, sizes: sizes, queries: queries)
+            switch output.format {
+            case .json: try Terminal.printJSON(result)
+            case .text:
+                Terminal.print("\(result.store): \(result.appends) appends in \(String(format: "%.2f", result.appendSeconds)) s = \(Int(result.appendsPerSecond))/s (p50 \(String(format: "%.2f", result.append.p50Milliseconds)) ms, p99 \(String(format: "%.2f", result.append.p99Milliseconds)) ms)")
+                for search in result.searches {
+                    Terminal.print("search at \(search.indexRows) rows: p50 \(String(format: "%.2f", search.all.p50Milliseconds)) ms, p99 \(String(format: "%.2f", search.all.p99Milliseconds)) ms (\(search.all.samples) queries)")
+                }
             }
         }
     }

@@ -263,6 +263,8 @@ public protocol EvidenceStore: Sendable {
     func indexRow(recordID: String) async throws(HallmarkError) -> IndexRow?
     /// Replaces the whole search index and every state head (`store rebuild`), in one transaction.
     func replaceIndex(rows: [IndexRow], heads: [StateHead]) async throws(HallmarkError)
+    /// Adds index rows in bulk, in one transaction (`store bench` fills a scratch store's index this way).
+    func insertIndexRows(_ rows: [IndexRow]) async throws(HallmarkError)
     func close() async
 }
 

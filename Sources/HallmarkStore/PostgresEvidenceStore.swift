@@ -381,6 +381,43 @@ final class PostgresEvidenceStore: EvidenceStore {
     }
 }
 
+extension PostgresEvidenceStore {
+    func insertIndexRows(_ rows: [IndexRow]) async throws(HallmarkError) {
+        _ = try await transaction("insert index rows") { connection in
+            var start = 0
+            while start < rows.count {
+                let batch = Array(rows[start..<min(rows.count, start + 5_000)])
+                start += batch.count
+                var binds = PostgresBindings()
+                try binds.append(batch.map(\.index))
+                try binds.append(batch.map(\.recordID))
+                try binds.append(batch.map(\.kind))
+                try binds.append(batch.map(\.digest))
+                try binds.append(batch.map(\.createdAt))
+                for column in [\IndexRow.status, \.environment, \.ring, \.approvalState, \.executionStatus, \.version, \.changeRecord, \.subject, \.actor] {
+                    try binds.append(batch.map { $0[keyPath: column] ?? "" })
+                }
+                try await self.query(
+                    connection,
+                    """
+                    INSERT INTO evidence_index (\(Schema.indexColumns)) SELECT s, r, k, d, c, NULLIF(a, ''), NULLIF(b, ''), NULLIF(e, ''),
+                    NULLIF(f, ''), NULLIF(g, ''), NULLIF(h, ''), NULLIF(i, ''), NULLIF(j, ''), NULLIF(l, '')
+                    FROM unnest($1::BIGINT[], $2::TEXT[], $3::TEXT[], $4::TEXT[], $5::BIGINT[], $6::TEXT[], $7::TEXT[], $8::TEXT[],
+                    $9::TEXT[], $10::TEXT[], $11::TEXT[], $12::TEXT[], $13::TEXT[], $14::TEXT[]) AS u(s, r, k, d, c, a, b, e, f, g, h, i, j, l)
+                    """, binds: binds)
+                let pairs = batch.flatMap { row in Set(row.targets).sorted().map { ($0, row.index) } }
+                var targetBinds = PostgresBindings()
+                try targetBinds.append(pairs.map(\.0))
+                try targetBinds.append(pairs.map(\.1))
+                try await self.query(connection, "INSERT INTO evidence_targets (target, seq) SELECT * FROM unnest($1::TEXT[], $2::BIGINT[])", binds: targetBinds)
+            }
+            try await self.query(connection, "ANALYZE evidence_index")
+            try await self.query(connection, "ANALYZE evidence_targets")
+            return (true, true)
+        }
+    }
+}
+
 /// An async mutual-exclusion lock: waiters are resumed one at a time, in order, without ever unlocking between.
 actor AsyncLock {
     private var locked = false

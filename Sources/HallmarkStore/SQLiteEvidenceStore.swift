@@ -261,11 +261,16 @@ final class SQLiteEvidenceStore: EvidenceStore {
             case .int(let int): int
             }
         }
-        let sql = "SELECT \(Schema.indexColumns) FROM evidence_index \(clause) ORDER BY seq DESC LIMIT \(max(0, query.limit))"
+        let sql = """
+            SELECT \(Schema.indexColumns), (SELECT group_concat(target, char(31)) FROM (SELECT target FROM evidence_targets t
+            WHERE t.seq = e.seq ORDER BY target)) FROM evidence_index e \(clause) ORDER BY seq DESC LIMIT \(max(0, query.limit))
+            """
         let statementArguments = StatementArguments(values)
         return try await run("search") { db in
-            let rows = try Row.fetchAll(db, sql: sql, arguments: statementArguments)
-            return try rows.map { try Self.indexRow($0, db) }
+            return try Row.fetchAll(db, sql: sql, arguments: statementArguments).map { row in
+                let targets: String? = row[14]
+                return Self.indexRow(row, targets: targets.map { $0.split(separator: "\u{1F}").map(String.init) } ?? [])
+            }
         }
     }
 
@@ -279,6 +284,11 @@ final class SQLiteEvidenceStore: EvidenceStore {
     static func indexRow(_ row: Row, _ db: Database) throws -> IndexRow {
         let seq: Int64 = row[0]
         let targets = try String.fetchAll(db, sql: "SELECT target FROM evidence_targets WHERE seq = ? ORDER BY target", arguments: [seq])
+        return indexRow(row, targets: targets)
+    }
+
+    static func indexRow(_ row: Row, targets: [String]) -> IndexRow {
+        let seq: Int64 = row[0]
         return IndexRow(
             index: seq, recordID: row[1], kind: row[2], digest: row[3], createdAt: row[4], status: row[5], environment: row[6],
             ring: row[7], approvalState: row[8], executionStatus: row[9], version: row[10], changeRecord: row[11],
@@ -294,6 +304,22 @@ final class SQLiteEvidenceStore: EvidenceStore {
             for head in heads {
                 try db.execute(sql: "INSERT INTO state_heads (key, digest, seq) VALUES (?, ?, ?)", arguments: [head.key, head.digest, head.index])
             }
+            return true
+        }
+    }
+
+    func insertIndexRows(_ rows: [IndexRow]) async throws(HallmarkError) {
+        _ = try await run("insert index rows", write: true) { db in
+            let row = try db.cachedStatement(sql: "INSERT INTO evidence_index (\(Schema.indexColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+            let target = try db.cachedStatement(sql: "INSERT INTO evidence_targets (target, seq) VALUES (?, ?)")
+            for r in rows {
+                try row.execute(arguments: [
+                    r.index, r.recordID, r.kind, r.digest, r.createdAt, r.status, r.environment, r.ring, r.approvalState, r.executionStatus,
+                    r.version, r.changeRecord, r.subject, r.actor,
+                ])
+                for t in Set(r.targets).sorted() { try target.execute(arguments: [t, r.index]) }
+            }
+            try db.execute(sql: "ANALYZE")
             return true
         }
     }
