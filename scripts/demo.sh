@@ -16,6 +16,27 @@ demo="$root/dist/demo"
 rm -rf "$demo"
 mkdir -p "$demo/keys"
 cp -R Examples/greet "$demo/src"
+
+# Rollout governance: three approvers (2 of 3 must sign a promotion), and where the release goes, ring by ring.
+echo "==> hallmark keys generate (approvers alice, bob, carol)"
+mkdir -p "$demo/src/keys"
+for approver in alice bob carol; do
+    "$hallmark" keys generate --out "$demo/keys/$approver" >/dev/null 2>&1
+    cp "$demo/keys/$approver.pub" "$demo/src/keys/"
+done
+cat >> "$demo/src/hallmark.yml" <<'YAML'
+deployments:
+  rings: [canary, staging, production]
+  targets:
+    - {id: github-actions-linux-amd64-runner, surface: ci-runner, platform: linux/amd64, prefix: /usr/local, channel: stable, ring: canary}
+    - {id: dev-workstation-linux-amd64, surface: workstation, platform: linux/amd64, prefix: ~/.local, channel: stable, ring: staging}
+    - {id: build-server-linux-arm64, surface: server, platform: linux/arm64, prefix: /opt/greet, channel: stable, ring: production}
+  controls:
+    soak: {canary: 0s, staging: 1h}
+    max_parallel: 10
+    approvals: {required: 2, approvers: [keys/alice.pub, keys/bob.pub, keys/carol.pub]}
+    smoke: "greet --version"
+YAML
 (
     cd "$demo/src"
     git init -q
@@ -44,5 +65,21 @@ unzip -l "$release/greet_1.0.0_windows_amd64.zip"
 mkdir -p "$demo/run" && tar -xzf "$release/greet_1.0.0_linux_amd64.tar.gz" -C "$demo/run" && "$demo/run/greet" --version
 echo "==> hallmark rebuild (an auditor repeats one target and compares digests)"
 "$hallmark" rebuild "$release" --target linux/arm64
+
+echo "==> rollout governance: capture, verify and index, request, 2 of 3 approvals, execute (SQLite store in $demo/state)"
+export HALLMARK_STORE="sqlite:$demo/state/evidence.db"
+cd "$demo"
+rollout=$("$hallmark" rollout capture "$release" --deployment-id greet-1.0.0 --change-record CHG-1001 --key keys/demo.key --out rollout | cut -d' ' -f1)
+"$hallmark" rollout verify rollout --key keys/demo.pub
+request=$("$hallmark" promote request "$rollout" --target-ring canary --key keys/demo.key --expires 24h | cut -d' ' -f1)
+"$hallmark" promote approve "$request" --key keys/alice.key --comment "canary dashboards green"
+"$hallmark" promote approve "$request" --key keys/bob.key
+"$hallmark" readiness "$rollout" --target-ring canary
+"$hallmark" promote execute "$request" --key keys/demo.key
+"$hallmark" evidence search --change-record CHG-1001
+"$hallmark" audit verify
+"$hallmark" evidence export --change-record CHG-1001 --out CHG-1001.zip
+"$hallmark" evidence verify-export CHG-1001.zip --key state/log.key.pub
+cd "$root"
 echo
-echo "The release is in $release; its notes are in $release/release-notes.md."
+echo "The release is in $release; its notes are in $release/release-notes.md; the rollout evidence is in $demo/state."

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the third-party tools Hallmark's tests run: openssl, GNU coreutils, tar, gzip, unzip, make, a C
 # compiler and cargo (the release tests build real projects), minisign and signify-openbsd, an OCI registry
-# (docker-registry), skopeo and Apache's htpasswd (registry passwords), ssh-keygen (key fingerprints), the C libraries Hallmark links (zlib,
+# (docker-registry), skopeo and Apache's htpasswd (registry passwords), ssh-keygen (key fingerprints), PostgreSQL
+# (the evidence store tests run a throw-away cluster), the C libraries Hallmark links (zlib,
 # libsodium, libdeflate), and Python's securesystemslib, spdx-tools (pyspdxtools), ntia-conformance-checker, jsonschema
 # and oras (the OCI client oras-py); for the tuf-conformance suite, faketime and a virtualenv with its pins
 # (.build/tuf-conformance-venv). Safe to run again; it installs only what is missing.
@@ -28,6 +29,10 @@ command -v docker-registry >/dev/null || need_apt+=(docker-registry)
 command -v skopeo >/dev/null || need_apt+=(skopeo)
 command -v htpasswd >/dev/null || need_apt+=(apache2-utils)
 command -v ssh-keygen >/dev/null || need_apt+=(openssh-client)
+# PostgreSQL: the store tests start a throw-away cluster (initdb in a temp dir, on a loopback port).
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need_apt+=(postgresql)
+command -v psql >/dev/null || need_apt+=(postgresql-client)
+command -v runuser >/dev/null || need_apt+=(util-linux)
 if [ ${#need_apt[@]} -gt 0 ]; then
     echo "==> apt-get install ${need_apt[*]}"
     $SUDO apt-get update -qq

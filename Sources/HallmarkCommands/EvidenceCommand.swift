@@ -51,9 +51,10 @@ struct EvidenceSearchCommand: AsyncParsableCommand {
             case .text:
                 for hit in result.records {
                     let fields = [hit.status, hit.ring.map { "ring \($0)" }, hit.version, hit.changeRecord, hit.subject.map { "on \($0)" }]
-                    Terminal.print("\(hit.id)  \(hit.kind)  \(hit.time)  \(fields.compactMap { $0 }.joined(separator: "  "))")
+                    let line = "\(hit.id)  \(hit.kind)  \(hit.time)  \(fields.compactMap { $0 }.joined(separator: "  "))"
+                    Terminal.print(Terminal.oneLine(line))
                 }
-                Terminal.print("\(result.count) record(s)\(result.nextBefore.map { "; more with --before \($0)" } ?? "")")
+                Terminal.print(Terminal.oneLine("\(result.count) record(s)\(result.nextBefore.map { "; more with --before \($0)" } ?? "")"))
             }
         }
     }
@@ -79,7 +80,7 @@ struct EvidenceExportCommand: AsyncParsableCommand {
             let exported = try await EvidenceExport(context: context, options: store.options).export(changeRecord: changeRecord, out: out)
             switch output.format {
             case .json: try Terminal.printJSON(exported)
-            case .text: Terminal.print("wrote \(out): \(exported.records.count) record(s) of \(changeRecord), proven against the log at size \(exported.treeSize)")
+            case .text: Terminal.print(Terminal.oneLine("wrote \(out): \(exported.records.count) record(s) of \(changeRecord), proven against the log at size \(exported.treeSize)"))
             }
         }
     }
@@ -108,7 +109,7 @@ struct EvidenceVerifyExportCommand: AsyncParsableCommand {
             case .json: try Terminal.printJSON(report)
             case .text:
                 if report.verified {
-                    Terminal.print("verified: \(report.records.count) record(s) of \(report.changeRecord ?? ""), included in \(report.origin ?? "") at size \(report.treeSize ?? 0)")
+                    Terminal.print(Terminal.oneLine("verified: \(report.records.count) record(s) of \(report.changeRecord ?? ""), included in \(report.origin ?? "") at size \(report.treeSize ?? 0)"))
                 } else {
                     Terminal.printProblems(report.problems)
                 }
@@ -152,7 +153,7 @@ struct AuditVerifyCommand: AsyncParsableCommand {
             case .json: try Terminal.printJSON(report)
             case .text:
                 if report.verified {
-                    Terminal.print("verified: \(report.recordsChecked) records, \(report.checkpointsChecked) checkpoints, root \(report.rootHash?.prefix(16) ?? "-")… at size \(report.treeSize)\(report.consistentWith.map { ", consistent with the kept checkpoint at size \($0)" } ?? "")")
+                    Terminal.print(Terminal.oneLine("verified: \(report.recordsChecked) records, \(report.checkpointsChecked) checkpoints, root \(report.rootHash?.prefix(16) ?? "-")… at size \(report.treeSize)\(report.consistentWith.map { ", consistent with the kept checkpoint at size \($0)" } ?? "")"))
                 } else {
                     Terminal.printProblems(report.problems)
                 }
@@ -221,7 +222,7 @@ struct StoreMigrateCommand: AsyncParsableCommand {
             switch output.format {
             case .json: try Terminal.printJSON(report)
             case .text:
-                Terminal.print("\(report.store): schema version \(report.storeSchemaVersion)\(report.applied.isEmpty ? " (up to date)" : ", applied \(report.applied.map(String.init).joined(separator: ", "))"); \(report.treeSize) records")
+                Terminal.print(Terminal.oneLine("\(report.store): schema version \(report.storeSchemaVersion)\(report.applied.isEmpty ? " (up to date)" : ", applied \(report.applied.map(String.init).joined(separator: ", "))"); \(report.treeSize) records"))
             }
         }
     }
@@ -243,7 +244,7 @@ struct StoreRebuildCommand: AsyncParsableCommand {
             let report = try await AuditLog(context: context, options: store.options).rebuild()
             switch output.format {
             case .json: try Terminal.printJSON(report)
-            case .text: Terminal.print("\(report.store): rebuilt \(report.rowsRebuilt ?? 0) index rows from \(report.treeSize) records")
+            case .text: Terminal.print(Terminal.oneLine("\(report.store): rebuilt \(report.rowsRebuilt ?? 0) index rows from \(report.treeSize) records"))
             }
         }
     }
@@ -277,9 +278,9 @@ struct StoreBenchCommand: AsyncParsableCommand {
             switch output.format {
             case .json: try Terminal.printJSON(result)
             case .text:
-                Terminal.print("\(result.store): \(result.appends) appends in \(String(format: "%.2f", result.appendSeconds)) s = \(Int(result.appendsPerSecond))/s (p50 \(String(format: "%.2f", result.append.p50Milliseconds)) ms, p99 \(String(format: "%.2f", result.append.p99Milliseconds)) ms)")
+                Terminal.print(Terminal.oneLine("\(result.store): \(result.appends) appends in \(String(format: "%.2f", result.appendSeconds)) s = \(Int(result.appendsPerSecond))/s (p50 \(String(format: "%.2f", result.append.p50Milliseconds)) ms, p99 \(String(format: "%.2f", result.append.p99Milliseconds)) ms)"))
                 for search in result.searches {
-                    Terminal.print("search at \(search.indexRows) rows: p50 \(String(format: "%.2f", search.all.p50Milliseconds)) ms, p99 \(String(format: "%.2f", search.all.p99Milliseconds)) ms (\(search.all.samples) queries)")
+                    Terminal.print(Terminal.oneLine("search at \(search.indexRows) rows: p50 \(String(format: "%.2f", search.all.p50Milliseconds)) ms, p99 \(String(format: "%.2f", search.all.p99Milliseconds)) ms (\(search.all.samples) queries)"))
                 }
             }
         }

@@ -209,9 +209,9 @@ struct ReadinessCommand: AsyncParsableCommand {
             switch output.format {
             case .json: try Terminal.printJSON(report)
             case .text:
-                Terminal.print("\(report.verdict.rawValue): \(rolloutId) → \(targetRing)\(report.requestId.map { " (request \($0))" } ?? "")")
+                Terminal.print(Terminal.oneLine("\(report.verdict.rawValue): \(rolloutId) → \(targetRing)\(report.requestId.map { " (request \($0))" } ?? "")"))
                 for reason in report.reasons {
-                    Terminal.print("  \(reason.ok ? "ok  " : "FAIL") \(reason.check): \(reason.message)\(reason.code.map { " [\($0)]" } ?? "")")
+                    Terminal.print(Terminal.oneLine("  \(reason.ok ? "ok  " : "FAIL") \(reason.check): \(reason.message)\(reason.code.map { " [\($0)]" } ?? "")"))
                 }
             }
             if report.verdict != .ready { throw HallmarkError(.verificationFailed, "") }

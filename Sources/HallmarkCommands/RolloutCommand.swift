@@ -65,7 +65,7 @@ struct RolloutCaptureCommand: AsyncParsableCommand {
             switch output.format {
             case .json: try Terminal.printJSON(result)
             case .text:
-                Terminal.print("\(result.id) rollout \(result.status): \(result.release.name) \(result.release.version) → \(result.targets.count) target(s), written to \(result.out)")
+                Terminal.print(Terminal.oneLine("\(result.id) rollout \(result.status): \(result.release.name) \(result.release.version) → \(result.targets.count) target(s), written to \(result.out)"))
             }
         }
     }
@@ -110,7 +110,7 @@ struct RolloutVerifyCommand: AsyncParsableCommand {
             case .text:
                 if report.verified, let id = report.id {
                     let indexed = report.logIndex.map { " — indexed in \(report.store ?? "") at log index \($0)\(report.alreadyIndexed == true ? " (already there)" : "")" } ?? ""
-                    Terminal.print("\(id) verified: \(report.release?.name ?? "") \(report.release?.version ?? ""), \(report.targets.count) target(s), change \(report.changeRecord ?? "")\(indexed)")
+                    Terminal.print(Terminal.oneLine("\(id) verified: \(report.release?.name ?? "") \(report.release?.version ?? ""), \(report.targets.count) target(s), change \(report.changeRecord ?? "")\(indexed)"))
                 } else {
                     Terminal.printProblems(report.problems)
                 }

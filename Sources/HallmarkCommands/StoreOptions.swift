@@ -21,7 +21,7 @@ enum CreatedRecord {
         case .text:
             let links = created.links.sorted { $0.key < $1.key }.filter { !$0.value.isEmpty }
                 .map { "\($0.key) \($0.value.joined(separator: ","))" }.joined(separator: "; ")
-            Terminal.print("\(created.id) \(created.kind) \(created.status)\(created.existing ? " (already recorded)" : "") at log index \(created.logIndex)\(links.isEmpty ? "" : " — \(links)")")
+            Terminal.print(Terminal.oneLine("\(created.id) \(created.kind) \(created.status)\(created.existing ? " (already recorded)" : "") at log index \(created.logIndex)\(links.isEmpty ? "" : " — \(links)")"))
         }
     }
 }

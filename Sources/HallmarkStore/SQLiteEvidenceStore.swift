@@ -212,7 +212,7 @@ final class SQLiteEvidenceStore: EvidenceStore {
             try Row.fetchAll(
                 db, sql: "SELECT seq, record_id, kind, body, leaf_hash FROM log_entries WHERE seq >= ? ORDER BY seq LIMIT ?",
                 arguments: [index, count]
-            ).map(Self.entry)
+            ).map { try Self.entry($0) }
         }
     }
 
@@ -224,14 +224,29 @@ final class SQLiteEvidenceStore: EvidenceStore {
         }
     }
 
-    static func entry(_ row: Row) -> LogEntry {
-        LogEntry(index: row[0], recordID: row[1], kind: row[2], body: row[3], leafHash: row[4])
+    static func entry(_ row: Row) throws -> LogEntry {
+        LogEntry(index: try value(row, 0), recordID: try value(row, 1), kind: try value(row, 2), body: try value(row, 3), leafHash: try value(row, 4))
+    }
+
+    /// Column `index` as `T`, or an error naming the column (a value of the wrong type, put there behind Hallmark's
+    /// back, is refused, not trapped on).
+    static func value<T: DatabaseValueConvertible>(_ row: Row, _ index: Int) throws -> T {
+        let raw: DatabaseValue = row[index]
+        guard let value = T.fromDatabaseValue(raw) else {
+            throw HallmarkError.store("column \(row.columnNames[row.index(row.startIndex, offsetBy: index)]) holds \(raw), not a \(T.self); the database was changed; run hallmark audit verify")
+        }
+        return value
+    }
+
+    static func optional<T: DatabaseValueConvertible>(_ row: Row, _ index: Int) throws -> T? {
+        let raw: DatabaseValue = row[index]
+        return raw.isNull ? nil : try value(row, index) as T
     }
 
     func checkpoint(size: Int64) async throws(HallmarkError) -> StoredCheckpoint? {
         try await run("read a checkpoint") { db in
             try Row.fetchOne(db, sql: "SELECT size, root_hash, note FROM log_checkpoints WHERE size = ?", arguments: [size])
-                .map { StoredCheckpoint(size: $0[0], rootHash: $0[1], note: $0[2]) }
+                .map { StoredCheckpoint(size: try Self.value($0, 0), rootHash: try Self.value($0, 1), note: try Self.value($0, 2)) }
         }
     }
 
@@ -240,14 +255,14 @@ final class SQLiteEvidenceStore: EvidenceStore {
             try Row.fetchAll(
                 db, sql: "SELECT size, root_hash, note FROM log_checkpoints WHERE size >= ? ORDER BY size LIMIT ?",
                 arguments: [size, count]
-            ).map { StoredCheckpoint(size: $0[0], rootHash: $0[1], note: $0[2]) }
+            ).map { StoredCheckpoint(size: try Self.value($0, 0), rootHash: try Self.value($0, 1), note: try Self.value($0, 2)) }
         }
     }
 
     func head(_ key: String) async throws(HallmarkError) -> StateHead? {
         try await run("read a state head") { db in
             try Row.fetchOne(db, sql: "SELECT key, digest, seq FROM state_heads WHERE key = ?", arguments: [key])
-                .map { StateHead(key: $0[0], digest: $0[1], index: $0[2]) }
+                .map { StateHead(key: try Self.value($0, 0), digest: try Self.value($0, 1), index: try Self.value($0, 2)) }
         }
     }
 
@@ -268,8 +283,8 @@ final class SQLiteEvidenceStore: EvidenceStore {
         let statementArguments = StatementArguments(values)
         return try await run("search") { db in
             return try Row.fetchAll(db, sql: sql, arguments: statementArguments).map { row in
-                let targets: String? = row[14]
-                return Self.indexRow(row, targets: targets.map { $0.split(separator: "\u{1F}").map(String.init) } ?? [])
+                let targets: String? = try Self.optional(row, 14)
+                return try Self.indexRow(row, targets: targets.map { $0.split(separator: "\u{1F}").map(String.init) } ?? [])
             }
         }
     }
@@ -282,17 +297,17 @@ final class SQLiteEvidenceStore: EvidenceStore {
     }
 
     static func indexRow(_ row: Row, _ db: Database) throws -> IndexRow {
-        let seq: Int64 = row[0]
+        let seq: Int64 = try value(row, 0)
         let targets = try String.fetchAll(db, sql: "SELECT target FROM evidence_targets WHERE seq = ? ORDER BY target", arguments: [seq])
-        return indexRow(row, targets: targets)
+        return try indexRow(row, targets: targets)
     }
 
-    static func indexRow(_ row: Row, targets: [String]) -> IndexRow {
-        let seq: Int64 = row[0]
-        return IndexRow(
-            index: seq, recordID: row[1], kind: row[2], digest: row[3], createdAt: row[4], status: row[5], environment: row[6],
-            ring: row[7], approvalState: row[8], executionStatus: row[9], version: row[10], changeRecord: row[11],
-            subject: row[12], actor: row[13], targets: targets)
+    static func indexRow(_ row: Row, targets: [String]) throws -> IndexRow {
+        IndexRow(
+            index: try value(row, 0), recordID: try value(row, 1), kind: try value(row, 2), digest: try value(row, 3),
+            createdAt: try value(row, 4), status: try optional(row, 5), environment: try optional(row, 6), ring: try optional(row, 7),
+            approvalState: try optional(row, 8), executionStatus: try optional(row, 9), version: try optional(row, 10),
+            changeRecord: try optional(row, 11), subject: try optional(row, 12), actor: try optional(row, 13), targets: targets)
     }
 
     func replaceIndex(rows: [IndexRow], heads: [StateHead]) async throws(HallmarkError) {

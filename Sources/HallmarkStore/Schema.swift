@@ -23,7 +23,7 @@ enum Schema {
         CREATE TABLE IF NOT EXISTS hallmark_migrations (version INT64 PRIMARY KEY, name TEXT NOT NULL)
         """
 
-    static let names = ["evidence log, checkpoints, state heads and search index"]
+    static let names = ["evidence log, checkpoints, state heads and search index", "time-window search indexes"]
 
     /// Version 1: the log (the source of truth), its Merkle nodes and checkpoints, the state heads, and the search
     /// index derived from the log.
@@ -57,7 +57,12 @@ enum Schema {
             "CREATE INDEX evidence_change ON evidence_index (change_record, seq)",
             "CREATE INDEX evidence_subject ON evidence_index (subject, seq)",
             "CREATE INDEX evidence_created ON evidence_index (created_at)",
-        ]
+        ],
+        // Version 2: searches over a time window filtered by kind or environment read the window, not the kind.
+        [
+            "CREATE INDEX evidence_kind_time ON evidence_index (kind, created_at)",
+            "CREATE INDEX evidence_environment_time ON evidence_index (environment, created_at)",
+        ],
     ]
 
     static let indexColumns =

@@ -36,21 +36,6 @@ public enum PostgresFixture {
         return "postgres://hallmark@127.0.0.1:\(running.port)/\(name)"
     }
 
-    /// The server's port, for tests that stop and restart it.
-    public static func stopServer() throws {
-        lock.lock()
-        defer { lock.unlock() }
-        guard let running = cluster else { return }
-        _ = try asPostgres(running.bin + "/pg_ctl", ["-D", running.directory + "/data", "-m", "fast", "-w", "stop"])
-    }
-
-    public static func startServer() throws {
-        lock.lock()
-        defer { lock.unlock() }
-        guard let running = cluster else { return }
-        try launch(running.directory, port: running.port, bin: running.bin)
-    }
-
     static func start() throws -> (directory: String, port: Int, bin: String) {
         let bin = try binDirectory()
         let directory = NSTemporaryDirectory() + "hallmark-pg-\(getpid())-\(UUID().uuidString.prefix(8))"

@@ -237,8 +237,41 @@ struct GovernanceTests {
         let json = try JSONSerialization.jsonObject(with: search.stdoutData) as? [String: Any]
         let kinds = ((json?["records"] as? [[String: Any]]) ?? []).compactMap { $0["kind"] as? String }
         #expect(kinds.sorted() == ["promotion-approval", "promotion-approval", "promotion-execution", "promotion-request", "rollout"])
-        let audit = try world.run(["audit", "verify"])
+        let audit = try world.run(["audit", "verify", "--write-checkpoint", "kept.txt"])
         #expect(audit.status == 0, "\(audit.stdout + audit.stderr)")
+        try truncation(world)
+    }
+
+    /// The last record deleted with its checkpoint and nodes (a truncated log): the kept checkpoint finds it.
+    func truncation(_ world: World) throws {
+        let size = try world.logSize()
+        try world.sql("DELETE FROM log_entries WHERE seq = \(size - 1)")
+        try world.sql("DELETE FROM log_checkpoints WHERE size = \(size)")
+        try world.sql("DELETE FROM log_nodes WHERE idx = \(size - 1) AND level = 0")
+        try world.sql("UPDATE log_head SET size = \(size - 1)")
+        try world.sql("DELETE FROM evidence_index WHERE seq = \(size - 1)")
+        let audit = try world.run(["audit", "verify", "--checkpoint", "kept.txt"])
+        #expect(audit.status == 1 && audit.stdout.contains("evidence.consistency-invalid"), "\(audit.stdout + audit.stderr)")
+    }
+
+    @Test("A store that is down or locked is one line, exit 2, and nothing is stored", arguments: Backend.allCases)
+    func unavailableStore(backend: Backend) throws {
+        let world = try World(backend)
+        _ = try world.id(["rollout", "capture", "v1.0.0", "--deployment-id", "down", "--change-record", "CHG-300", "--key", "keys/release.key", "--out", "r"])
+        switch backend {
+        case .postgres:
+            let down = try ProcessRunner.hallmark(
+                ["rollout", "verify", "r", "--key", "keys/release.pub", "--store", "postgres://hallmark@127.0.0.1:1/evidence"], in: world.dir.path)
+            #expect(down.status == 2 && down.stderr.contains("check that PostgreSQL is running"), "\(down.stderr)")
+            #expect(down.stderr.split(separator: "\n").count == 1)
+        case .sqlite:
+            _ = try world.id(["store", "migrate"])
+            let hold = "import sqlite3, time, sys; c = sqlite3.connect(sys.argv[1], isolation_level=None); c.execute('BEGIN EXCLUSIVE'); open(sys.argv[2], 'w').close(); time.sleep(9)"
+            let script = "python3 -c \"\(hold)\" state/evidence.db held & for i in $(seq 100); do [ -f held ] && break; sleep 0.1; done; '\(TestPaths.binary)' rollout verify r --key keys/release.pub; echo \"rc=$?\"; wait"
+            let locked = try ProcessRunner.run("bash", ["-c", script], in: world.dir.path, environment: ["HALLMARK_STORE": world.store])
+            #expect(locked.stdout.contains("rc=2") && locked.stderr.contains("locked by another process"), "\(locked.stdout) \(locked.stderr)")
+        }
+        #expect(try world.logSize() == 0)
     }
 
     /// Starts `count` copies of hallmark at once (a shell backgrounds them all) and collects every outcome.

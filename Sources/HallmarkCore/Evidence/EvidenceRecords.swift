@@ -172,13 +172,16 @@ public struct PromotionApproval: Codable, Sendable, Equatable {
 
     public var schemaVersion = 1
     public var request: RecordLink
+    /// The request's chain as this decision found it: the latest record of it (the request, a decision).
+    public var after: RecordLink?
     public var decision: Decision
     public var comment: String?
     public var createdAt: String
     public var signer: EvidenceSigner
 
-    public init(request: RecordLink, decision: Decision, comment: String?, createdAt: String, signer: EvidenceSigner) {
+    public init(request: RecordLink, after: RecordLink?, decision: Decision, comment: String?, createdAt: String, signer: EvidenceSigner) {
         self.request = request
+        self.after = after
         self.decision = decision
         self.comment = comment
         self.createdAt = createdAt
@@ -195,6 +198,8 @@ public struct PromotionExecution: Codable, Sendable, Equatable {
 
     public var schemaVersion = 1
     public var request: RecordLink
+    /// The request's chain as this execution found it: its latest decision.
+    public var after: RecordLink?
     public var approvals: [RecordLink]
     public var rollout: RecordLink
     public var changeRecord: String
@@ -211,11 +216,12 @@ public struct PromotionExecution: Codable, Sendable, Equatable {
     public var signer: EvidenceSigner
 
     public init(
-        request: RecordLink, approvals: [RecordLink], rollout: RecordLink, changeRecord: String, targetRing: String,
+        request: RecordLink, after: RecordLink?, approvals: [RecordLink], rollout: RecordLink, changeRecord: String, targetRing: String,
         release: EvidenceRelease, targets: [String], status: Status, reverses: RecordLink?, toVersion: String?,
         previous: RecordLink?, executedAt: String, signer: EvidenceSigner
     ) {
         self.request = request
+        self.after = after
         self.approvals = approvals
         self.rollout = rollout
         self.changeRecord = changeRecord

@@ -228,6 +228,9 @@ extension ProblemCode {
     public static let evidenceConsistencyInvalid = ProblemCode("evidence.consistency-invalid")
     /// A record's inclusion proof does not lead to the checkpoint's root.
     public static let evidenceInclusionInvalid = ProblemCode("evidence.inclusion-invalid")
+    /// A request's decisions and execution do not form one chain (two records follow the same one): a record was
+    /// hidden from a writer, or an execution broke a rule the log shows.
+    public static let evidenceChainForked = ProblemCode("evidence.chain-forked")
     /// The search index or a state head disagrees with the log it is derived from.
     public static let evidenceIndexMismatch = ProblemCode("evidence.index-mismatch")
     /// A rollout's files do not match its checksums, its release or its deployment manifest.
@@ -274,7 +277,7 @@ extension ProblemCode {
         verificationIncomplete,
         tufThreshold, tufExpired, tufRollback, tufMismatch, tufNotListed,
         evidenceSignatureInvalid, evidenceRecordChanged, evidenceCheckpointInvalid, evidenceConsistencyInvalid,
-        evidenceInclusionInvalid, evidenceIndexMismatch, rolloutMismatch, promotionStatus, promotionExpired,
+        evidenceInclusionInvalid, evidenceIndexMismatch, evidenceChainForked, rolloutMismatch, promotionStatus, promotionExpired,
         promotionLinkInvalid, promotionApproverInvalid, promotionDuplicateApproval, promotionApprovals, promotionRingOrder,
         promotionSoak, promotionReplay,
     ]

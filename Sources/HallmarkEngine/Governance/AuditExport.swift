@@ -1,5 +1,6 @@
 import Foundation
 import HallmarkCore
+import HallmarkCrypto
 import HallmarkStore
 
 /// `hallmark audit export`: every record as an event — actor, action, target, time and record digest — for a
@@ -36,18 +37,24 @@ public struct AuditExport: Sendable {
     /// The export's bytes: records from the log in log order, each checked, at or after `since` (Unix seconds).
     public func export(format: Format, since: Int64?) async throws(HallmarkError) -> Data {
         let events = try await EvidenceLog.with(context, options, writing: false) { log async throws(HallmarkError) in
+            // Every record checked, and the tree they make checked against the checkpoint the log key signed.
             var events: [Event] = []
-            var next: Int64 = 0
+            var builder = MerkleTree.Builder()
             let size = try await log.store.logSize()
-            while next < size {
-                let entries = try await log.store.entries(from: next, count: 2_000)
-                guard let last = entries.last else { break }
+            let signed = try await log.signedHead(covering: max(0, size - 1))
+            while builder.size < signed.size {
+                let entries = try await log.store.entries(from: builder.size, count: 2_000)
+                guard !entries.isEmpty else { break }
                 for entry in entries {
-                    let record = try log.verified(entry)
+                    guard entry.index == builder.size else { break }
+                    builder.append(leafHash: MerkleTree.leafHash(entry.body))
+                    let record = try EvidenceRecord.verify(body: entry.body, expectedID: entry.recordID, index: entry.index, source: entry.recordID)
                     if let since, record.unixTime < since { continue }
                     events.append(Self.event(record, index: entry.index))
                 }
-                next = last.index + 1
+            }
+            guard builder.size == signed.size, builder.root == signed.root else {
+                throw .verificationFailed("\(log.location): the records are not the log the key signed at size \(signed.size); run hallmark audit verify", problem: .evidenceRecordChanged)
             }
             return events
         }

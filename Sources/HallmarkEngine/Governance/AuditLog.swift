@@ -46,6 +46,7 @@ public struct AuditLog: Sendable {
                 consistentWith = try await checkKept(kept, walk: walk, log: log, problems: &problems)
             }
             try await checkIndex(walk.replay, log: log, problems: &problems)
+            problems.add(contentsOf: walk.replay.violations)
             let verdict = problems.verdict({ walk.recordsChecked == size ? size : nil }, subject: log.location)
             if verdict.isVerified, let writeCheckpoint, let latest = walk.latestNote {
                 try FileIO.writeAtomically(Data(latest.utf8), to: try context.resolve(writeCheckpoint))
@@ -101,6 +102,16 @@ public struct AuditLog: Sendable {
         }
         for (key, head) in replay.heads.sorted(by: { $0.key < $1.key }) where try await log.store.head(key) != head {
             problems.add(.evidenceIndexMismatch, "state head \(key) differs from the log's latest record for it; run hallmark store rebuild")
+        }
+        // And the other way: no index row the log does not derive.
+        var before: Int64?
+        while true {
+            let page = try await log.store.search(EvidenceQuery(before: before, limit: 5_000))
+            for row in page where replay.rows[row.recordID] == nil {
+                problems.add(.evidenceIndexMismatch, "\(row.recordID): an index row for no record in the log; run hallmark store rebuild", file: row.recordID)
+            }
+            guard page.count == 5_000, let last = page.last else { break }
+            before = last.index
         }
     }
 
@@ -171,6 +182,19 @@ struct LogWalk {
 
     mutating func run() async throws(HallmarkError) {
         let size = try await log.store.logSize()
+        guard size >= 0, size < 1 << 48 else {
+            problems.add(.evidenceRecordChanged, "the log's size is \(size), which no log has (the database was changed)")
+            return
+        }
+        if let stray = try await log.store.entries(from: Int64.min, count: 1).first, stray.index < 0 {
+            problems.add(.evidenceRecordChanged, "\(stray.recordID) is stored at leaf \(stray.index), outside the log", file: stray.recordID)
+        }
+        if let beyond = try await log.store.entries(from: size, count: 1).first {
+            problems.add(.evidenceRecordChanged, "\(beyond.recordID) is stored at leaf \(beyond.index), beyond the log's size \(size)", file: beyond.recordID)
+        }
+        if let remembered = EvidenceLog.readState(log.stateFile), remembered.size > size {
+            problems.add(.evidenceConsistencyInvalid, "the log key signed this log at size \(remembered.size) (log.key.state); it now holds \(size): it was cut short")
+        }
         let batch = 2_000
         var next: Int64 = 0
         while next < size {

@@ -69,7 +69,7 @@ public struct EvidenceBenchmark: Sendable {
         for n in 0..<count {
             let request = RecordLink(id: "pr-bench\(n)", sha256: Hex.encode(SHA256Hasher.hash(Data("\(n)".utf8))))
             let approval = PromotionApproval(
-                request: request, decision: .approve, comment: "bench \(n)", createdAt: RFC3339.format(unixSeconds: 1_790_000_000 + Int64(n)),
+                request: request, after: request, decision: .approve, comment: "bench \(n)", createdAt: RFC3339.format(unixSeconds: 1_790_000_000 + Int64(n)),
                 signer: SignedRecord.signer(key))
             let record = try SignedRecord.sign(
                 kind: .promotionApproval, subjects: [ResourceDescriptor(name: request.id, digest: ["sha256": request.sha256])],

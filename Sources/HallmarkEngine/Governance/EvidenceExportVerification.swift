@@ -39,6 +39,7 @@ public struct EvidenceExportVerification: Sendable {
             }
         }
         checkLinks(records, problems: &problems)
+        checkChangeRecord(records, changeRecord: manifest.changeRecord, problems: &problems)
         let verdict = problems.verdict({ records.count == manifest.records.count && !records.isEmpty ? records.count : nil }, subject: file, file: file)
         return Report(
             file: file, verified: verdict.isVerified, changeRecord: manifest.changeRecord, origin: manifest.origin, treeSize: manifest.treeSize,
@@ -98,10 +99,31 @@ public struct EvidenceExportVerification: Sendable {
         else {
             return problems.fail(.evidenceInclusionInvalid, "\(entry.id): its inclusion proof does not lead to the checkpoint", file: entry.file)
         }
+        let record: EvidenceRecord
         do {
-            return try EvidenceRecord.verify(body: body, expectedID: entry.id, index: entry.logIndex, source: entry.file)
+            record = try EvidenceRecord.verify(body: body, expectedID: entry.id, index: entry.logIndex, source: entry.file)
         } catch {
             return problems.fail(error.problem ?? .evidenceSignatureInvalid, error.message, file: entry.file)
+        }
+        guard record.kind.rawValue == entry.kind, record.digest == entry.sha256 else {
+            return problems.fail(.fileModified, "\(entry.id): manifest.json states another kind or digest than the record's", file: EvidenceExport.manifestFile)
+        }
+        return record
+    }
+
+    /// Every record belongs to the export's change record: directly, or (a decision) through its request.
+    func checkChangeRecord(_ records: [String: EvidenceRecord], changeRecord: String, problems: inout ProblemList) {
+        for record in records.values.sorted(by: { $0.id < $1.id }) {
+            let own: String?
+            switch record.predicate {
+            case .rollout(let p): own = p.changeRecord
+            case .request(let p): own = p.changeRecord
+            case .execution(let p): own = p.changeRecord
+            case .approval(let p): own = records[p.request.id]?.request?.changeRecord
+            }
+            if own != changeRecord {
+                problems.add(.promotionLinkInvalid, "\(record.id) is not a record of change \(changeRecord) (it is of \(own ?? "no change in the export"))", file: record.id)
+            }
         }
     }
 
@@ -117,11 +139,20 @@ public struct EvidenceExportVerification: Sendable {
         for record in records.values.sorted(by: { $0.id < $1.id }) {
             switch record.predicate {
             case .approval(let approval): _ = resolve(approval.request, from: record.id)
-            case .request(let request): _ = resolve(request.rollout, from: record.id)
+            case .request(let request):
+                _ = resolve(request.rollout, from: record.id)
+                if let rollback = request.rollback { _ = resolve(rollback.execution, from: record.id) }
             case .execution(let execution):
+                if let previous = execution.previous { _ = resolve(previous, from: record.id) }
+                if let reverses = execution.reverses { _ = resolve(reverses, from: record.id) }
                 guard let request = resolve(execution.request, from: record.id)?.request, let rollout = resolve(execution.rollout, from: record.id)?.rollout,
                     let control = rollout.controls.approvals
                 else { continue }
+                let rejected = records.values.contains { other in
+                    guard let p = other.approval, p.request == execution.request, p.decision == .reject else { return false }
+                    return control.approvers.contains(p.signer.keyId) && p.signer.keyId != request.signer.keyId
+                }
+                if rejected { problems.add(.promotionApprovals, "\(record.id): an approver rejected \(execution.request.id), which was executed anyway") }
                 let approvers = Set(execution.approvals.compactMap { resolve($0, from: record.id) }.compactMap { approval -> String? in
                     guard let p = approval.approval, p.decision == .approve, p.request == execution.request else { return nil }
                     return p.signer.keyId

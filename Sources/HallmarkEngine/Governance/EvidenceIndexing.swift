@@ -12,6 +12,11 @@ struct IndexReplay {
     private var requests: [String: PromotionRequest] = [:]
     private var requestSigners: [String: String] = [:]
     private var approvals: [String: [(key: String, decision: PromotionApproval.Decision)]] = [:]
+    /// What the rules forbid and the log shows anyway (for `audit verify`): two records following the same one in
+    /// a request's chain, a second execution of a request, an execution without its approvals.
+    private(set) var violations: [VerificationProblem] = []
+    private var followers: [String: String] = [:]
+    private var executed: Set<String> = []
 
     /// The head key of a request's chain (the request, its approvals, its execution).
     static func requestKey(_ id: String) -> String { "request:\(id)" }
@@ -29,6 +34,7 @@ struct IndexReplay {
         var row = IndexRow(
             index: index, recordID: record.id, kind: record.kind.rawValue, digest: record.digest, createdAt: record.unixTime,
             actor: record.signerKeyID)
+        checkRules(record)
         switch record.predicate {
         case .rollout(let rollout):
             rollouts[record.id] = rollout
@@ -83,6 +89,24 @@ struct IndexReplay {
         rows[record.id] = row
         for state in moved { heads[state.key] = state }
         return ([row] + changed, moved)
+    }
+
+    mutating func checkRules(_ record: EvidenceRecord) {
+        if let after = record.approval?.after ?? record.execution?.after {
+            if let other = followers[after.sha256] {
+                violations.append(VerificationProblem(
+                    .evidenceChainForked, "\(record.id) and \(other) both follow \(after.id): a record was hidden from the writer of one of them", file: record.id))
+            }
+            followers[after.sha256] = record.id
+        }
+        guard let execution = record.execution else { return }
+        if !executed.insert(execution.request.id).inserted {
+            violations.append(VerificationProblem(.promotionReplay, "\(record.id) executes \(execution.request.id) a second time", file: record.id))
+        }
+        if requests[execution.request.id] != nil, approvalState(execution.request.id) != "approved" {
+            violations.append(VerificationProblem(
+                .evidenceChainForked, "\(record.id) executed \(execution.request.id) without the approvals the log shows (\(approvalState(execution.request.id)))", file: record.id))
+        }
     }
 
     /// Environment, version, change record and the ring's targets, from the rollout.

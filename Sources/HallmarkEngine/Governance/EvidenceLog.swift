@@ -31,11 +31,18 @@ public final class EvidenceLog: Sendable {
     public let origin: String
     /// Whether `publicKey` came from the caller (a key file), not from the store it is to check.
     public let isPinned: Bool
+    /// Where this host's writers keep the last checkpoint the log key signed (`log.key.state`), so a log cut
+    /// short or rewritten in the database is refused rather than signed again.
+    let stateFile: String?
+    /// The latest checkpoint verified with the log key: records are read only from below it, with an inclusion proof.
+    let head = LockedValue<(size: Int64, root: Data)?>(nil)
 
     private init(
-        store: any EvidenceStore, context: EngineContext, signingKey: PrivateKey?, publicKey: PublicKey, origin: String, isPinned: Bool
+        store: any EvidenceStore, context: EngineContext, signingKey: PrivateKey?, publicKey: PublicKey, origin: String, isPinned: Bool,
+        stateFile: String?
     ) {
         self.isPinned = isPinned
+        self.stateFile = stateFile
         self.store = store
         self.context = context
         self.signingKey = signingKey
@@ -97,7 +104,8 @@ public final class EvidenceLog: Sendable {
                 ? try await store.setMetaIfAbsent(originMeta, "hallmark-evidence/" + publicKey.keyID.prefix(16))
                 : try await store.meta(originMeta) ?? "hallmark-evidence/" + publicKey.keyID.prefix(16)
             return EvidenceLog(
-                store: store, context: context, signingKey: signingKey, publicKey: publicKey, origin: origin, isPinned: pinned)
+                store: store, context: context, signingKey: signingKey, publicKey: publicKey, origin: origin, isPinned: pinned,
+                stateFile: Self.stateFile(keyPath: keyPath, writing: writing))
         } catch {
             await store.close()
             throw error
@@ -141,6 +149,12 @@ public final class EvidenceLog: Sendable {
         return (nil, try PublicKey(pem: recorded, source: "the store's recorded log key"), false)
     }
 
+    /// `log.key.state` beside the log key (also found from `log.key.pub`); for reading, only when it exists.
+    static func stateFile(keyPath: String, writing: Bool) -> String? {
+        let base = keyPath.hasSuffix(".key.pub") ? String(keyPath.dropLast(4)) : keyPath
+        return writing || FileIO.exists(base + ".state") ? base + ".state" : nil
+    }
+
     static func pem(_ key: PrivateKey) throws(HallmarkError) -> String {
         do { return try key.pemText(passphrase: nil) } catch { throw .io("cannot encode the log key: \(error)") }
     }
@@ -163,8 +177,12 @@ public final class EvidenceLog: Sendable {
         let leafHash = MerkleTree.leafHash(record.body)
         for attempt in 0..<500 {
             let size = try await store.logSize()
-            let needed = MerkleTree.nodesForAppend(leaf: size).union(MerkleTree.nodesForRoot(size: size + 1))
+            guard size >= 0, size < 1 << 48 else {
+                throw .verificationFailed("\(location): the log's size \(size) is impossible (the database was changed); run hallmark audit verify", problem: .evidenceRecordChanged)
+            }
+            let needed = MerkleTree.nodesForAppend(leaf: size).union(MerkleTree.nodesForRoot(size: size + 1)).union(MerkleTree.nodesForRoot(size: size))
             var nodes = try await store.nodes(needed)
+            guard try await checkSigned(size: size, nodes: nodes) else { continue }
             guard let completed = MerkleTree.completed(byAppending: size, leafHash: leafHash, nodes: nodes) else {
                 throw .store("\(location): the log's Merkle nodes below leaf \(size) are missing; run hallmark audit verify")
             }
@@ -178,7 +196,10 @@ public final class EvidenceLog: Sendable {
             newRow.index = size
             let entry = LogEntry(index: size, recordID: record.id, kind: record.kind.rawValue, body: record.body, leafHash: leafHash)
             switch try await store.append(LogAppend(entry: entry, nodes: completed, checkpoint: checkpoint, rows: [newRow] + updates, guards: guards)) {
-            case .appended: return .appended(index: size, checkpoint: checkpoint)
+            case .appended:
+                rememberSigned(size: size + 1, root: root)
+                head.set((size + 1, root))
+                return .appended(index: size, checkpoint: checkpoint)
             case .guardFailed(let key): return .conflict(key: key)
             case .duplicateRecord: return .duplicate
             case .logMoved:
@@ -188,6 +209,55 @@ public final class EvidenceLog: Sendable {
         throw .store("\(location): the log kept moving under 500 attempts to append \(record.id); try again")
     }
 
+    /// Before signing over the log at `size`: its root from the stored nodes is the root the log key signed at
+    /// that size (so the key never signs over nodes changed in the database), and this host's writers never
+    /// signed a longer log or another root for it (a log cut short or rewritten).
+    /// False when the size read was stale (another writer on this host appended since): plan again.
+    func checkSigned(size: Int64, nodes: [MerkleNodeID: Data]) async throws(HallmarkError) -> Bool {
+        let remembered = Self.readState(stateFile)
+        if let remembered, size < remembered.size {
+            if try await store.logSize() >= remembered.size { return false }
+            throw .verificationFailed("\(location): the log holds \(size) records, but the log key signed it at size \(remembered.size): it was cut short; run hallmark audit verify", problem: .evidenceConsistencyInvalid)
+        }
+        guard size > 0 else { return true }
+        guard let root = MerkleTree.root(size: size, nodes: nodes) else {
+            throw .store("\(location): the log's Merkle nodes at size \(size) are missing; run hallmark audit verify")
+        }
+        if let cached = head.current, cached.size == size, cached.root == root {
+            // The root this process signed (or verified) last: nothing to fetch.
+        } else {
+            guard let stored = try await store.checkpoint(size: size) else {
+                throw .verificationFailed("\(location): no checkpoint for the log's size \(size) (records were added behind the log); run hallmark audit verify", problem: .evidenceCheckpointInvalid)
+            }
+            let signed = try SignedNote.verifiedCheckpoint(stored.note, name: origin, key: publicKey, source: "\(location) checkpoint \(size)")
+            guard signed.size == size, root == Data(signed.rootHash) else {
+                throw .verificationFailed("\(location): the stored Merkle nodes are not the tree the log key signed at size \(size); refusing to sign over them; run hallmark audit verify", problem: .evidenceRecordChanged)
+            }
+            head.set((size, root))
+        }
+        if let remembered {
+            let earlier = remembered.size == size ? root : try await store.checkpoint(size: remembered.size)?.rootHash
+            guard earlier == remembered.root else {
+                throw .verificationFailed("\(location): the log at size \(remembered.size) is not the one the log key signed; it was rewritten; run hallmark audit verify", problem: .evidenceConsistencyInvalid)
+            }
+        }
+        return true
+    }
+
+    /// `log.key.state`: `SIZE HEX-ROOT` of the largest checkpoint this host signed.
+    static func readState(_ path: String?) -> (size: Int64, root: Data)? {
+        guard let path, FileIO.exists(path), case .success(let text) = Result(catching: { () throws(HallmarkError) in try FileIO.readText(path, limit: 4_096) })
+        else { return nil }
+        let parts = text.split(whereSeparator: { $0 == " " || $0 == "\n" })
+        guard parts.count >= 2, let size = Int64(parts[0]), let root = Hex.decode(String(parts[1])) else { return nil }
+        return (size, Data(root))
+    }
+
+    func rememberSigned(size: Int64, root: Data) {
+        guard let stateFile, (Self.readState(stateFile)?.size ?? -1) < size else { return }
+        _ = Result { () throws(HallmarkError) in try FileIO.writeAtomically(Data("\(size) \(Hex.encode(root))\n".utf8), to: stateFile, mode: 0o600) }
+    }
+
     // MARK: Reading
 
     /// The record with `id`, verified; throws when it is not in the log.
@@ -195,15 +265,46 @@ public final class EvidenceLog: Sendable {
         guard let entry = try await store.entry(recordID: id) else {
             throw .invalidInput("\(id): no such record in \(location); find ids with hallmark evidence search")
         }
-        return try verified(entry)
+        return try await verified(entry)
     }
 
-    /// An entry's record, verified: its bytes hash to its leaf hash, and the record checks.
-    func verified(_ entry: LogEntry) throws(HallmarkError) -> EvidenceRecord {
-        guard MerkleTree.leafHash(entry.body) == entry.leafHash else {
-            throw .verificationFailed("\(entry.recordID): the stored record does not hash to its leaf (changed after it was logged); run hallmark audit verify", problem: .evidenceRecordChanged)
+    /// The latest checkpoint, verified with the log key, covering leaf `index` (re-read when the cached one does
+    /// not reach it).
+    func signedHead(covering index: Int64) async throws(HallmarkError) -> (size: Int64, root: Data) {
+        if let cached = head.current, index < cached.size { return cached }
+        let size = try await store.logSize()
+        guard size > 0, size < 1 << 48, let stored = try await store.checkpoint(size: size) else {
+            throw .verificationFailed("\(location): no signed checkpoint covers the log's size \(size); run hallmark audit verify", problem: .evidenceCheckpointInvalid)
         }
-        return try EvidenceRecord.verify(body: entry.body, expectedID: entry.recordID, index: entry.index, source: entry.recordID)
+        let signed = try SignedNote.verifiedCheckpoint(stored.note, name: origin, key: publicKey, source: "\(location) checkpoint \(size)")
+        guard signed.size == size else {
+            throw .verificationFailed("\(location): checkpoint \(size) names size \(signed.size)", problem: .evidenceCheckpointInvalid)
+        }
+        let value = (size, Data(signed.rootHash))
+        head.set(value)
+        return value
+    }
+
+    /// An entry's record, verified: it lies inside the signed log (an inclusion proof from the stored nodes to the
+    /// latest checkpoint the log key signed), its bytes hash to its leaf, and the record checks.
+    func verified(_ entry: LogEntry) async throws(HallmarkError) -> EvidenceRecord {
+        guard entry.index >= 0 else {
+            throw .verificationFailed("\(entry.recordID): stored at leaf \(entry.index), outside the log; run hallmark audit verify", problem: .evidenceRecordChanged)
+        }
+        let signed = try await signedHead(covering: entry.index)
+        guard entry.index < signed.size else {
+            throw .verificationFailed("\(entry.recordID): leaf \(entry.index) is beyond the signed log (size \(signed.size)); run hallmark audit verify", problem: .evidenceRecordChanged)
+        }
+        let leaf = MerkleTree.leafHash(entry.body)
+        let proof = try await inclusionProof(leaf: entry.index, size: signed.size)
+        guard leaf == entry.leafHash, MerkleTree.verifyInclusion(leafHash: leaf, index: entry.index, size: signed.size, root: signed.root, proof: proof) else {
+            throw .verificationFailed("\(entry.recordID): the stored record is not the one the signed log holds at leaf \(entry.index) (changed after it was logged); run hallmark audit verify", problem: .evidenceRecordChanged)
+        }
+        do {
+            return try EvidenceRecord.verify(body: entry.body, expectedID: entry.recordID, index: entry.index, source: entry.recordID)
+        } catch where error.code != .verificationFailed {
+            throw .verificationFailed("\(entry.recordID): \(error.message)", problem: .evidenceRecordChanged)
+        }
     }
 
     /// The record `link` names, verified, and checked to be the very record linked (same digest) and of one of `kinds`.
@@ -253,3 +354,35 @@ public final class EvidenceLog: Sendable {
     }
 }
 
+
+extension EvidenceRecord {
+    /// The record of the request's chain this one followed (decisions and executions).
+    var after: RecordLink? { approval?.after ?? execution?.after }
+}
+
+extension EvidenceLog {
+    /// A request's chain, read from the log: from the request's state head back through each record's `after`
+    /// link to the request, every record verified and linked by digest; oldest first, the request excluded. A
+    /// record the head does not reach is not in it (the audit finds such forks).
+    func chain(of request: EvidenceRecord) async throws(HallmarkError) -> [EvidenceRecord] {
+        guard let state = try await head(IndexReplay.requestKey(request.id)), state.digest != request.digest else { return [] }
+        guard let entry = try await store.entries(from: state.index, count: 1).first, entry.index == state.index else {
+            throw .verificationFailed("\(request.id): its state head points at leaf \(state.index), which the log does not have; run hallmark audit verify", problem: .evidenceIndexMismatch)
+        }
+        var current = try await verified(entry)
+        guard current.digest == state.digest else {
+            throw .verificationFailed("\(request.id): its state head names \(state.digest.prefix(12))…, leaf \(state.index) is \(current.digest.prefix(12))…; run hallmark audit verify", problem: .evidenceIndexMismatch)
+        }
+        var chain: [EvidenceRecord] = []
+        for _ in 0..<100_000 {
+            let follows = current.approval?.request ?? current.execution?.request
+            guard follows == request.link, let after = current.after else {
+                throw .verificationFailed("\(request.id): \(current.id) in its chain is not a decision or execution of it; run hallmark audit verify", problem: .promotionLinkInvalid)
+            }
+            chain.insert(current, at: 0)
+            if after == request.link { return chain }
+            current = try await linked(after, kinds: [.promotionApproval, .promotionExecution, .rollbackExecution], from: current.id)
+        }
+        throw .verificationFailed("\(request.id): its chain does not end", problem: .promotionLinkInvalid)
+    }
+}

@@ -16,7 +16,8 @@ extension Promotions {
                 let head = try await log.head(IndexReplay.requestKey(requestID))
                 let (request, rollout, approvals) = try await decidable(requestID, key: signingKey, log: log)
                 let predicate = PromotionApproval(
-                    request: request.link, decision: decision, comment: comment, createdAt: nowText, signer: SignedRecord.signer(signingKey))
+                    request: request.link, after: approvals.last?.link ?? request.link, decision: decision, comment: comment, createdAt: nowText,
+                    signer: SignedRecord.signer(signingKey))
                 let record = try SignedRecord.sign(
                     kind: .promotionApproval, subjects: [ResourceDescriptor(name: request.id, digest: ["sha256": request.digest])],
                     predicate: .approval(predicate), key: signingKey)
@@ -51,16 +52,14 @@ extension Promotions {
         guard let expires = RFC3339.parse(predicate.expiresAt), now < expires else {
             throw .verificationFailed("\(requestID): the request expired at \(predicate.expiresAt); make a new one", problem: .promotionExpired)
         }
-        for kind in [EvidenceKind.promotionExecution, .rollbackExecution] {
-            if let done = try await log.search(EvidenceQuery(kind: kind.rawValue, subject: requestID, limit: 1)).first {
-                throw .verificationFailed("\(requestID): already executed as \(done.recordID)", problem: .promotionReplay)
-            }
+        let chain = try await log.chain(of: request)
+        if let done = chain.first(where: { $0.execution != nil }) {
+            throw .verificationFailed("\(requestID): already executed as \(done.id)", problem: .promotionReplay)
         }
-        let approvals = try await log.records(EvidenceQuery(kind: EvidenceKind.promotionApproval.rawValue, subject: requestID, limit: 10_000))
-        if let earlier = approvals.first(where: { $0.signerKeyID == keyID }) {
+        if let earlier = chain.first(where: { $0.signerKeyID == keyID }) {
             throw .verificationFailed("\(requestID): key \(keyID.prefix(16))… already decided (\(earlier.id))", problem: .promotionDuplicateApproval)
         }
-        return (request, rollout, approvals.reversed())
+        return (request, rollout, chain)
     }
 
     // MARK: Execution
@@ -96,17 +95,14 @@ extension Promotions {
         }
     }
 
+    /// The request's execution, when its chain (read from the log) has one.
     func existingExecution(_ requestID: String, log: EvidenceLog) async throws(HallmarkError) -> Created? {
-        for kind in [EvidenceKind.promotionExecution, .rollbackExecution] {
-            if let row = try await log.search(EvidenceQuery(kind: kind.rawValue, subject: requestID, limit: 1)).first {
-                let record = try await log.record(row.recordID)
-                let signed = SignedRecord(kind: record.kind, body: record.body, digest: record.digest, id: record.id, predicate: record.predicate)
-                return Created(
-                    id: record.id, kind: record.kind.rawValue, status: record.execution?.status.rawValue ?? "", links: Self.links(signed),
-                    logIndex: row.index, existing: true)
-            }
-        }
-        return nil
+        let request = try await log.record(requestID)
+        guard request.request != nil, let record = try await log.chain(of: request).first(where: { $0.execution != nil }) else { return nil }
+        let signed = SignedRecord(kind: record.kind, body: record.body, digest: record.digest, id: record.id, predicate: record.predicate)
+        return Created(
+            id: record.id, kind: record.kind.rawValue, status: record.execution?.status.rawValue ?? "", links: Self.links(signed),
+            logIndex: record.index ?? -1, existing: true)
     }
 
     /// The execution record for a ready evaluation, the records it depends on, and its ring's head key.
@@ -129,7 +125,7 @@ extension Promotions {
             throw .verificationFailed("\(requestRecord.id) is for release \(request.release.indexSha256.prefix(12))…, not \(expectRelease.prefix(12))…", problem: .promotionLinkInvalid)
         }
         let predicate = PromotionExecution(
-            request: requestRecord.link, approvals: evaluation.approvals.map(\.link).sorted { $0.id < $1.id }, rollout: rolloutRecord.link,
+            request: requestRecord.link, after: evaluation.chain.last?.link ?? requestRecord.link, approvals: evaluation.approvals.map(\.link).sorted { $0.id < $1.id }, rollout: rolloutRecord.link,
             changeRecord: request.changeRecord, targetRing: request.targetRing, release: request.release,
             targets: rollout.targets.filter { $0.ring == request.targetRing }.map(\.id), status: status,
             reverses: request.rollback?.execution, toVersion: request.rollback?.toVersion, previous: evaluation.previous?.link,

@@ -92,13 +92,20 @@ public struct Promotions: Sendable {
         }
     }
 
-    /// The version a rollback puts back must have succeeded on the ring before the execution it reverses.
+    /// The version a rollback puts back must have succeeded on the ring before the execution it reverses: a
+    /// promotion execution in the signed log (the index only finds it; the record itself is checked).
     static func checkEarlier(_ version: String, before reversed: EvidenceRecord, ring: String, log: EvidenceLog) async throws(HallmarkError) {
-        let earlier = try await log.search(EvidenceQuery(
-            kind: EvidenceKind.promotionExecution.rawValue, status: "succeeded", ring: ring, version: version, before: reversed.index, limit: 1))
-        guard !earlier.isEmpty else {
-            throw .usage("--to \(version): no earlier successful execution of \(version) on ring \(ring); roll back to a version that ran there")
+        let candidates = try await log.search(EvidenceQuery(
+            kind: EvidenceKind.promotionExecution.rawValue, status: "succeeded", ring: ring, version: version, before: reversed.index, limit: 20))
+        for candidate in candidates {
+            let record = try await log.record(candidate.recordID)
+            if let execution = record.execution, record.kind == .promotionExecution, execution.status == .succeeded,
+                execution.targetRing == ring, execution.release.version == version, (record.index ?? .max) < (reversed.index ?? .min)
+            {
+                return
+            }
         }
+        throw .usage("--to \(version): no earlier successful execution of \(version) on ring \(ring); roll back to a version that ran there")
     }
 
     func appendRequest(_ record: SignedRecord, request: PromotionRequest, dependencies: [EvidenceRecord], log: EvidenceLog) async throws(HallmarkError) -> Created {

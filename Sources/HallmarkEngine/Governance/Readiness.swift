@@ -37,6 +37,8 @@ public struct Readiness: Sendable {
         var rollout: EvidenceRecord?
         var request: EvidenceRecord?
         var approvals: [EvidenceRecord] = []
+        /// The request's decisions and execution, from its chain in the log, oldest first.
+        var chain: [EvidenceRecord] = []
         var previous: EvidenceRecord?
         var reversed: EvidenceRecord?
     }
@@ -78,6 +80,7 @@ public struct Readiness: Sendable {
             if let rollback = predicate.rollback {
                 evaluation.reversed = try await log.linked(rollback.execution, kinds: [.promotionExecution], from: requestID)
             }
+            evaluation.chain = try await log.chain(of: request)
             try await checkRequest(&evaluation, request: predicate, rollout: rollout)
         } catch where error.code == .verificationFailed {
             return Self.unverified(evaluation, error)
@@ -150,8 +153,7 @@ public struct Readiness: Sendable {
         evaluation.report.required = control.required
         var approvedBy: [String] = []
         var rejectedBy: [String] = []
-        let records = try await log.records(EvidenceQuery(kind: EvidenceKind.promotionApproval.rawValue, subject: requestRecord.id, limit: 10_000))
-        for record in records.reversed() {
+        for record in evaluation.chain {
             guard let approval = record.approval, approval.request == requestRecord.link else { continue }
             let key = approval.signer.keyId
             guard control.approvers.contains(key), key != request.signer.keyId,
@@ -178,10 +180,8 @@ public struct Readiness: Sendable {
 
     func checkExecuted(_ evaluation: inout Evaluation) async throws(HallmarkError) {
         guard let request = evaluation.request else { return }
-        for kind in [EvidenceKind.promotionExecution, .rollbackExecution] {
-            if let done = try await log.search(EvidenceQuery(kind: kind.rawValue, subject: request.id, limit: 1)).first {
-                block(&evaluation, "execution", .promotionReplay, "request \(request.id) was already executed as \(done.recordID)")
-            }
+        if let done = evaluation.chain.first(where: { $0.execution != nil }) {
+            block(&evaluation, "execution", .promotionReplay, "request \(request.id) was already executed as \(done.id)")
         }
     }
 
@@ -191,7 +191,7 @@ public struct Readiness: Sendable {
         guard let entry = try await log.store.entries(from: head.index, count: 1).first, entry.index == head.index else {
             throw .verificationFailed("ring \(ring): its state head points at leaf \(head.index), which the log does not have", problem: .evidenceIndexMismatch)
         }
-        let record = try log.verified(entry)
+        let record = try await log.verified(entry)
         guard record.digest == head.digest else {
             throw .verificationFailed("ring \(ring): its state head names \(head.digest.prefix(12))…, leaf \(head.index) is \(record.digest.prefix(12))…", problem: .evidenceIndexMismatch)
         }
@@ -233,6 +233,14 @@ public struct Readiness: Sendable {
             block(&evaluation, "ring-order", .promotionReplay, "\(reversed.id) is no longer ring \(execution.targetRing)'s latest execution (already rolled back or superseded)")
         } else {
             pass(&evaluation, "ring-order", "\(reversed.id) is ring \(execution.targetRing)'s latest execution")
+        }
+        if let version = evaluation.request?.request?.rollback?.toVersion {
+            do {
+                try await Promotions.checkEarlier(version, before: reversed, ring: execution.targetRing, log: log)
+                pass(&evaluation, "rollback-target", "\(version) ran on ring \(execution.targetRing) before \(reversed.id)")
+            } catch where error.code == .usage {
+                block(&evaluation, "rollback-target", .promotionLinkInvalid, "\(version) never succeeded on ring \(execution.targetRing) before \(reversed.id)")
+            }
         }
     }
 }

@@ -61,7 +61,7 @@ public struct RolloutCapture: Sendable {
     }
 
     public func capture(_ request: Request) throws(HallmarkError) -> Result {
-        try Self.checkName(request.deploymentID, "--deployment-id")
+        try Self.checkIdentifier(request.deploymentID, "--deployment-id")
         try Self.checkName(request.changeRecord, "--change-record")
         try Self.checkName(request.environment, "--environment")
         let key = try KeyResolver(context: context).signingKey(request.key)
@@ -101,8 +101,19 @@ public struct RolloutCapture: Sendable {
             files: contents.map(\.0).sorted(), links: ["release": [release.indexSha256], "changeRecord": [request.changeRecord]])
     }
 
+    /// A deployment id names a directory by default: letters, digits, `.`, `_`, `-`, not starting with `.`.
+    static func checkIdentifier(_ value: String, _ option: String) throws(HallmarkError) {
+        let allowed = value.utf8.allSatisfy { (0x30...0x39).contains($0) || (0x41...0x5A).contains($0) || (0x61...0x7A).contains($0) || $0 == 0x2E || $0 == 0x5F || $0 == 0x2D }
+        guard !value.isEmpty, value.utf8.count <= 128, allowed, !value.hasPrefix(".") else {
+            throw .usage("\(option) \"\(value)\": use letters, digits, '.', '_' and '-' (at most 128, not starting with '.')")
+        }
+    }
+
     static func checkName(_ value: String, _ option: String) throws(HallmarkError) {
-        guard !value.isEmpty, value.utf8.count <= 200, !value.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+        let unsafe = value.unicodeScalars.contains { scalar in
+            [.control, .format, .lineSeparator, .paragraphSeparator].contains(scalar.properties.generalCategory)
+        }
+        guard !value.isEmpty, value.utf8.count <= 200, !unsafe else {
             throw .usage("\(option) must be a non-empty name of at most 200 bytes without control characters")
         }
     }

@@ -12,3 +12,23 @@ final class LockedCounter: @unchecked Sendable {  // guarded by `lock`
         return value
     }
 }
+
+/// A value shared between tasks, read and replaced under a lock.
+final class LockedValue<Value: Sendable>: @unchecked Sendable {  // guarded by `lock`
+    private let lock = NSLock()
+    private var value: Value
+
+    init(_ value: Value) { self.value = value }
+
+    var current: Value {
+        lock.lock()
+        defer { lock.unlock() }
+        return value
+    }
+
+    func set(_ newValue: Value) {
+        lock.lock()
+        defer { lock.unlock() }
+        value = newValue
+    }
+}
