@@ -254,6 +254,45 @@ struct GovernanceTests {
         #expect(audit.status == 1 && audit.stdout.contains("evidence.consistency-invalid"), "\(audit.stdout + audit.stderr)")
     }
 
+    @Test("A hostile database: changed nodes, records moved out of the log, hidden rejections, a cut log")
+    func hostileDatabase() throws {
+        let world = try World(.sqlite)
+        try world.refused(["rollout", "capture", "v1.0.0", "--deployment-id", "../escape", "--change-record", "C", "--key", "keys/release.key"], status: 2, code: "")
+        let rollout = try world.id([
+            "rollout", "capture", "v1.0.0", "--deployment-id", "hostile", "--change-record", "CHG-400", "--key", "keys/release.key", "--out", "r",
+        ])
+        _ = try world.id(["rollout", "verify", "r", "--key", "keys/release.pub"])
+        let request = try world.id(["promote", "request", rollout, "--target-ring", "canary", "--key", "keys/release.key"])
+        _ = try world.id(["promote", "reject", request, "--key", "keys/bob.key"])
+        _ = try world.id(["promote", "approve", request, "--key", "keys/alice.key"])
+        _ = try world.id(["promote", "approve", request, "--key", "keys/carol.key"])
+        // The rejection hidden from the index: execution reads the request's chain from the log, not the index.
+        try world.sql("UPDATE evidence_index SET subject = 'elsewhere' WHERE kind = 'promotion-approval' AND status = 'rejected'")
+        try world.refused(["promote", "execute", request, "--key", "keys/release.key"], code: "promotion.approvals")
+        try world.sql("UPDATE evidence_index SET subject = '\(request)' WHERE subject = 'elsewhere'")
+        // A stored Merkle node changed: the log key refuses to sign over it, and nothing is appended.
+        let size = try world.logSize()
+        try world.sql("CREATE TABLE saved_nodes AS SELECT * FROM log_nodes")
+        try world.sql("UPDATE log_nodes SET hash = zeroblob(32) WHERE level >= 1")
+        try world.refused(["promote", "request", rollout, "--target-ring", "canary", "--key", "keys/release.key"], code: "evidence.record-changed")
+        #expect(try world.logSize() == size)
+        try world.sql("DELETE FROM log_nodes")
+        try world.sql("INSERT INTO log_nodes SELECT * FROM saved_nodes")
+        try world.sql("DROP TABLE saved_nodes")
+        // A record moved outside the log is not read.
+        try world.sql("UPDATE log_entries SET seq = -7 WHERE record_id = '\(rollout)'")
+        try world.refused(["promote", "request", rollout, "--target-ring", "canary", "--key", "keys/release.key"], code: "evidence.record-changed")
+        #expect(try world.run(["audit", "verify"]).stdout.contains("outside the log"))
+        try world.sql("UPDATE log_entries SET seq = 0 WHERE record_id = '\(rollout)'")
+        #expect(try world.run(["audit", "verify"]).status == 0)
+        // The log cut short, with no kept checkpoint: the log key's own record of what it signed finds it.
+        try world.sql("DELETE FROM log_entries WHERE seq = \(size - 1)")
+        try world.sql("DELETE FROM log_checkpoints WHERE size = \(size)")
+        try world.sql("UPDATE log_head SET size = \(size - 1)")
+        #expect(try world.run(["audit", "verify"]).stdout.contains("evidence.consistency-invalid"))
+        try world.refused(["promote", "request", rollout, "--target-ring", "canary", "--key", "keys/release.key"], code: "evidence.consistency-invalid")
+    }
+
     @Test("A store that is down or locked is one line, exit 2, and nothing is stored", arguments: Backend.allCases)
     func unavailableStore(backend: Backend) throws {
         let world = try World(backend)
