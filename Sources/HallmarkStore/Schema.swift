@@ -23,7 +23,7 @@ enum Schema {
         CREATE TABLE IF NOT EXISTS hallmark_migrations (version INT64 PRIMARY KEY, name TEXT NOT NULL)
         """
 
-    static let names = ["evidence log, checkpoints, state heads and search index", "time-window search indexes"]
+    static let names = ["evidence log, checkpoints, state heads and search index", "time-window and target lookup indexes"]
 
     /// Version 1: the log (the source of truth), its Merkle nodes and checkpoints, the state heads, and the search
     /// index derived from the log.
@@ -62,6 +62,7 @@ enum Schema {
         [
             "CREATE INDEX evidence_kind_time ON evidence_index (kind, created_at)",
             "CREATE INDEX evidence_environment_time ON evidence_index (environment, created_at)",
+            "CREATE INDEX evidence_targets_seq ON evidence_targets (seq)",
         ],
     ]
 
