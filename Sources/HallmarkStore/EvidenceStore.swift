@@ -251,6 +251,8 @@ public protocol EvidenceStore: Sendable {
     func setMetaIfAbsent(_ key: String, _ value: String) async throws(HallmarkError) -> String
     func logSize() async throws(HallmarkError) -> Int64
     func nodes(_ ids: Set<MerkleNodeID>) async throws(HallmarkError) -> [MerkleNodeID: Data]
+    /// The log's size and the nodes `needed` names for that size, read together (one read for an append's plan).
+    func sizeAndNodes(_ needed: @escaping @Sendable (Int64) -> Set<MerkleNodeID>) async throws(HallmarkError) -> (Int64, [MerkleNodeID: Data])
     func append(_ append: LogAppend) async throws(HallmarkError) -> AppendOutcome
     /// Up to `count` entries from leaf `index` on, in order.
     func entries(from index: Int64, count: Int) async throws(HallmarkError) -> [LogEntry]

@@ -190,6 +190,12 @@ final class PostgresEvidenceStore: EvidenceStore {
         }
     }
 
+    func sizeAndNodes(_ needed: @escaping @Sendable (Int64) -> Set<MerkleNodeID>) async throws(HallmarkError) -> (Int64, [MerkleNodeID: Data]) {
+        let size = try await logSize()
+        guard size >= 0, size < 1 << 48 else { return (size, [:]) }
+        return (size, try await nodes(needed(size)))
+    }
+
     func append(_ append: LogAppend) async throws(HallmarkError) -> AppendOutcome {
         try await transaction("append \(append.entry.recordID)") { connection in
             let outcome = try await self.apply(append, connection)

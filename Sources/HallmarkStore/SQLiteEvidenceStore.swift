@@ -132,6 +132,19 @@ final class SQLiteEvidenceStore: EvidenceStore {
         }
     }
 
+    func sizeAndNodes(_ needed: @escaping @Sendable (Int64) -> Set<MerkleNodeID>) async throws(HallmarkError) -> (Int64, [MerkleNodeID: Data]) {
+        try await run("read the log") { db in
+            let size = try Int64.fetchOne(db, sql: "SELECT size FROM log_head WHERE id = 1") ?? 0
+            guard size >= 0, size < 1 << 48 else { return (size, [:]) }
+            var result: [MerkleNodeID: Data] = [:]
+            let statement = try db.cachedStatement(sql: "SELECT hash FROM log_nodes WHERE level = ? AND idx = ?")
+            for id in needed(size) {
+                if let hash = try Data.fetchOne(statement, arguments: [id.level, id.index]) { result[id] = hash }
+            }
+            return (size, result)
+        }
+    }
+
     func append(_ append: LogAppend) async throws(HallmarkError) -> AppendOutcome {
         do {
             return try await pool.writeWithoutTransaction { db in
@@ -154,33 +167,25 @@ final class SQLiteEvidenceStore: EvidenceStore {
     /// The append's writes, in the caller's transaction; a failed check rolls back by throwing ``Abort``.
     static func apply(_ append: LogAppend, _ db: Database) throws -> AppendOutcome {
         let entry = append.entry
-        try db.execute(sql: "UPDATE log_head SET size = size + 1 WHERE id = 1 AND size = ?", arguments: [entry.index])
+        try db.cachedStatement(sql: "UPDATE log_head SET size = size + 1 WHERE id = 1 AND size = ?").execute(arguments: [entry.index])
         guard db.changesCount == 1 else { return .logMoved }
-        if try Bool.fetchOne(db, sql: "SELECT 1 FROM log_entries WHERE record_id = ?", arguments: [entry.recordID]) == true {
+        if try Bool.fetchOne(try db.cachedStatement(sql: "SELECT 1 FROM log_entries WHERE record_id = ?"), arguments: [entry.recordID]) == true {
             throw Abort(outcome: .duplicateRecord)
         }
         for stateGuard in append.guards {
             if let expected = stateGuard.expected {
-                try db.execute(
-                    sql: "UPDATE state_heads SET digest = ?, seq = ? WHERE key = ? AND digest = ?",
-                    arguments: [stateGuard.next, entry.index, stateGuard.key, expected])
+                try db.cachedStatement(sql: "UPDATE state_heads SET digest = ?, seq = ? WHERE key = ? AND digest = ?").execute(arguments: [stateGuard.next, entry.index, stateGuard.key, expected])
             } else {
-                try db.execute(
-                    sql: "INSERT INTO state_heads (key, digest, seq) VALUES (?, ?, ?) ON CONFLICT (key) DO NOTHING",
-                    arguments: [stateGuard.key, stateGuard.next, entry.index])
+                try db.cachedStatement(sql: "INSERT INTO state_heads (key, digest, seq) VALUES (?, ?, ?) ON CONFLICT (key) DO NOTHING").execute(arguments: [stateGuard.key, stateGuard.next, entry.index])
             }
             guard db.changesCount == 1 else { throw Abort(outcome: .guardFailed(key: stateGuard.key)) }
         }
-        try db.execute(
-            sql: "INSERT INTO log_entries (seq, record_id, kind, body, leaf_hash) VALUES (?, ?, ?, ?, ?)",
-            arguments: [entry.index, entry.recordID, entry.kind, entry.body, entry.leafHash])
+        try db.cachedStatement(sql: "INSERT INTO log_entries (seq, record_id, kind, body, leaf_hash) VALUES (?, ?, ?, ?, ?)").execute(arguments: [entry.index, entry.recordID, entry.kind, entry.body, entry.leafHash])
         let nodeStatement = try db.cachedStatement(sql: "INSERT INTO log_nodes (level, idx, hash) VALUES (?, ?, ?)")
         for (id, hash) in append.nodes.sorted(by: { $0.key < $1.key }) {
             try nodeStatement.execute(arguments: [id.level, id.index, hash])
         }
-        try db.execute(
-            sql: "INSERT INTO log_checkpoints (size, root_hash, note) VALUES (?, ?, ?)",
-            arguments: [append.checkpoint.size, append.checkpoint.rootHash, append.checkpoint.note])
+        try db.cachedStatement(sql: "INSERT INTO log_checkpoints (size, root_hash, note) VALUES (?, ?, ?)").execute(arguments: [append.checkpoint.size, append.checkpoint.rootHash, append.checkpoint.note])
         for row in append.rows { try upsert(row, db) }
         return .appended
     }
@@ -189,21 +194,19 @@ final class SQLiteEvidenceStore: EvidenceStore {
     struct Abort: Error { var outcome: AppendOutcome }
 
     static func upsert(_ row: IndexRow, _ db: Database) throws {
-        try db.execute(
-            sql: """
+        try db.cachedStatement(sql: """
                 INSERT INTO evidence_index (\(Schema.indexColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT (seq) DO UPDATE SET status = excluded.status, environment = excluded.environment,
                 ring = excluded.ring, approval_state = excluded.approval_state, execution_status = excluded.execution_status,
                 version = excluded.version, change_record = excluded.change_record, subject = excluded.subject,
                 actor = excluded.actor
-                """,
-            arguments: [
+                """).execute(arguments: [
                 row.index, row.recordID, row.kind, row.digest, row.createdAt, row.status, row.environment, row.ring,
                 row.approvalState, row.executionStatus, row.version, row.changeRecord, row.subject, row.actor,
             ])
-        try db.execute(sql: "DELETE FROM evidence_targets WHERE seq = ?", arguments: [row.index])
+        try db.cachedStatement(sql: "DELETE FROM evidence_targets WHERE seq = ?").execute(arguments: [row.index])
         for target in Set(row.targets).sorted() {
-            try db.execute(sql: "INSERT INTO evidence_targets (target, seq) VALUES (?, ?)", arguments: [target, row.index])
+            try db.cachedStatement(sql: "INSERT INTO evidence_targets (target, seq) VALUES (?, ?)").execute(arguments: [target, row.index])
         }
     }
 

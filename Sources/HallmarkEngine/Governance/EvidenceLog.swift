@@ -36,6 +36,10 @@ public final class EvidenceLog: Sendable {
     let stateFile: String?
     /// The latest checkpoint verified with the log key: records are read only from below it, with an inclusion proof.
     let head = LockedValue<(size: Int64, root: Data)?>(nil)
+    /// After this process's last append: the log's size and the perfect subtrees that make its root, which are
+    /// all the next append reads. Used once without reading the store; if another writer appended meanwhile,
+    /// the store's guarded size says so and the append is planned again from the store.
+    let frontier = LockedValue<(size: Int64, nodes: [MerkleNodeID: Data])?>(nil)
 
     private init(
         store: any EvidenceStore, context: EngineContext, signingKey: PrivateKey?, publicKey: PublicKey, origin: String, isPinned: Bool,
@@ -176,12 +180,10 @@ public final class EvidenceLog: Sendable {
         guard let signingKey else { throw .usage("internal: the log was opened for reading") }
         let leafHash = MerkleTree.leafHash(record.body)
         for attempt in 0..<500 {
-            let size = try await store.logSize()
+            var (size, nodes) = try await planned(fresh: attempt > 0)
             guard size >= 0, size < 1 << 48 else {
                 throw .verificationFailed("\(location): the log's size \(size) is impossible (the database was changed); run hallmark audit verify", problem: .evidenceRecordChanged)
             }
-            let needed = MerkleTree.nodesForAppend(leaf: size).union(MerkleTree.nodesForRoot(size: size + 1)).union(MerkleTree.nodesForRoot(size: size))
-            var nodes = try await store.nodes(needed)
             guard try await checkSigned(size: size, nodes: nodes) else { continue }
             guard let completed = MerkleTree.completed(byAppending: size, leafHash: leafHash, nodes: nodes) else {
                 throw .store("\(location): the log's Merkle nodes below leaf \(size) are missing; run hallmark audit verify")
@@ -199,10 +201,12 @@ public final class EvidenceLog: Sendable {
             case .appended:
                 rememberSigned(size: size + 1, root: root)
                 head.set((size + 1, root))
+                frontier.set((size + 1, nodes.filter { MerkleTree.nodesForRoot(size: size + 1).contains($0.key) }))
                 return .appended(index: size, checkpoint: checkpoint)
             case .guardFailed(let key): return .conflict(key: key)
             case .duplicateRecord: return .duplicate
             case .logMoved:
+                frontier.set(nil)
                 try? await Task.sleep(nanoseconds: UInt64.random(in: 0...UInt64(min(attempt + 1, 20) * 500_000)))
             }
         }
@@ -212,6 +216,15 @@ public final class EvidenceLog: Sendable {
     /// Before signing over the log at `size`: its root from the stored nodes is the root the log key signed at
     /// that size (so the key never signs over nodes changed in the database), and this host's writers never
     /// signed a longer log or another root for it (a log cut short or rewritten).
+    /// The log's size and the nodes an append at that size reads: this process's frontier when it has one (and
+    /// `fresh` is not asked for), else read from the store.
+    func planned(fresh: Bool) async throws(HallmarkError) -> (Int64, [MerkleNodeID: Data]) {
+        if !fresh, let known = frontier.current { return (known.size, known.nodes) }
+        return try await store.sizeAndNodes { size in
+            MerkleTree.nodesForAppend(leaf: size).union(MerkleTree.nodesForRoot(size: size + 1)).union(MerkleTree.nodesForRoot(size: size))
+        }
+    }
+
     /// False when the size read was stale (another writer on this host appended since): plan again.
     func checkSigned(size: Int64, nodes: [MerkleNodeID: Data]) async throws(HallmarkError) -> Bool {
         let remembered = Self.readState(stateFile)
@@ -253,9 +266,13 @@ public final class EvidenceLog: Sendable {
         return (size, Data(root))
     }
 
+    /// Written in place, fixed width, without an fsync: after a power failure it may lag the log by the last
+    /// appends (as SQLite's WAL with synchronous=NORMAL may lose them), never run ahead of it. (Renaming a new
+    /// file over it each time makes ext4 flush on every append.)
     func rememberSigned(size: Int64, root: Data) {
         guard let stateFile, (Self.readState(stateFile)?.size ?? -1) < size else { return }
-        _ = Result { () throws(HallmarkError) in try FileIO.writeAtomically(Data("\(size) \(Hex.encode(root))\n".utf8), to: stateFile, mode: 0o600) }
+        let line = Data((String(format: "%020lld", size) + " " + Hex.encode(root) + "\n").utf8)
+        FileIO.overwriteInPlace(line, at: stateFile, mode: 0o600)
     }
 
     // MARK: Reading

@@ -57,7 +57,8 @@ public enum FileIO {
     }
 
     /// Writes `data` to a temporary file in `path`'s directory.
-    public static func stage(_ data: Data, for path: String, mode: mode_t = 0o644) throws(HallmarkError) -> StagedFile {
+    /// `sync: false` skips the fsync (a file whose loss on power failure costs nothing but a little safety margin).
+    public static func stage(_ data: Data, for path: String, mode: mode_t = 0o644, sync: Bool = true) throws(HallmarkError) -> StagedFile {
         let directory = (path as NSString).deletingLastPathComponent
         let base = (path as NSString).lastPathComponent
         let temporary = (directory.isEmpty ? "." : directory) + "/.\(base).tmp-\(getpid())-\(nextCounter())"
@@ -78,7 +79,7 @@ public enum FileIO {
                 offset += written
             }
         }
-        if failure == 0, fsync(fd) != 0 { failure = errno }
+        if failure == 0, sync, fsync(fd) != 0 { failure = errno }
         fchmod(fd, mode)
         close(fd)
         if failure != 0 {
@@ -86,6 +87,15 @@ public enum FileIO {
             throw .io("\(path): cannot write: \(String(cString: strerror(failure)))")
         }
         return StagedFile(temporaryPath: temporary, finalPath: path)
+    }
+
+    /// Writes `data` over the start of `path` (created when missing; never through a link), without syncing:
+    /// for small fixed-width state rewritten often. Best effort: failures are ignored.
+    public static func overwriteInPlace(_ data: Data, at path: String, mode: mode_t) {
+        let fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, mode)
+        guard fd >= 0 else { return }
+        _ = data.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
+        close(fd)
     }
 
     /// Renames staged files into place; if any rename fails, the remaining temporaries are removed.
