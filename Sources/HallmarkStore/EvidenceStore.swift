@@ -261,6 +261,8 @@ public protocol EvidenceStore: Sendable {
     /// Up to `count` checkpoints from size `size` on, in order.
     func checkpoints(from size: Int64, count: Int) async throws(HallmarkError) -> [StoredCheckpoint]
     func head(_ key: String) async throws(HallmarkError) -> StateHead?
+    /// Every state head (for `audit verify`, which compares them with the log's).
+    func allHeads() async throws(HallmarkError) -> [StateHead]
     func search(_ query: EvidenceQuery) async throws(HallmarkError) -> [IndexRow]
     func indexRow(recordID: String) async throws(HallmarkError) -> IndexRow?
     /// Replaces the whole search index and every state head (`store rebuild`), in one transaction.

@@ -332,6 +332,18 @@ final class PostgresEvidenceStore: EvidenceStore {
         }
     }
 
+    func allHeads() async throws(HallmarkError) -> [StateHead] {
+        try await run("read the state heads") { connection in
+            var result: [StateHead] = []
+            for try await (key, digest, seq) in try await self.query(connection, "SELECT key, digest, seq FROM state_heads ORDER BY key")
+                .decode((String, String, Int64).self)
+            {
+                result.append(StateHead(key: key, digest: digest, index: seq))
+            }
+            return result
+        }
+    }
+
     // MARK: Search
 
     func search(_ query: EvidenceQuery) async throws(HallmarkError) -> [IndexRow] {

@@ -269,6 +269,13 @@ final class SQLiteEvidenceStore: EvidenceStore {
         }
     }
 
+    func allHeads() async throws(HallmarkError) -> [StateHead] {
+        try await run("read the state heads") { db in
+            try Row.fetchAll(db, sql: "SELECT key, digest, seq FROM state_heads ORDER BY key")
+                .map { StateHead(key: try Self.value($0, 0), digest: try Self.value($0, 1), index: try Self.value($0, 2)) }
+        }
+    }
+
     // MARK: Search
 
     func search(_ query: EvidenceQuery) async throws(HallmarkError) -> [IndexRow] {

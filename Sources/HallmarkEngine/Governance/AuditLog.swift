@@ -103,6 +103,9 @@ public struct AuditLog: Sendable {
         for (key, head) in replay.heads.sorted(by: { $0.key < $1.key }) where try await log.store.head(key) != head {
             problems.add(.evidenceIndexMismatch, "state head \(key) differs from the log's latest record for it; run hallmark store rebuild")
         }
+        for stored in try await log.store.allHeads() where replay.heads[stored.key] == nil {
+            problems.add(.evidenceIndexMismatch, "state head \(stored.key) is for nothing in the log; run hallmark store rebuild")
+        }
         // And the other way: no index row the log does not derive.
         var before: Int64?
         while true {
@@ -174,6 +177,8 @@ struct LogWalk {
     /// The size whose root a kept checkpoint names, and that root once the walk gets there.
     var keepRootAt: Int64?
     var keptRoot: Data?
+    /// The root `log.key.state` says the log key signed at `keepRootAt` (when no kept checkpoint was given).
+    var rememberedRoot: Data?
 
     init(log: EvidenceLog, keepRootAt: Int64? = nil) {
         self.log = log
@@ -192,8 +197,13 @@ struct LogWalk {
         if let beyond = try await log.store.entries(from: size, count: 1).first {
             problems.add(.evidenceRecordChanged, "\(beyond.recordID) is stored at leaf \(beyond.index), beyond the log's size \(size)", file: beyond.recordID)
         }
-        if let remembered = EvidenceLog.readState(log.stateFile), remembered.size > size {
-            problems.add(.evidenceConsistencyInvalid, "the log key signed this log at size \(remembered.size) (log.key.state); it now holds \(size): it was cut short")
+        if let remembered = EvidenceLog.readState(log.stateFile) {
+            if remembered.size > size {
+                problems.add(.evidenceConsistencyInvalid, "the log key signed this log at size \(remembered.size) (log.key.state); it now holds \(size): it was cut short")
+            } else if keepRootAt == nil {
+                keepRootAt = remembered.size
+                rememberedRoot = remembered.root
+            }
         }
         let batch = 2_000
         var next: Int64 = 0
@@ -219,6 +229,9 @@ struct LogWalk {
         }
         if builder.size < size {
             problems.add(.evidenceRecordChanged, "the log says it holds \(size) records; \(builder.size) are there")
+        }
+        if let rememberedRoot, let keptRoot, rememberedRoot != keptRoot {
+            problems.add(.evidenceConsistencyInvalid, "the log at size \(keepRootAt ?? 0) is not the tree the log key signed there (log.key.state): it was rewritten")
         }
     }
 

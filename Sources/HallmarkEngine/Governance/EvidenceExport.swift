@@ -72,21 +72,48 @@ public struct EvidenceExport: Sendable {
         return Exported(out: out, changeRecord: changeRecord, records: manifest.records.map(\.id), treeSize: manifest.treeSize)
     }
 
+    /// The records of `changeRecord` read from the log itself (never the index, which could hide one): rollouts,
+    /// requests and executions that name it, and every decision on those requests; each checked, and the whole log
+    /// checked against the signed root.
+    func select(_ changeRecord: String, log: EvidenceLog, size: Int64, root: Data) async throws(HallmarkError) -> [EvidenceRecord] {
+        var builder = MerkleTree.Builder()
+        var selected: [EvidenceRecord] = []
+        var requests: Set<String> = []
+        while builder.size < size {
+            let entries = try await log.store.entries(from: builder.size, count: 2_000)
+            guard !entries.isEmpty else { break }
+            for entry in entries where entry.index == builder.size {
+                builder.append(leafHash: MerkleTree.leafHash(entry.body))
+                let record = try EvidenceRecord.verify(body: entry.body, expectedID: entry.recordID, index: entry.index, source: entry.recordID)
+                let own: String?
+                switch record.predicate {
+                case .rollout(let p): own = p.changeRecord
+                case .request(let p): own = p.changeRecord
+                case .execution(let p): own = p.changeRecord
+                case .approval(let p): own = requests.contains(p.request.id) ? changeRecord : nil
+                }
+                guard own == changeRecord else { continue }
+                if record.request != nil { requests.insert(record.id) }
+                selected.append(record)
+            }
+        }
+        guard builder.size == size, builder.root == root else {
+            throw .verificationFailed("\(log.location): the records are not the log the key signed at size \(size); run hallmark audit verify", problem: .evidenceRecordChanged)
+        }
+        return selected
+    }
+
     /// Every record of `changeRecord` and the records they link (approvals of its requests), with proofs against
     /// the latest checkpoint.
     func collect(_ changeRecord: String, log: EvidenceLog) async throws(HallmarkError) -> (Manifest, [(String, Data)]) {
         guard log.isPinned else { throw .usage("pass --log-key with the log's public key, so the export is checked before it is written") }
         let (size, note) = try await log.latestCheckpoint()
         let checkpoint = try SignedNote.verifiedCheckpoint(note, name: log.origin, key: log.publicKey, source: "the latest checkpoint")
-        var rows = try await log.search(EvidenceQuery(changeRecord: changeRecord, limit: 100_000))
-        for request in rows where request.kind.hasSuffix("request") {
-            rows += try await log.search(EvidenceQuery(kind: EvidenceKind.promotionApproval.rawValue, subject: request.recordID, limit: 10_000))
-        }
-        guard !rows.isEmpty else { throw .invalidInput("change record \(changeRecord): no records in \(log.location)") }
+        let selected = try await select(changeRecord, log: log, size: size, root: Data(checkpoint.rootHash))
+        guard !selected.isEmpty else { throw .invalidInput("change record \(changeRecord): no records in \(log.location)") }
         var records: [Manifest.Record] = []
         var files: [(String, Data)] = [(Self.checkpointFile, Data(note.utf8)), ("log.pub", Data(log.publicKey.pemText.utf8))]
-        for row in rows.sorted(by: { $0.index < $1.index }) where !records.contains(where: { $0.id == row.recordID }) {
-            let record = try await log.record(row.recordID)
+        for record in selected {
             guard let index = record.index else { continue }
             let proof = try await log.inclusionProof(leaf: index, size: size)
             guard MerkleTree.verifyInclusion(leafHash: MerkleTree.leafHash(record.body), index: index, size: size, root: Data(checkpoint.rootHash), proof: proof) else {

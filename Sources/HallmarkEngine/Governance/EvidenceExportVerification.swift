@@ -138,12 +138,15 @@ public struct EvidenceExportVerification: Sendable {
         }
         for record in records.values.sorted(by: { $0.id < $1.id }) {
             switch record.predicate {
-            case .approval(let approval): _ = resolve(approval.request, from: record.id)
+            case .approval(let approval):
+                _ = resolve(approval.request, from: record.id)
+                if let after = approval.after { _ = resolve(after, from: record.id) }
             case .request(let request):
                 _ = resolve(request.rollout, from: record.id)
                 if let rollback = request.rollback { _ = resolve(rollback.execution, from: record.id) }
             case .execution(let execution):
                 if let previous = execution.previous { _ = resolve(previous, from: record.id) }
+                if let after = execution.after { _ = resolve(after, from: record.id) }
                 if let reverses = execution.reverses { _ = resolve(reverses, from: record.id) }
                 guard let request = resolve(execution.request, from: record.id)?.request, let rollout = resolve(execution.rollout, from: record.id)?.rollout,
                     let control = rollout.controls.approvals

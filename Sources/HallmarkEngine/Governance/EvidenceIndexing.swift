@@ -17,6 +17,8 @@ struct IndexReplay {
     private(set) var violations: [VerificationProblem] = []
     private var followers: [String: String] = [:]
     private var executed: Set<String> = []
+    /// Each ring's latest execution so far (by deployment), to re-apply ring order, soak and rollback rules.
+    private var ringLatest: [String: (id: String, kind: EvidenceKind, execution: PromotionExecution, time: Int64)] = [:]
 
     /// The head key of a request's chain (the request, its approvals, its execution).
     static func requestKey(_ id: String) -> String { "request:\(id)" }
@@ -107,6 +109,30 @@ struct IndexReplay {
             violations.append(VerificationProblem(
                 .evidenceChainForked, "\(record.id) executed \(execution.request.id) without the approvals the log shows (\(approvalState(execution.request.id)))", file: record.id))
         }
+        if let rollout = rollouts[execution.rollout.id] { checkRing(record, execution, rollout: rollout) }
+    }
+
+    /// Ring order and soak for a promotion, "reverses the ring's latest" for a rollback, as the log stood then.
+    mutating func checkRing(_ record: EvidenceRecord, _ execution: PromotionExecution, rollout: RolloutEvidence) {
+        let key = Self.ringKey(deployment: rollout.deploymentId, ring: execution.targetRing)
+        if let reverses = execution.reverses {
+            if ringLatest[key]?.id != reverses.id {
+                violations.append(VerificationProblem(.promotionReplay, "\(record.id) reverses \(reverses.id), which was not ring \(execution.targetRing)'s latest execution then", file: record.id))
+            }
+        } else if let position = rollout.rings.firstIndex(of: execution.targetRing), position > 0 {
+            let previousRing = rollout.rings[position - 1]
+            let previous = ringLatest[Self.ringKey(deployment: rollout.deploymentId, ring: previousRing)]
+            if let previous, previous.kind == .promotionExecution, previous.execution.status == .succeeded,
+                previous.execution.release.indexSha256 == execution.release.indexSha256
+            {
+                if record.unixTime - previous.time < rollout.controls.soakSeconds[previousRing] ?? 0 {
+                    violations.append(VerificationProblem(.promotionSoak, "\(record.id) entered \(execution.targetRing) before \(previousRing) soaked", file: record.id))
+                }
+            } else {
+                violations.append(VerificationProblem(.promotionRingOrder, "\(record.id) entered \(execution.targetRing) while \(previousRing) did not run this release", file: record.id))
+            }
+        }
+        ringLatest[key] = (record.id, record.kind, execution, record.unixTime)
     }
 
     /// Environment, version, change record and the ring's targets, from the rollout.

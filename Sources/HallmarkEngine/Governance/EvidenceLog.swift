@@ -249,9 +249,12 @@ public final class EvidenceLog: Sendable {
             head.set((size, root))
         }
         if let remembered {
-            let earlier = remembered.size == size ? root : try await store.checkpoint(size: remembered.size)?.rootHash
-            guard earlier == remembered.root else {
-                throw .verificationFailed("\(location): the log at size \(remembered.size) is not the one the log key signed; it was rewritten; run hallmark audit verify", problem: .evidenceConsistencyInvalid)
+            // The tree signed now extends the one this host signed: a consistency proof from the stored nodes.
+            let ranges = MerkleNodeID.consistencyPath(old: remembered.size, new: size)
+            let proofNodes = try await store.nodes(MerkleTree.nodes(for: ranges))
+            let proof = MerkleTree.consistencyProof(old: remembered.size, new: size, nodes: proofNodes) ?? []
+            guard MerkleTree.verifyConsistency(old: remembered.size, new: size, oldRoot: remembered.root, newRoot: root, proof: proof) else {
+                throw .verificationFailed("\(location): the log is not an extension of the one the log key signed at size \(remembered.size); it was rewritten; run hallmark audit verify", problem: .evidenceConsistencyInvalid)
             }
         }
         return true

@@ -83,7 +83,7 @@ public struct EvidenceSearch: Sendable {
             let rows = try await log.search(query)
             let hits = rows.map {
                 Hit(
-                    id: $0.recordID, kind: $0.kind, logIndex: $0.index, sha256: $0.digest, time: RFC3339.format(unixSeconds: $0.createdAt),
+                    id: $0.recordID, kind: $0.kind, logIndex: $0.index, sha256: $0.digest, time: RFC3339.format(unixSeconds: min(max($0.createdAt, 0), 253_402_300_799)),
                     status: $0.status, environment: $0.environment, ring: $0.ring, approvalState: $0.approvalState,
                     executionStatus: $0.executionStatus, version: $0.version, changeRecord: $0.changeRecord, subject: $0.subject,
                     actor: $0.actor, targets: $0.targets)

@@ -60,7 +60,13 @@ public struct Readiness: Sendable {
                 check: "request", ok: false, code: nil, message: "no promotion request for ring \(ring) yet; hallmark promote request \(rolloutID) --target-ring \(ring)"))
             return evaluation
         }
-        return try await evaluate(requestID: latest.recordID)
+        var evaluation = try await evaluate(requestID: latest.recordID)
+        if let request = evaluation.request?.request, request.rollout.id != rolloutID || request.targetRing != ring {
+            evaluation = Self.unverified(evaluation, .verificationFailed(
+                "the index names \(latest.recordID) as the request for \(rolloutID) → \(ring), but it is for \(request.rollout.id) → \(request.targetRing); run hallmark audit verify",
+                problem: .evidenceIndexMismatch))
+        }
+        return evaluation
     }
 
     /// The verdict for request `requestID`.
@@ -192,8 +198,12 @@ public struct Readiness: Sendable {
             throw .verificationFailed("ring \(ring): its state head points at leaf \(head.index), which the log does not have", problem: .evidenceIndexMismatch)
         }
         let record = try await log.verified(entry)
-        guard record.digest == head.digest else {
-            throw .verificationFailed("ring \(ring): its state head names \(head.digest.prefix(12))…, leaf \(head.index) is \(record.digest.prefix(12))…", problem: .evidenceIndexMismatch)
+        guard record.digest == head.digest, let execution = record.execution, execution.targetRing == ring else {
+            throw .verificationFailed("ring \(ring): its state head does not name an execution into ring \(ring) (leaf \(head.index)); run hallmark audit verify", problem: .evidenceIndexMismatch)
+        }
+        let rollout = try await log.linked(execution.rollout, kinds: [.rollout], from: record.id)
+        guard rollout.rollout?.deploymentId == deployment else {
+            throw .verificationFailed("ring \(ring): its state head names \(record.id), an execution of another deployment; run hallmark audit verify", problem: .evidenceIndexMismatch)
         }
         return record
     }

@@ -89,11 +89,11 @@ public struct RolloutVerification: Sendable {
                 continue
             }
             let path = try context.resolve(root + "/" + entry.path)
-            guard FileIO.isFile(path) else {
-                problems.add(.fileMissing, "\(directory)/\(entry.path) is listed in checksums.txt but missing", file: entry.path)
+            guard FileIO.isFile(path), !FileIO.isSymbolicLink(path) else {
+                problems.add(.fileMissing, "\(directory)/\(entry.path) is listed in checksums.txt but missing (or a link, which a rollout never holds)", file: entry.path)
                 continue
             }
-            let data = try FileIO.read(path, display: "\(directory)/\(entry.path)")
+            let data = try FileIO.read(path, display: "\(directory)/\(entry.path)", limit: 16 << 20)
             guard Hex.encode(SHA256Hasher.hash(data)) == entry.digest.lowercased() else {
                 problems.add(.fileModified, "\(directory)/\(entry.path) does not match its checksum (it was changed)", file: entry.path)
                 continue

@@ -135,6 +135,12 @@ public enum FileIO {
         FileStatus.isRegularFile(path)
     }
 
+    /// Whether `path` itself is a symbolic link (not followed).
+    public static func isSymbolicLink(_ path: String) -> Bool {
+        var status = stat()
+        return lstat(path, &status) == 0 && (status.st_mode & S_IFMT) == S_IFLNK
+    }
+
     /// Whether anything exists at `path` (after following symbolic links): a file, a directory, a FIFO…
     public static func exists(_ path: String) -> Bool {
         FileStatus.exists(path)
