@@ -270,6 +270,21 @@ struct GovernanceTests {
         try world.sql("UPDATE evidence_index SET subject = 'elsewhere' WHERE kind = 'promotion-approval' AND status = 'rejected'")
         try world.refused(["promote", "execute", request, "--key", "keys/release.key"], code: "promotion.approvals")
         try world.sql("UPDATE evidence_index SET subject = '\(request)' WHERE subject = 'elsewhere'")
+        // A ring head pointed at another ring's execution: ring order is not fooled, and the audit names the head.
+        let canary = try approvedRequest(world, rollout: rollout, ring: "canary")
+        let execution = try world.id(["promote", "execute", canary, "--key", "keys/release.key"])
+        let production = try approvedRequest(world, rollout: rollout, ring: "production")
+        try world.refused(["promote", "execute", production, "--key", "keys/release.key"], code: "promotion.ring-order")
+        try world.sql("INSERT INTO state_heads SELECT 'ring:hostile:staging', digest, seq FROM evidence_index WHERE record_id = '\(execution)'")
+        try world.refused(["promote", "execute", production, "--key", "keys/release.key"], code: "evidence.index-mismatch")
+        #expect(try world.run(["audit", "verify"]).stdout.contains("state head ring:hostile:staging is for nothing in the log"))
+        try world.sql("DELETE FROM state_heads WHERE key = 'ring:hostile:staging'")
+        // An index row naming another rollout's request for this ring: readiness says unverified, not ready.
+        try world.sql("UPDATE evidence_index SET ring = 'staging' WHERE record_id = '\(canary)'")
+        let fooled = try world.run(["readiness", rollout, "--target-ring", "staging"])
+        #expect(fooled.status == 1 && fooled.stdout.hasPrefix("unverified"), "\(fooled.stdout)")
+        try world.sql("UPDATE evidence_index SET ring = 'canary' WHERE record_id = '\(canary)'")
+        #expect(try world.run(["audit", "verify"]).status == 0)
         // A stored Merkle node changed: the log key refuses to sign over it, and nothing is appended.
         let size = try world.logSize()
         try world.sql("CREATE TABLE saved_nodes AS SELECT * FROM log_nodes")
