@@ -5,7 +5,7 @@
 #   - the reference, measured in the same run: the same number of plain INSERTs of record-sized bytes, one
 #     transaction each, through Python's sqlite3 (same WAL / synchronous=NORMAL settings) and through psql;
 #   - search: five combined-filter queries (kind+ring+approval state, change record+kind, environment+version+since,
-#     deployment target+execution status, kind+status+environment+time window), p50 and p99, once the index holds
+#     deployment target+execution status, kind+status+environment+one day), p50 and p99, once the index holds
 #     10k, 100k and 1M records.
 # Targets: >= 2,000 appends/s on SQLite (Tessera, the Sigstore log library, publishes about 1,600 writes/s on POSIX
 # files); search p99 <= 20 ms at 100k; p99 at 1M <= 2x p99 at 100k.

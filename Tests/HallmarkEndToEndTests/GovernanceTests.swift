@@ -423,3 +423,21 @@ enum Releases {
         return dir
     }
 }
+
+@Suite("store bench")
+struct StoreBenchTests {
+    @Test("store bench measures a scratch store and refuses one that holds anything")
+    func bench() throws {
+        let dir = try TemporaryDirectory("bench")
+        let result = try ProcessRunner.hallmark(
+            ["store", "bench", "--store", "sqlite:" + dir.url("b/evidence.db"), "--appends", "30", "--index-rows", "100,300", "--queries", "3", "--format", "json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let json = try JSONSerialization.jsonObject(with: result.stdoutData) as? [String: Any]
+        #expect(json?["appends"] as? Int == 30)
+        #expect((json?["searches"] as? [[String: Any]])?.compactMap { $0["indexRows"] as? Int } == [100, 300])
+        let again = try ProcessRunner.hallmark(["store", "bench", "--store", "sqlite:" + dir.url("b/evidence.db"), "--appends", "5", "--index-rows", "10"])
+        #expect(again.status == 2 && again.stderr.contains("is not empty"), "\(again.stderr)")
+        let audit = try ProcessRunner.hallmark(["audit", "verify", "--store", "sqlite:" + dir.url("b/evidence.db")])
+        #expect(audit.stdout.contains("evidence.index-mismatch"), "synthetic index rows are not in the log: \(audit.stdout)")
+    }
+}

@@ -109,7 +109,8 @@ public struct EvidenceBenchmark: Sendable {
             targets: ["target-\(generator.next() % 200)", "target-\(generator.next() % 200)"])
     }
 
-    /// Five combined-filter queries, `count` times each with varying values.
+    /// Five combined-filter queries, `count` times each with varying values (times spread over the whole history;
+    /// the windowed query asks for one day, as an operator looking at a day would).
     func measureSearches(_ count: Int, rows: Int, log: EvidenceLog) async throws(HallmarkError) -> SearchAtSize {
         var byQuery: [String: [Double]] = [:]
         let span = Int64(rows) * 30
@@ -120,7 +121,7 @@ public struct EvidenceBenchmark: Sendable {
                 ("changeRecord+kind", EvidenceQuery(kind: "promotion-approval", changeRecord: "CHG-\(n * 37 % 5_000)")),
                 ("environment+version+since", EvidenceQuery(environment: "production", version: "v1.\(n % 50).0", since: since)),
                 ("deploymentTarget+executionStatus", EvidenceQuery(deploymentTarget: "target-\(n % 200)", executionStatus: "succeeded")),
-                ("kind+status+environment+window", EvidenceQuery(kind: "rollout", status: "staged", environment: "staging", since: since, until: since + span / 10)),
+                ("kind+status+environment+day", EvidenceQuery(kind: "rollout", status: "staged", environment: "staging", since: since, until: since + 86_400)),
             ]
             for (name, query) in queries {
                 let began = DispatchTime.now().uptimeNanoseconds

@@ -137,8 +137,11 @@ public enum FileIO {
 
     /// Whether `path` itself is a symbolic link (not followed).
     public static func isSymbolicLink(_ path: String) -> Bool {
-        var status = stat()
-        return lstat(path, &status) == 0 && (status.st_mode & S_IFMT) == S_IFLNK
+        do {
+            return try FileManager.default.attributesOfItem(atPath: path)[.type] as? FileAttributeType == .typeSymbolicLink
+        } catch {
+            return false
+        }
     }
 
     /// Whether anything exists at `path` (after following symbolic links): a file, a directory, a FIFO…
