@@ -52,6 +52,14 @@ struct GovernanceTests {
             #expect(result.stderr.split(separator: "\n").count == 1, "one line: \(result.stderr)")
         }
 
+        /// Writes `directory`/checksums.txt again over its files (as someone covering a change would).
+        func rechecksum(_ directory: String) throws {
+            let made = try ProcessRunner.run(
+                "bash", ["-c", "find . -type f ! -name checksums.txt | sed 's|^./||' | sort | xargs sha256sum > checksums.txt"],
+                in: dir.url(directory))
+            guard made.status == 0 else { throw FixtureError("sha256sum: \(made.stderr)") }
+        }
+
         func logSize() throws -> Int {
             let result = try run(["evidence", "search", "--limit", "10000", "--format", "json"])
             if result.status == 2, result.stderr.contains("no evidence store here yet") { return 0 }
@@ -95,6 +103,17 @@ struct GovernanceTests {
         _ = try world.dir.write("tampered/rollout-evidence.md", "# forged\n")
         try world.refused(["rollout", "verify", "tampered", "--key", "keys/release.pub"], code: "file.modified")
         try world.refused(["rollout", "verify", "rollout-1.0.0", "--key", "keys/alice.pub"], code: "signature.untrusted-key")
+        // The summary changed and checksums.txt made again: the record names the old summary.
+        try world.rechecksum("tampered")
+        try world.refused(["rollout", "verify", "tampered", "--key", "keys/release.pub"], code: "rollout.mismatch")
+        // The record's signature changed (and checksums.txt made again).
+        let record = try String(decoding: world.dir.read("rollout-1.0.0/rollout-evidence.json"), as: UTF8.self)
+        let forged = record.replacingOccurrences(of: "\"sig\":\"", with: "\"sig\":\"AAAA")
+        try FileManager.default.removeItem(atPath: world.dir.url("tampered"))
+        try FileManager.default.copyItem(atPath: world.dir.url("rollout-1.0.0"), toPath: world.dir.url("tampered"))
+        _ = try world.dir.write("tampered/rollout-evidence.json", forged)
+        try world.rechecksum("tampered")
+        try world.refused(["rollout", "verify", "tampered", "--key", "keys/release.pub"], code: "evidence.signature-invalid")
         #expect(try world.logSize() == 0)
         #expect(try world.id(["rollout", "verify", "rollout-1.0.0", "--key", "keys/release.pub"]) == rollout)
         // Indexing twice is a no-op.
@@ -285,12 +304,24 @@ struct GovernanceTests {
         #expect(fooled.status == 1 && fooled.stdout.hasPrefix("unverified"), "\(fooled.stdout)")
         try world.sql("UPDATE evidence_index SET ring = 'canary' WHERE record_id = '\(canary)'")
         #expect(try world.run(["audit", "verify"]).status == 0)
+        // A request head moved back behind Hallmark's back: bob's approval follows the request while alice's does too.
+        try world.sql("UPDATE state_heads SET digest = (SELECT digest FROM evidence_index WHERE record_id = '\(production)'), seq = (SELECT seq FROM evidence_index WHERE record_id = '\(production)') WHERE key = 'request:\(production)'")
+        _ = try world.id(["promote", "approve", production, "--key", "keys/bob.key"])
+        #expect(try world.run(["audit", "verify"]).stdout.contains("evidence.chain-forked"))
+        try world.sql("UPDATE state_heads SET digest = (SELECT digest FROM evidence_index WHERE kind = 'promotion-approval' ORDER BY seq DESC LIMIT 1), seq = (SELECT MAX(seq) FROM evidence_index) WHERE key = 'request:\(production)'")
+        // A failed rollout cannot be promoted.
+        let failed = try world.id([
+            "rollout", "capture", "v1.1.0", "--deployment-id", "failed", "--change-record", "CHG-401", "--status", "failed", "--key", "keys/release.key", "--out", "f",
+        ])
+        _ = try world.id(["rollout", "verify", "f", "--key", "keys/release.pub"])
+        try world.refused(["promote", "request", failed, "--target-ring", "canary", "--key", "keys/release.key"], code: "promotion.status")
         // A stored Merkle node changed: the log key refuses to sign over it, and nothing is appended.
         let size = try world.logSize()
         try world.sql("CREATE TABLE saved_nodes AS SELECT * FROM log_nodes")
         try world.sql("UPDATE log_nodes SET hash = zeroblob(32) WHERE level >= 1")
         try world.refused(["promote", "request", rollout, "--target-ring", "canary", "--key", "keys/release.key"], code: "evidence.record-changed")
         #expect(try world.logSize() == size)
+        #expect(try world.run(["audit", "verify"]).stdout.contains("evidence.inclusion-invalid"))
         try world.sql("DELETE FROM log_nodes")
         try world.sql("INSERT INTO log_nodes SELECT * FROM saved_nodes")
         try world.sql("DROP TABLE saved_nodes")
@@ -299,7 +330,7 @@ struct GovernanceTests {
         try world.refused(["promote", "request", rollout, "--target-ring", "canary", "--key", "keys/release.key"], code: "evidence.record-changed")
         #expect(try world.run(["audit", "verify"]).stdout.contains("outside the log"))
         try world.sql("UPDATE log_entries SET seq = 0 WHERE record_id = '\(rollout)'")
-        #expect(try world.run(["audit", "verify"]).status == 0)
+        #expect(try world.run(["audit", "verify"]).stdout.contains("evidence.chain-forked"), "the fork above stays in the log")
         // The log cut short, with no kept checkpoint: the log key's own record of what it signed finds it.
         try world.sql("DELETE FROM log_entries WHERE seq = \(size - 1)")
         try world.sql("DELETE FROM log_checkpoints WHERE size = \(size)")

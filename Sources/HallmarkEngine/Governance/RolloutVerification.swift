@@ -174,8 +174,10 @@ public struct RolloutVerification: Sendable {
             {
             case .appended(let index, _): return (index, false, log.location)
             case .duplicate, .conflict:
-                let entry = try await log.store.entry(recordID: record.id)
-                return (entry?.index ?? -1, true, log.location)
+                guard let entry = try await log.store.entry(recordID: record.id) else {
+                    throw .store("\(log.location): \(record.id) was indexed by another writer but cannot be read back; try again")
+                }
+                return (entry.index, true, log.location)
             }
         }
     }
