@@ -33,6 +33,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
     ],
     targets: [
         .target(name: "HallmarkCore", swiftSettings: swiftSettings),
@@ -85,9 +86,17 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
-            name: "HallmarkCommands",
+            name: "HallmarkServer",
             dependencies: [
                 "HallmarkCore", "HallmarkEngine",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "HallmarkCommands",
+            dependencies: [
+                "HallmarkCore", "HallmarkEngine", "HallmarkServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings

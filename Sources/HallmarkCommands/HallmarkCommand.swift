@@ -53,7 +53,7 @@ public struct HallmarkCommand: ParsableCommand {
                 name: "Govern rollouts",
                 subcommands: [
                     RolloutCommand.self, PromoteCommand.self, ReadinessCommand.self, EvidenceCommand.self, AuditCommand.self,
-                    StoreCommand.self,
+                    StoreCommand.self, ServeCommand.self,
                 ]),
             CommandGroup(name: "Trust", subcommands: [TrustCommand.self]),
             CommandGroup(name: "Keys and signing", subcommands: [KeysCommand.self, SignBlobCommand.self, AttestCommand.self]),

@@ -8,7 +8,7 @@ import Testing
 struct SourceBoundaryTests {
     /// The product's modules (test support and the fuzzing driver are not the product).
     static let productModules = [
-        "HallmarkCore", "HallmarkConcurrency", "HallmarkCrypto", "HallmarkArchive", "HallmarkRemote", "HallmarkStore", "HallmarkEngine",
+        "HallmarkCore", "HallmarkConcurrency", "HallmarkCrypto", "HallmarkArchive", "HallmarkRemote", "HallmarkStore", "HallmarkEngine", "HallmarkServer",
         "HallmarkCommands", "hallmark",
     ]
 
@@ -77,7 +77,8 @@ struct SourceBoundaryTests {
 
     @Test("Commands import only the argument parser, Core and the Engine: they parse, call one operation, render")
     func commandsStayThin() throws {
-        let allowed: Set<String> = ["ArgumentParser", "Foundation", "HallmarkCore", "HallmarkEngine", "Glibc", "Darwin"]
+        // HallmarkServer only for `hallmark serve`, which starts the server the engine's operations sit behind.
+        let allowed: Set<String> = ["ArgumentParser", "Foundation", "HallmarkCore", "HallmarkEngine", "HallmarkServer", "Glibc", "Darwin"]
         for (path, lines) in try Self.productSources() where path.hasPrefix("HallmarkCommands/") {
             for line in lines where line.hasPrefix("import ") {
                 let module = String(line.dropFirst("import ".count)).trimmingCharacters(in: .whitespaces)
