@@ -45,10 +45,19 @@ struct EvidenceAPI: Sendable {
     }
 
     func record(_ id: String) async throws -> Response {
+        try Self.checkID(id)
+        return EvidenceServer.json(try await EvidenceLookup(context: context, options: store).show(id))
+    }
+
+    func proof(_ id: String) async throws -> Response {
+        try Self.checkID(id)
+        return EvidenceServer.json(try await EvidenceLookup(context: context, options: store).proof(id))
+    }
+
+    static func checkID(_ id: String) throws {
         guard !id.isEmpty, id.utf8.count <= 64, id.utf8.allSatisfy({ $0 == 0x2D || (0x30...0x39).contains($0) || (0x61...0x7A).contains($0) }) else {
             throw HallmarkError.usage("\(id.prefix(64)): not a record id (ro-…, pr-…, pa-…, px-…, rr-…, rx-…)")
         }
-        return EvidenceServer.json(try await EvidenceLookup(context: context, options: store).show(id))
     }
 
     func checkpoint() async throws -> Response {

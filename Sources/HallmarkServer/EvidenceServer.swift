@@ -52,6 +52,7 @@ public struct EvidenceServer: Sendable {
         router.get("/evidence") { request, _ in try await api.search(Self.query(request)) }
         router.get("/evidence/:id") { _, context in try await api.record(try context.parameters.require("id")) }
         router.get("/log/checkpoint") { _, _ in try await api.checkpoint() }
+        router.get("/log/proof/:id") { _, context in try await api.proof(try context.parameters.require("id")) }
         router.get("/audit/export") { request, _ in try await api.auditExport(Self.query(request)) }
         router.get("/openapi.yaml") { _, _ in
             Response(status: .ok, headers: [.contentType: "application/yaml"], body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.yaml)))

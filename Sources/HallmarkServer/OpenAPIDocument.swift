@@ -53,6 +53,15 @@ enum OpenAPIDocument {
               summary: The log's latest signed checkpoint (C2SP signed note).
               responses:
                 "200": {description: the checkpoint, content: {application/json: {schema: {type: object, required: [origin, treeSize, note]}}}}
+          /log/proof/{id}:
+            get:
+              summary: A record's inclusion proof under the latest checkpoint, with that checkpoint.
+              parameters:
+                - {name: id, in: path, required: true, schema: {type: string, pattern: "^[a-z]{2}-[0-9a-f]{24}$"}}
+              responses:
+                "200": {description: the proof, content: {application/json: {schema: {type: object, required: [id, sha256, leafHash, inclusion, checkpoint]}}}}
+                "400": {$ref: "#/components/responses/Problem"}
+                "404": {$ref: "#/components/responses/Problem"}
           /audit/export:
             get:
               summary: Every record as an event.

@@ -71,6 +71,8 @@ struct ServeTests {
         let shown = try server.get("/evidence/\(execution)")
         #expect(shown.status == 200 && shown.body.contains("\"verified\": true") && shown.body.contains("\"treeSize\": 5"), "\(shown.body)")
         #expect(try server.get("/log/checkpoint").body.contains("\"treeSize\": 5"))
+        let proof = try server.get("/log/proof/\(rollout)")
+        #expect(proof.status == 200 && proof.body.contains("\"leafIndex\": 0") && proof.body.contains("\"note\""), "\(proof.body)")
         let cef = try server.get("/audit/export?format=cef")
         #expect(cef.status == 200 && cef.body.split(separator: "\n").count == 5)
         #expect(try server.get("/openapi.yaml").body.hasPrefix("openapi: 3.1.0"))

@@ -56,6 +56,33 @@ public struct EvidenceLookup: Sendable {
         }
     }
 
+    /// An inclusion proof of record `id` under the latest checkpoint, with that checkpoint: what an auditor checks
+    /// offline (leaf = SHA-256(0x00 ‖ record bytes)).
+    public struct Proof: Codable, Sendable {
+        public var schemaVersion = 1
+        public var id: String
+        public var sha256: String
+        public var leafHash: String
+        public var inclusion: Inclusion
+        public var checkpoint: Checkpoint
+    }
+
+    public func proof(_ id: String) async throws(HallmarkError) -> Proof {
+        try await EvidenceLog.with(context, options, writing: false) { log async throws(HallmarkError) in
+            let record = try await log.record(id)
+            guard let index = record.index else { throw .invalidInput("\(id): no such record in \(log.location)") }
+            let signed = try await log.signedHead(covering: index)
+            guard let stored = try await log.store.checkpoint(size: signed.size) else {
+                throw .verificationFailed("\(log.location): no checkpoint at size \(signed.size)", problem: .evidenceCheckpointInvalid)
+            }
+            let hashes = try await log.inclusionProof(leaf: index, size: signed.size)
+            return Proof(
+                id: record.id, sha256: record.digest, leafHash: Hex.encode(MerkleTree.leafHash(record.body)),
+                inclusion: Inclusion(treeSize: signed.size, leafIndex: index, hashes: hashes.map { Hex.encode($0) }),
+                checkpoint: Checkpoint(origin: log.origin, treeSize: signed.size, note: stored.note))
+        }
+    }
+
     public func checkpoint() async throws(HallmarkError) -> Checkpoint {
         try await EvidenceLog.with(context, options, writing: false) { log async throws(HallmarkError) in
             let (size, note) = try await log.latestCheckpoint()
