@@ -279,7 +279,7 @@ extension ReleaseVerification {
         }
 
         /// The accepted entry for the file named `name`.
-        func entry(for name: String) -> SignatureSet.Entry? { entries[Array(name.utf8)] }
+        func entry(for name: String) -> Optional<SignatureSet.Entry> { entries[Array(name.utf8)] }
     }
 
     /// Refuses a directory that is not a release directory, and a key/policy combination that makes no sense.
