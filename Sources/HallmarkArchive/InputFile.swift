@@ -141,6 +141,20 @@ public enum FileStatus {
         return stat(path, &info) == 0
     }
 
+    public enum EntryType: Sendable { case file, directory, link, other }
+
+    /// What `path` itself is (`lstat`: a symbolic link is `.link`, not what it leads to), or nil when nothing is there.
+    public static func entryType(_ path: String) -> EntryType? {
+        var info = stat()
+        guard lstat(path, &info) == 0 else { return nil }
+        switch info.st_mode & S_IFMT {
+        case S_IFREG: return .file
+        case S_IFDIR: return .directory
+        case S_IFLNK: return .link
+        default: return .other
+        }
+    }
+
     /// Whether anything exists at `path` itself, a symbolic link that leads nowhere included (`lstat`).
     public static func entryExists(_ path: String) -> Bool {
         var info = stat()

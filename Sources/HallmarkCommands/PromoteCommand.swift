@@ -63,11 +63,31 @@ struct DecisionOptions: ParsableArguments {
     @Option(help: "A comment recorded with the decision.")
     var comment: String?
 
+    @Option(help: "A hallmark serve URL: fetch the request from it, sign here, and submit the signed decision to it.")
+    var server: String?
+
+    @Option(help: "The API token for --server (default: HALLMARK_TOKEN).")
+    var token: String?
+
+    @Flag(help: "With --server: print the signed decision (a DSSE envelope) instead of submitting it.")
+    var signOnly = false
+
     @OptionGroup var store: StoreOptions
     @OptionGroup var output: OutputOptions
 
     func run(_ decision: PromotionApproval.Decision) async throws {
+        if signOnly && server == nil { throw ValidationError("--sign-only needs --server (where the request is read from)") }
         try await Terminal.run(format: output.format) { context async throws(HallmarkError) in
+            if let server {
+                let remote = RemoteDecision(context: context, server: server, token: token)
+                if signOnly {
+                    let (_, body) = try await remote.sign(requestID: requestId, decision: decision, key: key, comment: comment)
+                    Terminal.print(String(decoding: body, as: UTF8.self))
+                    return
+                }
+                try CreatedRecord.print(try await remote.decide(requestID: requestId, decision: decision, key: key, comment: comment), format: output.format)
+                return
+            }
             let created = try await Promotions(context: context, options: store.options).decide(
                 requestID: requestId, decision: decision, key: key, comment: comment)
             try CreatedRecord.print(created, format: output.format)
@@ -81,6 +101,8 @@ struct PromoteApproveCommand: AsyncParsableCommand {
         discussion: """
             Examples:
               $ hallmark promote approve pr-81c0… --key keys/alice.key --comment "canary dashboards green"
+              $ hallmark promote approve pr-81c0… --key keys/alice.key --server https://hallmark.internal --token "$TOKEN"
+              $ hallmark promote approve pr-81c0… --key keys/alice.key --server https://hallmark.internal --sign-only > approval.json
             """)
 
     @OptionGroup var decision: DecisionOptions

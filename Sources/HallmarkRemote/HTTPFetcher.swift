@@ -62,6 +62,36 @@ public struct HTTPFetcher: Sendable {
         }
     }
 
+    /// Sends one request (no retries: the caller decides whether a repeat is safe) and returns the status and the
+    /// body, at most `limit` bytes, whatever the status; for talking to an API that answers errors in its body.
+    public func send(
+        _ method: String, _ url: String, headers: [(String, String)] = [], body: Data? = nil, limit: Int = 4 << 20
+    ) async throws(HallmarkError) -> (status: Int, body: Data) {
+        let client = try clients.client(timeoutSeconds: options.timeoutSeconds, trusting: options.caCertificates, followRedirects: false)
+        var request = HTTPClientRequest(url: url)
+        request.method = HTTPMethod(rawValue: method)
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        if let body { request.body = .bytes(ByteBuffer(bytes: body)) }
+        let response: HTTPClientResponse
+        do {
+            response = try await client.execute(request, timeout: .seconds(options.timeoutSeconds))
+        } catch {
+            throw .io("\(url): \(Downloader.describe(error))")
+        }
+        var data = Data()
+        do {
+            for try await buffer in response.body {
+                guard data.count + buffer.readableBytes <= limit else { throw HallmarkError.invalidInput("\(url): the answer is larger than \(limit) bytes") }
+                buffer.withUnsafeReadableBytes { data.append(contentsOf: $0) }
+            }
+        } catch let error as HallmarkError {
+            throw error
+        } catch {
+            throw .io("\(url): the answer broke off: \(Downloader.describe(error))")
+        }
+        return (Int(response.status.code), data)
+    }
+
     static func once(client: HTTPClient, url: String, limit: Int, options: Downloader.Options) async throws -> Data {
         let response: HTTPClientResponse
         do {

@@ -269,14 +269,39 @@ public protocol EvidenceStore: Sendable {
     func replaceIndex(rows: [IndexRow], heads: [StateHead]) async throws(HallmarkError)
     /// Adds index rows in bulk, in one transaction (`store bench` fills a scratch store's index this way).
     func insertIndexRows(_ rows: [IndexRow]) async throws(HallmarkError)
+    /// Adds an API token; false when one with that name exists (nothing is changed).
+    func addToken(_ token: APIToken) async throws(HallmarkError) -> Bool
+    /// The token whose SHA-256 is `sha256` (hex), if any.
+    func token(sha256: String) async throws(HallmarkError) -> APIToken?
+    /// Every token, by name.
+    func tokens() async throws(HallmarkError) -> [APIToken]
+    /// Removes the token named `name`; false when there is none.
+    func revokeToken(name: String) async throws(HallmarkError) -> Bool
     func close() async
 }
 
+/// A bearer token of the API, as stored: its name, role and the SHA-256 of its secret (never the secret).
+public struct APIToken: Sendable, Equatable, Codable {
+    public var name: String
+    public var role: String
+    public var sha256: String
+    public var createdAt: Int64
+
+    public init(name: String, role: String, sha256: String, createdAt: Int64) {
+        self.name = name
+        self.role = role
+        self.sha256 = sha256
+        self.createdAt = createdAt
+    }
+}
+
 /// Opens the store at `location` (creating an SQLite file's directory as needed). Nothing is migrated.
-public func openEvidenceStore(_ location: StoreLocation) async throws(HallmarkError) -> any EvidenceStore {
+/// `connections` is how many PostgreSQL connections to keep (a server's concurrent operations; SQLite's pool
+/// sizes itself).
+public func openEvidenceStore(_ location: StoreLocation, connections: Int = 1) async throws(HallmarkError) -> any EvidenceStore {
     switch location {
     case .sqlite(let path): return try SQLiteEvidenceStore(path: path)
-    case .postgres(let pg): return try await PostgresEvidenceStore.connect(pg)
+    case .postgres(let pg): return try await PostgresEvidenceStore.connect(pg, connections: connections)
     }
 }
 

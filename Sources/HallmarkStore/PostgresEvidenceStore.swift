@@ -2,32 +2,37 @@ import Foundation
 import HallmarkCore
 import PostgresNIO
 
-/// The shared store: PostgreSQL over one connection per store, operations run one at a time, appends in a
-/// transaction whose first statement (a guarded UPDATE of the single `log_head` row) serializes every writer of
-/// the log across processes and hosts.
+/// The shared store: PostgreSQL over a few connections per store (one for a command, more for a server), each
+/// running one operation at a time; appends in a transaction whose first statement (a guarded UPDATE of the
+/// single `log_head` row) serializes every writer of the log across processes and hosts.
 final class PostgresEvidenceStore: EvidenceStore {
     let location: StoreLocation
-    let connection: PostgresConnection
+    let connections: [PostgresConnection]
     let logger: Logger
-    let lock = AsyncLock()
+    let pool: ConnectionPool
 
-    private init(location: StoreLocation, connection: PostgresConnection, logger: Logger) {
+    private init(location: StoreLocation, connections: [PostgresConnection], logger: Logger) {
         self.location = location
-        self.connection = connection
+        self.connections = connections
         self.logger = logger
+        self.pool = ConnectionPool(count: connections.count)
     }
 
-    static func connect(_ pg: StoreLocation.PostgresLocation) async throws(HallmarkError) -> PostgresEvidenceStore {
+    static func connect(_ pg: StoreLocation.PostgresLocation, connections count: Int = 1) async throws(HallmarkError) -> PostgresEvidenceStore {
         let location = StoreLocation.postgres(pg)
         var configuration = PostgresConnection.Configuration(
             host: pg.host, port: pg.port, username: pg.user, password: pg.password, database: pg.database, tls: .disable)
         configuration.options.connectTimeout = .seconds(10)
         var logger = Logger(label: "hallmark.store.postgres")
         logger.logLevel = .critical
+        var connections: [PostgresConnection] = []
         do {
-            let connection = try await PostgresConnection.connect(configuration: configuration, id: 1, logger: logger)
-            return PostgresEvidenceStore(location: location, connection: connection, logger: logger)
+            for id in 1...max(1, min(count, 64)) {
+                connections.append(try await PostgresConnection.connect(configuration: configuration, id: id, logger: logger))
+            }
+            return PostgresEvidenceStore(location: location, connections: connections, logger: logger)
         } catch {
+            for connection in connections { try? await connection.close() }
             throw failure(error, location: location, doing: "connect")
         }
     }
@@ -47,15 +52,16 @@ final class PostgresEvidenceStore: EvidenceStore {
         return .store("\(location): cannot \(doing): \(error); check that PostgreSQL is running and reachable")
     }
 
-    /// Runs `body` alone on the connection (operations never interleave), mapping errors to one-line store errors.
+    /// Runs `body` alone on a free connection (operations on one connection never interleave), mapping errors to
+    /// one-line store errors.
     func run<T: Sendable>(_ doing: String, _ body: @Sendable (PostgresConnection) async throws -> T) async throws(HallmarkError) -> T {
-        await lock.acquire()
+        let slot = await pool.acquire()
         do {
-            let value = try await body(connection)
-            await lock.release()
+            let value = try await body(connections[slot])
+            await pool.release(slot)
             return value
         } catch {
-            await lock.release()
+            await pool.release(slot)
             throw Self.failure(error, location: location, doing: doing)
         }
     }
@@ -79,7 +85,7 @@ final class PostgresEvidenceStore: EvidenceStore {
     }
 
     func close() async {
-        try? await connection.close()
+        for connection in connections { try? await connection.close() }
     }
 
     func query(_ connection: PostgresConnection, _ sql: String, _ values: [Schema.Argument?] = []) async throws -> PostgresRowSequence {
@@ -381,6 +387,53 @@ final class PostgresEvidenceStore: EvidenceStore {
         }
     }
 
+    // MARK: API tokens
+
+    func addToken(_ token: APIToken) async throws(HallmarkError) -> Bool {
+        try await transaction("add token \(token.name)") { connection in
+            var added = false
+            for try await _ in try await self.query(
+                connection,
+                "INSERT INTO api_tokens (name, role, token_sha256, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING RETURNING name",
+                [.text(token.name), .text(token.role), .text(token.sha256), .int(token.createdAt)])
+            {
+                added = true
+            }
+            return (true, added)
+        }
+    }
+
+    func token(sha256: String) async throws(HallmarkError) -> APIToken? {
+        try await run("read a token") { connection in
+            try await self.tokens(self.query(
+                connection, "SELECT name, role, token_sha256, created_at FROM api_tokens WHERE token_sha256 = $1", [.text(sha256)])).first
+        }
+    }
+
+    func tokens() async throws(HallmarkError) -> [APIToken] {
+        try await run("read tokens") { connection in
+            try await self.tokens(self.query(connection, "SELECT name, role, token_sha256, created_at FROM api_tokens ORDER BY name"))
+        }
+    }
+
+    func tokens(_ rows: PostgresRowSequence) async throws -> [APIToken] {
+        var result: [APIToken] = []
+        for try await (name, role, sha256, created) in rows.decode((String, String, String, Int64).self) {
+            result.append(APIToken(name: name, role: role, sha256: sha256, createdAt: created))
+        }
+        return result
+    }
+
+    func revokeToken(name: String) async throws(HallmarkError) -> Bool {
+        try await transaction("revoke token \(name)") { connection in
+            var removed = false
+            for try await _ in try await self.query(connection, "DELETE FROM api_tokens WHERE name = $1 RETURNING name", [.text(name)]) {
+                removed = true
+            }
+            return (true, removed)
+        }
+    }
+
     func replaceIndex(rows: [IndexRow], heads: [StateHead]) async throws(HallmarkError) {
         _ = try await transaction("rebuild the index") { connection in
             try await self.query(connection, "SELECT pg_advisory_xact_lock(7217002)")
@@ -437,23 +490,23 @@ extension PostgresEvidenceStore {
 }
 
 /// An async mutual-exclusion lock: waiters are resumed one at a time, in order, without ever unlocking between.
-actor AsyncLock {
-    private var locked = false
-    private var waiters: [CheckedContinuation<Void, Never>] = []
+actor ConnectionPool {
+    private var free: [Int]
+    private var waiters: [CheckedContinuation<Int, Never>] = []
 
-    func acquire() async {
-        if !locked {
-            locked = true
-            return
-        }
-        await withCheckedContinuation { waiters.append($0) }
+    init(count: Int) { free = Array((0..<count).reversed()) }
+
+    /// A free connection's slot, waiting (in order) for one when all are busy.
+    func acquire() async -> Int {
+        if let slot = free.popLast() { return slot }
+        return await withCheckedContinuation { waiters.append($0) }
     }
 
-    func release() {
+    func release(_ slot: Int) {
         if waiters.isEmpty {
-            locked = false
+            free.append(slot)
         } else {
-            waiters.removeFirst().resume()
+            waiters.removeFirst().resume(returning: slot)
         }
     }
 }

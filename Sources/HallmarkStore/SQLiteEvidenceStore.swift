@@ -320,6 +320,39 @@ final class SQLiteEvidenceStore: EvidenceStore {
             changeRecord: try optional(row, 11), subject: try optional(row, 12), actor: try optional(row, 13), targets: targets)
     }
 
+    // MARK: API tokens
+
+    func addToken(_ token: APIToken) async throws(HallmarkError) -> Bool {
+        try await run("add token \(token.name)", write: true) { db in
+            try db.execute(
+                sql: "INSERT INTO api_tokens (name, role, token_sha256, created_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                arguments: [token.name, token.role, token.sha256, token.createdAt])
+            return db.changesCount == 1
+        }
+    }
+
+    func token(sha256: String) async throws(HallmarkError) -> APIToken? {
+        try await run("read a token") { db in
+            try Row.fetchOne(db, sql: "SELECT name, role, token_sha256, created_at FROM api_tokens WHERE token_sha256 = ?", arguments: [sha256])
+                .map { APIToken(name: try Self.value($0, 0), role: try Self.value($0, 1), sha256: try Self.value($0, 2), createdAt: try Self.value($0, 3)) }
+        }
+    }
+
+    func tokens() async throws(HallmarkError) -> [APIToken] {
+        try await run("read tokens") { db in
+            try Row.fetchAll(db, sql: "SELECT name, role, token_sha256, created_at FROM api_tokens ORDER BY name").map {
+                APIToken(name: try Self.value($0, 0), role: try Self.value($0, 1), sha256: try Self.value($0, 2), createdAt: try Self.value($0, 3))
+            }
+        }
+    }
+
+    func revokeToken(name: String) async throws(HallmarkError) -> Bool {
+        try await run("revoke token \(name)", write: true) { db in
+            try db.execute(sql: "DELETE FROM api_tokens WHERE name = ?", arguments: [name])
+            return db.changesCount == 1
+        }
+    }
+
     func replaceIndex(rows: [IndexRow], heads: [StateHead]) async throws(HallmarkError) {
         _ = try await run("rebuild the index", write: true) { db in
             try db.execute(sql: "DELETE FROM evidence_targets")

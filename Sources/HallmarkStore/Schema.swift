@@ -23,7 +23,9 @@ enum Schema {
         CREATE TABLE IF NOT EXISTS hallmark_migrations (version INT64 PRIMARY KEY, name TEXT NOT NULL)
         """
 
-    static let names = ["evidence log, checkpoints, state heads and search index", "time-window and target lookup indexes"]
+    static let names = [
+        "evidence log, checkpoints, state heads and search index", "time-window and target lookup indexes", "API tokens",
+    ]
 
     /// Version 1: the log (the source of truth), its Merkle nodes and checkpoints, the state heads, and the search
     /// index derived from the log.
@@ -63,6 +65,13 @@ enum Schema {
             "CREATE INDEX evidence_kind_time ON evidence_index (kind, created_at)",
             "CREATE INDEX evidence_environment_time ON evidence_index (environment, created_at)",
             "CREATE INDEX evidence_targets_seq ON evidence_targets (seq)",
+        ],
+        // Version 3: the API's bearer tokens (`hallmark serve token create`), only their SHA-256 kept.
+        [
+            """
+            CREATE TABLE api_tokens (
+                name TEXT PRIMARY KEY, role TEXT NOT NULL, token_sha256 TEXT NOT NULL UNIQUE, created_at INT64 NOT NULL)
+            """
         ],
     ]
 

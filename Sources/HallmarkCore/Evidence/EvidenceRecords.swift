@@ -145,12 +145,15 @@ public struct PromotionRequest: Codable, Sendable, Equatable {
     public var createdAt: String
     public var expiresAt: String
     public var rollback: Rollback?
+    /// Who asked, when a service signed for them: `hallmark serve`'s API token name (absent when the signer asked).
+    public var actor: String?
     public var signer: EvidenceSigner
 
     public init(
         rollout: RecordLink, targetRing: String, release: EvidenceRelease, changeRecord: String, evidence: [String: String],
-        nonce: String, createdAt: String, expiresAt: String, rollback: Rollback?, signer: EvidenceSigner
+        nonce: String, createdAt: String, expiresAt: String, rollback: Rollback?, actor: String? = nil, signer: EvidenceSigner
     ) {
+        self.actor = actor
         self.rollout = rollout
         self.targetRing = targetRing
         self.release = release
@@ -213,13 +216,16 @@ public struct PromotionExecution: Codable, Sendable, Equatable {
     /// The execution this ring's promotion followed (the previous ring's), when there is one.
     public var previous: RecordLink?
     public var executedAt: String
+    /// Who asked, when a service signed for them: `hallmark serve`'s API token name (absent when the signer asked).
+    public var actor: String?
     public var signer: EvidenceSigner
 
     public init(
         request: RecordLink, after: RecordLink?, approvals: [RecordLink], rollout: RecordLink, changeRecord: String, targetRing: String,
         release: EvidenceRelease, targets: [String], status: Status, reverses: RecordLink?, toVersion: String?,
-        previous: RecordLink?, executedAt: String, signer: EvidenceSigner
+        previous: RecordLink?, executedAt: String, actor: String? = nil, signer: EvidenceSigner
     ) {
+        self.actor = actor
         self.request = request
         self.after = after
         self.approvals = approvals

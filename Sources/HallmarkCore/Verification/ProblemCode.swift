@@ -253,6 +253,8 @@ extension ProblemCode {
     public static let promotionSoak = ProblemCode("promotion.soak")
     /// Another execution holds the ring, or the request was already executed (a replay).
     public static let promotionReplay = ProblemCode("promotion.replay")
+    /// A submitted decision follows a record that is no longer the request's latest: another decision landed first.
+    public static let promotionStale = ProblemCode("promotion.stale")
 }
 
 extension ProblemCode {
@@ -279,6 +281,6 @@ extension ProblemCode {
         evidenceSignatureInvalid, evidenceRecordChanged, evidenceCheckpointInvalid, evidenceConsistencyInvalid,
         evidenceInclusionInvalid, evidenceIndexMismatch, evidenceChainForked, rolloutMismatch, promotionStatus, promotionExpired,
         promotionLinkInvalid, promotionApproverInvalid, promotionDuplicateApproval, promotionApprovals, promotionRingOrder,
-        promotionSoak, promotionReplay,
+        promotionSoak, promotionReplay, promotionStale,
     ]
 }

@@ -28,6 +28,10 @@ public struct Settings: Sendable {
     public var evidenceStore: String?
     /// `HALLMARK_LOG_KEY`: the evidence log's signing key (a PEM file) when a command is given no `--log-key`.
     public var logKeyPath: String?
+    /// `HALLMARK_EVIDENCE_ARTIFACT_ROOT`: where `hallmark serve` finds records' files when given no `--artifact-root`.
+    public var evidenceArtifactRoot: String?
+    /// `HALLMARK_TOKEN`: the API token commands that talk to `hallmark serve` send when given no `--token`.
+    public var apiToken: String?
     /// A test build's crash point (`HALLMARK_FAILPOINT`); release builds never read it.
     public var failpoint: String?
 
@@ -53,6 +57,8 @@ public struct Settings: Sendable {
         sourceDateEpoch = value("SOURCE_DATE_EPOCH")
         evidenceStore = value("HALLMARK_STORE")
         logKeyPath = value("HALLMARK_LOG_KEY")
+        evidenceArtifactRoot = value("HALLMARK_EVIDENCE_ARTIFACT_ROOT")
+        apiToken = value("HALLMARK_TOKEN")
         ci = CISettings(environment: environment)
         self.processorCount = max(1, processorCount)
         #if DEBUG

@@ -7,10 +7,17 @@ import HallmarkStore
 public struct EvidenceStoreOptions: Sendable {
     public var store: String?
     public var logKey: String?
+    /// A log kept open by a long-running process (`hallmark serve`): operations use it instead of opening the
+    /// store themselves, and leave it open.
+    public var shared: EvidenceLog?
+    /// PostgreSQL connections to keep open (1 for a command; a server runs operations side by side).
+    public var connections: Int
 
-    public init(store: String? = nil, logKey: String? = nil) {
+    public init(store: String? = nil, logKey: String? = nil, shared: EvidenceLog? = nil, connections: Int = 1) {
         self.store = store
         self.logKey = logKey
+        self.shared = shared
+        self.connections = connections
     }
 }
 
@@ -63,6 +70,10 @@ public final class EvidenceLog: Sendable {
         _ context: EngineContext, _ options: EvidenceStoreOptions, writing: Bool,
         _ body: (EvidenceLog) async throws(HallmarkError) -> T
     ) async throws(HallmarkError) -> T {
+        if let shared = options.shared {
+            if writing, shared.signingKey == nil { throw .usage("\(shared.location): this log was opened for reading; it cannot append") }
+            return try await body(shared)
+        }
         let log = try await open(context: context, options: options, writing: writing)
         do throws(HallmarkError) {
             let value = try await body(log)
@@ -92,7 +103,7 @@ public final class EvidenceLog: Sendable {
     /// key), else the `.pub` beside the default key.
     public static func open(context: EngineContext, options: EvidenceStoreOptions, writing: Bool) async throws(HallmarkError) -> EvidenceLog {
         let location = try location(context, options)
-        let store = try await openEvidenceStore(location)
+        let store = try await openEvidenceStore(location, connections: options.connections)
         do throws(HallmarkError) {
             if writing {
                 if try await store.schemaVersion() < EvidenceSchema.latest { _ = try await store.migrate() }

@@ -14,7 +14,7 @@ extension Promotions {
         return try await EvidenceLog.with(context, options, writing: true) { log async throws(HallmarkError) in
             for _ in 0..<Self.retries {
                 let head = try await log.head(IndexReplay.requestKey(requestID))
-                let (request, rollout, approvals) = try await decidable(requestID, key: signingKey, log: log)
+                let (request, rollout, approvals) = try await decidable(requestID, keyID: signingKey.publicKey.keyID, log: log)
                 let predicate = PromotionApproval(
                     request: request.link, after: approvals.last?.link ?? request.link, decision: decision, comment: comment, createdAt: nowText,
                     signer: SignedRecord.signer(signingKey))
@@ -38,11 +38,10 @@ extension Promotions {
     }
 
     /// The request, its rollout and its approvals so far, when `key` may decide on it now.
-    func decidable(_ requestID: String, key: PrivateKey, log: EvidenceLog) async throws(HallmarkError) -> (EvidenceRecord, EvidenceRecord, [EvidenceRecord]) {
+    func decidable(_ requestID: String, keyID: String, log: EvidenceLog) async throws(HallmarkError) -> (EvidenceRecord, EvidenceRecord, [EvidenceRecord]) {
         let request = try await log.record(requestID)
         guard let predicate = request.request else { throw .usage("\(requestID) is a \(request.kind.rawValue), not a request") }
         let rollout = try await log.linked(predicate.rollout, kinds: [.rollout], from: requestID)
-        let keyID = key.publicKey.keyID
         guard let control = rollout.rollout?.controls.approvals, control.approvers.contains(keyID) else {
             throw .verificationFailed("\(requestID): key \(keyID.prefix(16))… is not one of the deployment's approvers", problem: .promotionApproverInvalid)
         }
@@ -67,7 +66,7 @@ extension Promotions {
     /// `promote execute`: carries out a request that is ready (verified offline from the log: approvals, ring
     /// order, soak). Executing the same request again returns the first execution.
     public func execute(
-        requestID: String, key: String?, status: PromotionExecution.Status, expectRing: String?, expectRelease: String?
+        requestID: String, key: String?, status: PromotionExecution.Status, expectRing: String?, expectRelease: String?, actor: String? = nil
     ) async throws(HallmarkError) -> Created {
         let signingKey = try KeyResolver(context: context).signingKey(key)
         return try await EvidenceLog.with(context, options, writing: true) { log async throws(HallmarkError) in
@@ -78,7 +77,7 @@ extension Promotions {
                 // Executed by another writer since the check above: that execution is the answer.
                 if evaluation.report.verdict != .ready, let done = try await existingExecution(requestID, log: log) { return done }
                 let (record, dependencies, ringKey) = try executionRecord(
-                    evaluation, key: signingKey, status: status, expectRing: expectRing, expectRelease: expectRelease)
+                    evaluation, key: signingKey, status: status, expectRing: expectRing, expectRelease: expectRelease, actor: actor)
                 let ringHead = try await log.head(ringKey)
                 let (row, updates) = try rows(for: record, after: dependencies)
                 let guards = [
@@ -107,7 +106,8 @@ extension Promotions {
 
     /// The execution record for a ready evaluation, the records it depends on, and its ring's head key.
     func executionRecord(
-        _ evaluation: Readiness.Evaluation, key: PrivateKey, status: PromotionExecution.Status, expectRing: String?, expectRelease: String?
+        _ evaluation: Readiness.Evaluation, key: PrivateKey, status: PromotionExecution.Status, expectRing: String?, expectRelease: String?,
+        actor: String? = nil
     ) throws(HallmarkError) -> (SignedRecord, [EvidenceRecord], String) {
         guard evaluation.report.verdict == .ready, let requestRecord = evaluation.request, let request = requestRecord.request,
             let rolloutRecord = evaluation.rollout, let rollout = rolloutRecord.rollout
@@ -129,7 +129,7 @@ extension Promotions {
             changeRecord: request.changeRecord, targetRing: request.targetRing, release: request.release,
             targets: rollout.targets.filter { $0.ring == request.targetRing }.map(\.id), status: status,
             reverses: request.rollback?.execution, toVersion: request.rollback?.toVersion, previous: evaluation.previous?.link,
-            executedAt: nowText, signer: SignedRecord.signer(key))
+            executedAt: nowText, actor: actor, signer: SignedRecord.signer(key))
         let kind: EvidenceKind = request.rollback == nil ? .promotionExecution : .rollbackExecution
         let subjects = [ResourceDescriptor(name: requestRecord.id, digest: ["sha256": requestRecord.digest])]
         let record = try SignedRecord.sign(kind: kind, subjects: subjects, predicate: .execution(predicate), key: key)

@@ -35,7 +35,7 @@ public struct Promotions: Sendable {
     // MARK: Requests
 
     /// `promote request`: asks to move rollout `rolloutID`'s release into `ring`, valid for `expires`.
-    public func request(rolloutID: String, ring: String, key: String?, expires: String) async throws(HallmarkError) -> Created {
+    public func request(rolloutID: String, ring: String, key: String?, expires: String, actor: String? = nil) async throws(HallmarkError) -> Created {
         let signingKey = try KeyResolver(context: context).signingKey(key)
         let lifetime = try Self.lifetime(expires)
         return try await EvidenceLog.with(context, options, writing: true) { log async throws(HallmarkError) in
@@ -53,7 +53,8 @@ public struct Promotions: Sendable {
             let request = PromotionRequest(
                 rollout: rollout.link, targetRing: ring, release: predicate.release, changeRecord: predicate.changeRecord,
                 evidence: ["rollout": rollout.digest, "deploymentManifest": predicate.deploymentManifest.sha256, "index": predicate.release.indexSha256],
-                nonce: Self.nonce(), createdAt: nowText, expiresAt: Self.expiry(now, lifetime), rollback: nil, signer: SignedRecord.signer(signingKey))
+                nonce: Self.nonce(), createdAt: nowText, expiresAt: Self.expiry(now, lifetime), rollback: nil, actor: actor,
+                signer: SignedRecord.signer(signingKey))
             let subjects = [ResourceDescriptor(name: rollout.id, digest: ["sha256": rollout.digest])]
             let record = try SignedRecord.sign(kind: .promotionRequest, subjects: subjects, predicate: .request(request), key: signingKey)
             return try await appendRequest(record, request: request, dependencies: [rollout], log: log)
@@ -62,7 +63,7 @@ public struct Promotions: Sendable {
 
     /// `rollback request`: asks to reverse execution `executionID` (putting `toVersion` back).
     public func requestRollback(
-        executionID: String, toVersion: String, reason: String, evidence: [String], key: String?, expires: String
+        executionID: String, toVersion: String, reason: String, evidence: [String], key: String?, expires: String, actor: String? = nil
     ) async throws(HallmarkError) -> Created {
         let signingKey = try KeyResolver(context: context).signingKey(key)
         let lifetime = try Self.lifetime(expires)
@@ -83,7 +84,7 @@ public struct Promotions: Sendable {
                 rollout: execution.rollout, targetRing: execution.targetRing, release: execution.release, changeRecord: execution.changeRecord,
                 evidence: ["execution": reversed.digest, "rollout": rollout.digest], nonce: Self.nonce(), createdAt: nowText,
                 expiresAt: Self.expiry(now, lifetime),
-                rollback: .init(execution: reversed.link, toVersion: toVersion, reason: reason, evidence: evidenceFiles),
+                rollback: .init(execution: reversed.link, toVersion: toVersion, reason: reason, evidence: evidenceFiles), actor: actor,
                 signer: SignedRecord.signer(signingKey))
             let subjects = [ResourceDescriptor(name: reversed.id, digest: ["sha256": reversed.digest])]
                 + evidenceFiles.map { ResourceDescriptor(name: $0.file, digest: ["sha256": $0.sha256]) }

@@ -1,0 +1,201 @@
+import Foundation
+import HallmarkCore
+import HallmarkCrypto
+import HallmarkStore
+
+/// Records signed elsewhere and submitted (the API's way in): an approval is only ever an envelope its approver
+/// signed, so a server that holds no approver key cannot make one. Each is checked as the command that makes it
+/// would have made it, then appended under the same state guards.
+extension Promotions {
+    /// The largest envelope accepted.
+    public static let submissionLimit = 256 * 1024
+
+    /// `data` as a record of one of `kinds`: one signature that verifies with the signer it names, a canonical
+    /// payload (RFC 8785) whose predicate has exactly the fields Hallmark writes, and the subjects its kind has.
+    static func received(_ data: Data, kinds: Set<EvidenceKind>, source: String) throws(HallmarkError) -> EvidenceRecord {
+        guard data.count <= submissionLimit else { throw .invalidInput("\(source): larger than \(submissionLimit / 1024) KiB") }
+        let envelope = try CanonicalJSON.decode(DSSEEnvelope.self, from: data, source: source)
+        guard envelope.signatures.count == 1 else {
+            throw .invalidInput("\(source): a record carries exactly one signature, this envelope has \(envelope.signatures.count)")
+        }
+        let body: Data
+        do { body = try CanonicalJSON.canonicalData(envelope) } catch { throw .invalidInput("\(source): cannot encode the envelope: \(error)") }
+        let record = try EvidenceRecord.verify(body: body, source: source)
+        guard kinds.contains(record.kind) else {
+            throw .invalidInput("\(source): a \(record.kind.rawValue) record; expected \(kinds.map(\.rawValue).sorted().joined(separator: " or "))")
+        }
+        let payload = try envelope.payloadBytes(source: source)
+        let statement: JSONValue
+        do { statement = try JSONValue(parsing: payload) } catch { throw .invalidInput("\(source): the payload is not JSON: \(error)") }
+        guard statement.canonicalData == payload else {
+            throw .invalidInput("\(source): the payload is not canonical JSON (RFC 8785); sign it with hallmark")
+        }
+        let typed: JSONValue
+        do { typed = try record.predicate.jsonValue } catch { throw .invalidInput("\(source): cannot encode the predicate: \(error)") }
+        guard case .object(let fields) = statement, fields["predicate"] == typed else {
+            throw .invalidInput("\(source): the predicate has fields a \(record.kind.rawValue) record does not have")
+        }
+        return record
+    }
+
+    static func created(_ record: EvidenceRecord, existing: Bool) -> Created {
+        let signed = SignedRecord(kind: record.kind, body: record.body, digest: record.digest, id: record.id, predicate: record.predicate)
+        var links: [String: [String]] = [:]
+        var status = ""
+        switch record.predicate {
+        case .rollout(let rollout):
+            status = rollout.status.rawValue
+        case .request(let request):
+            status = "pending"
+            links = ["rollout": [request.rollout.id], "changeRecord": [request.changeRecord]]
+            if let rollback = request.rollback { links["reverses"] = [rollback.execution.id] }
+        case .approval(let approval):
+            status = approval.decision == .approve ? "approved" : "rejected"
+            links = ["request": [approval.request.id]]
+        case .execution(let execution):
+            status = execution.status.rawValue
+            links = Self.links(signed)
+        }
+        return Created(id: record.id, kind: record.kind.rawValue, status: status, links: links, logIndex: record.index ?? -1, existing: existing)
+    }
+
+    /// The record with `record`'s id when the log has it (a submission sent twice is recorded once).
+    func alreadyLogged(_ record: EvidenceRecord, log: EvidenceLog) async throws(HallmarkError) -> Created? {
+        guard try await log.store.entry(recordID: record.id) != nil else { return nil }
+        return Self.created(try await log.record(record.id), existing: true)
+    }
+
+    /// A time a client wrote: RFC 3339, not ahead of this clock by more than five minutes.
+    func submittedTime(_ text: String, _ field: String, _ source: String) throws(HallmarkError) -> Date {
+        guard let date = RFC3339.parse(text) else { throw .invalidInput("\(source): \(field) \(text.prefix(40)) is not an RFC 3339 time") }
+        guard date.timeIntervalSince(now) <= 300 else {
+            throw .invalidInput("\(source): \(field) \(text) is in the future (this server's clock says \(nowText)); check the signer's clock")
+        }
+        return date
+    }
+
+    // MARK: Approvals
+
+    /// A decision on `requestID` signed by its approver, as `promote approve --sign-only` makes it. It must follow
+    /// the request's chain as it is now (`after`); when another decision landed first, the approver signs again.
+    public func submitDecision(requestID: String, envelope data: Data) async throws(HallmarkError) -> Created {
+        let source = "the submitted decision"
+        let record = try Self.received(data, kinds: [.promotionApproval], source: source)
+        guard let approval = record.approval else { throw .invalidInput("\(source): not a decision") }
+        guard approval.request.id == requestID else {
+            throw .usage("\(source) is for \(approval.request.id), not \(requestID); submit it to /promotion-requests/\(approval.request.id)/approvals")
+        }
+        _ = try submittedTime(approval.createdAt, "createdAt", source)
+        return try await EvidenceLog.with(context, options, writing: true) { log async throws(HallmarkError) in
+            if let done = try await alreadyLogged(record, log: log) { return done }
+            let head = try await log.head(IndexReplay.requestKey(requestID))
+            let (request, rollout, chain) = try await decidable(requestID, keyID: approval.signer.keyId, log: log)
+            guard approval.request == request.link else {
+                throw .verificationFailed("\(source) names \(requestID) with another digest than the logged request's", problem: .promotionLinkInvalid)
+            }
+            guard record.subjects == [ResourceDescriptor(name: request.id, digest: ["sha256": request.digest])] else {
+                throw .invalidInput("\(source): its subject must be the request \(request.id) and its digest")
+            }
+            let current = chain.last?.link ?? request.link
+            guard approval.after == current else {
+                throw .verificationFailed(
+                    "\(source) follows \(approval.after?.id ?? "nothing"), but \(requestID)'s latest record is now \(current.id); sign the decision again",
+                    problem: .promotionStale)
+            }
+            let signed = SignedRecord(kind: record.kind, body: record.body, digest: record.digest, id: record.id, predicate: record.predicate)
+            let (row, updates) = try rows(for: signed, after: [rollout, request] + chain)
+            let guards = [StateGuard(key: IndexReplay.requestKey(requestID), expected: head?.digest, next: record.digest)]
+            switch try await log.append(signed, row: row, updates: updates, guards: guards) {
+            case .appended(let index, _):
+                var created = Self.created(record, existing: false)
+                created.logIndex = index
+                created.links["rollout"] = [rollout.id]
+                return created
+            case .conflict:
+                throw .verificationFailed("\(requestID) moved on while \(source) was checked; sign the decision again", problem: .promotionStale)
+            case .duplicate:
+                if let done = try await alreadyLogged(record, log: log) { return done }
+                throw .verificationFailed("\(requestID): this decision is already recorded", problem: .promotionDuplicateApproval)
+            }
+        }
+    }
+
+    /// What an approver signs for `request` (its logged envelope, checked here) following `after`: the record
+    /// `promote approve --server … --sign-only` prints, made where the approver's key is.
+    public func signDecision(
+        requestBody: Data, requestID: String, after: RecordLink, decision: PromotionApproval.Decision, key: String?, comment: String?
+    ) throws(HallmarkError) -> (id: String, body: Data) {
+        let signingKey = try KeyResolver(context: context).signingKey(key)
+        let request = try EvidenceRecord.verify(body: requestBody, expectedID: requestID, source: requestID)
+        guard request.request != nil else { throw .usage("\(requestID) is a \(request.kind.rawValue), not a request") }
+        guard after == request.link || EvidenceKind.promotionApproval.recordID(digest: after.sha256) == after.id else {
+            throw .invalidInput("\(requestID): the server's chain head \(after.id.prefix(40)) is neither the request nor a decision on it")
+        }
+        let predicate = PromotionApproval(
+            request: request.link, after: after, decision: decision, comment: comment, createdAt: nowText, signer: SignedRecord.signer(signingKey))
+        let record = try SignedRecord.sign(
+            kind: .promotionApproval, subjects: [ResourceDescriptor(name: request.id, digest: ["sha256": request.digest])],
+            predicate: .approval(predicate), key: signingKey)
+        return (record.id, record.body)
+    }
+
+    // MARK: Requests
+
+    /// A promotion or rollback request signed by its requester, as `promote request` would have made it: every
+    /// field that comes from the rollout (and the execution reversed) must be what the log says.
+    public func submitRequest(envelope data: Data) async throws(HallmarkError) -> Created {
+        let source = "the submitted request"
+        let record = try Self.received(data, kinds: [.promotionRequest, .rollbackRequest], source: source)
+        guard let request = record.request else { throw .invalidInput("\(source): not a request") }
+        let created = try submittedTime(request.createdAt, "createdAt", source)
+        guard let expires = RFC3339.parse(request.expiresAt), expires > now, expires.timeIntervalSince(created) <= 90 * 86_400 else {
+            throw .verificationFailed("\(source): expiresAt \(request.expiresAt.prefix(40)) is past, or more than 90 days after createdAt", problem: .promotionExpired)
+        }
+        guard request.nonce.utf8.count == 32, request.nonce.utf8.allSatisfy({ (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }) else {
+            throw .invalidInput("\(source): nonce must be 32 lowercase hex digits (128 random bits)")
+        }
+        return try await EvidenceLog.with(context, options, writing: true) { log async throws(HallmarkError) in
+            if let done = try await alreadyLogged(record, log: log) { return done }
+            let rollout = try await log.linked(request.rollout, kinds: [.rollout], from: record.id)
+            guard let predicate = rollout.rollout else { throw .usage("\(request.rollout.id) is not a rollout") }
+            guard predicate.status != .failed else {
+                throw .verificationFailed("\(rollout.id): the rollout is failed; only a staged or succeeded rollout can be promoted", problem: .promotionStatus)
+            }
+            guard predicate.rings.contains(request.targetRing) else {
+                throw .usage("\(source): ring \(request.targetRing) is not one of \(rollout.id)'s rings (\(predicate.rings.joined(separator: ", ")))")
+            }
+            guard predicate.controls.approvals != nil else {
+                throw .invalidInput("\(rollout.id): the deployment names no approvers, so no promotion can be approved")
+            }
+            var evidence = ["rollout": rollout.digest, "deploymentManifest": predicate.deploymentManifest.sha256, "index": predicate.release.indexSha256]
+            var subjects = [ResourceDescriptor(name: rollout.id, digest: ["sha256": rollout.digest])]
+            if let rollback = request.rollback {
+                guard record.kind == .rollbackRequest else { throw .invalidInput("\(source): a promotion request does not carry a rollback") }
+                let reversed = try await log.linked(rollback.execution, kinds: [.promotionExecution], from: record.id)
+                guard let execution = reversed.execution, execution.status == .succeeded else {
+                    throw .usage("\(reversed.id) failed; there is nothing to roll back")
+                }
+                guard execution.rollout == rollout.link, execution.targetRing == request.targetRing, execution.release == request.release,
+                    execution.changeRecord == request.changeRecord
+                else {
+                    throw .verificationFailed("\(source): its rollout, ring, release or change record is not the reversed execution's", problem: .promotionLinkInvalid)
+                }
+                try await Self.checkEarlier(rollback.toVersion, before: reversed, ring: execution.targetRing, log: log)
+                evidence = ["execution": reversed.digest, "rollout": rollout.digest]
+                subjects = [ResourceDescriptor(name: reversed.id, digest: ["sha256": reversed.digest])]
+                    + rollback.evidence.map { ResourceDescriptor(name: $0.file, digest: ["sha256": $0.sha256]) }
+            } else {
+                guard record.kind == .promotionRequest else { throw .invalidInput("\(source): a rollback request must name what it reverses") }
+                guard request.release == predicate.release, request.changeRecord == predicate.changeRecord else {
+                    throw .verificationFailed("\(source): its release or change record is not the rollout's", problem: .promotionLinkInvalid)
+                }
+            }
+            guard request.evidence == evidence else {
+                throw .verificationFailed("\(source): its evidence digests are not those of the records it names", problem: .promotionLinkInvalid)
+            }
+            guard record.subjects == subjects else { throw .invalidInput("\(source): its subjects are not the records (and files) it rests on") }
+            let signed = SignedRecord(kind: record.kind, body: record.body, digest: record.digest, id: record.id, predicate: record.predicate)
+            return try await appendRequest(signed, request: request, dependencies: [rollout], log: log)
+        }
+    }
+}
