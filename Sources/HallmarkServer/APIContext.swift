@@ -128,7 +128,17 @@ struct ProblemMiddleware: RouterMiddleware {
             if problem.status == .unauthorized { response.headers[.wwwAuthenticate] = "Bearer" }
             return response
         } catch let error as HTTPError {
+            if error.status == .notFound, let methods = EvidenceServer.methods(for: request.uri.path), !methods.contains(request.method) {
+                let allow = methods.map(\.rawValue).joined(separator: ", ")
+                var response = Self.problem(.methodNotAllowed, detail: "\(request.uri.path) takes \(allow)", code: "http")
+                response.headers[.allow] = allow
+                return response
+            }
             return Self.problem(error.status, detail: error.body ?? error.status.reasonPhrase, code: "http", console: console)
+        } catch let error as any HTTPResponseError {
+            return Self.problem(error.status, detail: error.status.reasonPhrase, code: "http", console: console)
+        } catch {
+            return Self.problem(.internalServerError, detail: "internal error: \(error)", code: "internal", console: console)
         }
     }
 

@@ -160,6 +160,32 @@ public struct EvidenceServer: Sendable {
         return router
     }
 
+    /// The methods the API path `path` takes (nil for a path that is not the API's): a request with another method
+    /// is answered 405 with them.
+    static func methods(for path: String) -> [HTTPRequest.Method]? {
+        let parts = path.split(separator: "/", omittingEmptySubsequences: false).dropFirst()
+        for (pattern, methods) in apiMethods {
+            let template = pattern.split(separator: "/", omittingEmptySubsequences: false).dropFirst()
+            if template.last == "**" {
+                if parts.count >= template.count, zip(template.dropLast(), parts).allSatisfy({ $0.hasPrefix(":") || $0 == $1 }) { return methods }
+            } else if template.count == parts.count, zip(template, parts).allSatisfy({ $0.hasPrefix(":") || $0 == $1 }) {
+                return methods
+            }
+        }
+        return nil
+    }
+
+    /// The API's paths (as the router spells them) and the methods each takes.
+    static let apiMethods: [(String, [HTTPRequest.Method])] = [
+        ("/healthz", [.get]), ("/readyz", [.get]), ("/metrics", [.get]), ("/openapi.yaml", [.get]), ("/evidence", [.get]),
+        ("/evidence/:id", [.get]), ("/evidence/:id/artifacts", [.get]), ("/evidence/:id/artifacts/**", [.get]),
+        ("/evidence/:id/artifact-bundle", [.get]), ("/log/checkpoint", [.get]), ("/log/proof/:id", [.get]), ("/audit/export", [.get]),
+        ("/promotion-requests", [.get, .post]), ("/promotion-requests/:id", [.get]), ("/promotion-requests/:id/approvals", [.get, .post]),
+        ("/promotion-requests/:id/executions", [.post]), ("/rollback-requests", [.get, .post]), ("/rollback-requests/:id", [.get]),
+        ("/rollback-requests/:id/approvals", [.get, .post]), ("/rollback-requests/:id/executions", [.post]),
+        ("/promotion-executions", [.get]), ("/promotion-executions/:id", [.get]),
+    ]
+
     /// The query's parameters, decoded, in order.
     static func query(_ request: Request) -> [(String, String)] {
         request.uri.queryParameters.map { (String($0.key), String($0.value)) }
