@@ -79,7 +79,7 @@ struct Console: Sendable {
                 throw HallmarkError.invalidInput("the envelope is not JSON: paste what hallmark promote approve --sign-only printed")
             }
             let created = try await api.submittedDecision(id, envelope, caller: caller).id
-            return Response.redirect(to: "/ui/requests/\(id)?message=recorded+\(created)", type: .normal)
+            return Response.redirect(to: "/ui/requests/\(id)?message=recorded%20\(created)", type: .normal)
         }
         router.post("/ui/requests/:id/execute") { request, context in
             let caller = try context.require(.releaser)

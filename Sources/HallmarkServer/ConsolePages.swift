@@ -47,7 +47,7 @@ enum ConsolePages {
             headers: [
                 .contentType: "text/html; charset=utf-8",
                 .init("Content-Security-Policy")!: "default-src 'self'; script-src 'self'; style-src 'self'; frame-ancestors 'none'; form-action 'self'",
-                .init("X-Content-Type-Options")!: "nosniff", .init("Referrer-Policy")!: "no-referrer",
+                .init("X-Content-Type-Options")!: "nosniff", .init("Referrer-Policy")!: "same-origin",
             ],
             body: .init(byteBuffer: ByteBuffer(string: html)))
     }
@@ -165,7 +165,7 @@ enum ConsolePages {
         } else if shown.id.hasPrefix("ro-"), caller.role.allows(.releaser), case .object(let statement) = shown.statement,
             case .object(let predicate)? = statement["predicate"], case .array(let rings)? = predicate["rings"]
         {
-            let options = rings.compactMap { if case .string(let ring) = $0 { "<option>\(escape(ring))</option>" } else { nil } }.joined()
+            let options = rings.compactMap { if case .string(let ring) = $0 { "<option value=\"\(escape(ring))\">\(escape(ring))</option>" } else { nil } }.joined()
             actions = """
                 <form method="post" action="/ui/requests" class="card inline-form" id="request-form"><h3>Request a promotion</h3>
                 <input type="hidden" name="rollout" value="\(escape(shown.id))">
@@ -210,7 +210,7 @@ enum ConsolePages {
         } else if caller.role.allows(.releaser) {
             execute = """
                 <form method="post" action="/ui/requests/\(component(view.id))/execute" id="execute-form">
-                <label>Outcome <select name="status"><option>succeeded</option><option>failed</option></select></label>
+                <label>Outcome <select name="status"><option value="succeeded">succeeded</option><option value="failed">failed</option></select></label>
                 <button type="submit"\(ready ? "" : " disabled")>Execute</button>\(ready ? "" : " <span class=\"hint\">Not ready: see the reasons above.</span>")</form>
                 """
         }
@@ -238,7 +238,7 @@ enum ConsolePages {
             <section class="card" id="sign"><h2>Sign a decision</h2>
             <p>An approval is signed where the approver's key is, never here. Run:</p>
             <pre id="sign-command">\(escape(command))</pre><button type="button" data-copy="sign-command" hidden>Copy</button>
-            <p class="hint">Add <code>--reject</code> to reject; without <code>--sign-only</code> (and with <code>--token</code>) the command submits it itself.</p>
+            <p class="hint">To reject, run <code>hallmark promote reject</code> with the same options. Without <code>--sign-only</code> (and with <code>--token</code>) the command submits the decision itself.</p>
             \(submit)</section>
             <section class="card" id="readiness"><h2>Readiness</h2>\(readiness(view.readiness))\(execute)</section>
             """, caller: caller)
