@@ -78,3 +78,24 @@ if ! "$tuf_venv/bin/python" -c 'import tuf, securesystemslib, pytest, pytest_jso
     "$tuf_venv/bin/python" -m pip install --quiet --disable-pip-version-check \
         'securesystemslib[crypto]==1.4.0' 'tuf==7.0.0' 'pytest==9.1.1' 'pytest-json-report==1.5.0'
 fi
+
+# hallmark serve's tests: Debian's headless chromium and its driver (the console is driven through them by
+# selenium, which never downloads a browser), wrk (Benchmarks/serve.sh), and selenium and schemathesis (the API
+# tested against its OpenAPI document) in a virtualenv of their own.
+need_apt=()
+command -v chromium >/dev/null || need_apt+=(chromium)
+command -v chromedriver >/dev/null || need_apt+=(chromium-driver)
+command -v wrk >/dev/null || need_apt+=(wrk)
+if [ ${#need_apt[@]} -gt 0 ]; then
+    echo "==> apt-get install ${need_apt[*]}"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}"
+fi
+serve_venv="$(cd "$(dirname "$0")/.." && pwd)/.build/serve-test-venv"
+if ! "$serve_venv/bin/python" -c 'import selenium, schemathesis' 2>/dev/null; then
+    echo "==> python3 -m venv $serve_venv (selenium, schemathesis)"
+    mkdir -p "$(dirname "$serve_venv")"
+    rm -rf "$serve_venv"
+    python3 -m venv "$serve_venv"
+    "$serve_venv/bin/python" -m pip install --quiet --disable-pip-version-check 'selenium==4.51.0' 'schemathesis==4.32.5'
+fi

@@ -31,4 +31,7 @@ public enum TestPaths {
         }
         return packageRoot + "/.build/debug/hallmark"
     }
+
+    /// The virtualenv scripts/setup.sh makes for the server's tests (selenium, schemathesis).
+    public static var serveTestVenv: String { packageRoot + "/.build/serve-test-venv/bin" }
 }

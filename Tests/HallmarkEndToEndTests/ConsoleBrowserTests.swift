@@ -23,7 +23,7 @@ struct ConsoleBrowserTests {
         let server = try world.serve()
         let shots = ProcessInfo.processInfo.environment["HALLMARK_SCREENSHOTS"] ?? world.dir.url("screenshots")
         let run = try ProcessRunner.run(
-            "python3", [TestPaths.packageRoot + "/Tests/Browser/console_flow.py", server.base, world.tokens["ops"]!, TestPaths.binary, world.dir.path, shots],
+            TestPaths.serveTestVenv + "/python", [TestPaths.packageRoot + "/Tests/Browser/console_flow.py", server.base, world.tokens["ops"]!, TestPaths.binary, world.dir.path, shots],
             environment: ["HOME": world.dir.path])
         #expect(run.status == 0, "\(run.stdout)\n\(run.stderr.suffix(4000))")
         for page in ["login", "search", "evidence", "request", "request-approved", "execution", "rollback-request", "rollback-execution"] {

@@ -37,7 +37,7 @@ struct ServeConformanceTests {
         let configFile = try world.dir.write("schemathesis.toml", config)
         // One worker: CPython 3.11's parser is not safe for the concurrent source inspection hypothesis does.
         let run = try ProcessRunner.run(
-            "schemathesis",
+            TestPaths.serveTestVenv + "/schemathesis",
             [
                 "--config-file", configFile, "run", server.base + "/openapi.yaml", "-H", "Authorization: Bearer \(world.tokens["ops"]!)",
                 "--checks", "all", "--exclude-checks", "positive_data_acceptance", "--max-examples", "25", "--workers", "1",
