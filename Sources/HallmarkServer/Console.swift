@@ -31,6 +31,12 @@ struct Console: Sendable {
             response.headers[.setCookie] = "\(AuthMiddleware.cookie)=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"
             return response
         }
+        registerPages(on: router)
+        registerForms(on: router, limit: limit)
+    }
+
+    /// The pages: search, a record with its files, a request's workflow, an execution's audit.
+    func registerPages(on router: Router<APIContext>) {
         router.get("/ui/evidence") { request, context in
             let caller = try context.require(.viewer)
             let query = EvidenceServer.query(request).filter { !$0.1.isEmpty }
@@ -53,6 +59,16 @@ struct Console: Sendable {
             let host = request.head.authority ?? "HOST:PORT"
             return ConsolePages.request(view, server: "http://\(host)", caller: caller, message: Self.query(request, "message"))
         }
+        router.get("/ui/executions/:id") { _, context in
+            let caller = try context.require(.viewer)
+            let id = try context.parameters.require("id")
+            let view = try await api.views.execution(id)
+            return ConsolePages.execution(view, caller: caller)
+        }
+    }
+
+    /// The forms: a promotion or rollback request, a signed decision, an execution.
+    func registerForms(on router: Router<APIContext>, limit: Int) {
         router.post("/ui/requests") { request, context in
             let caller = try context.require(.releaser)
             let form = try await Self.form(request, limit: limit)
@@ -90,12 +106,6 @@ struct Console: Sendable {
             if let status = form["status"], !status.isEmpty { body["status"] = .string(status) }
             let created = try await api.executed(id, .object(body), caller: caller).id
             return Response.redirect(to: "/ui/executions/\(created)", type: .normal)
-        }
-        router.get("/ui/executions/:id") { _, context in
-            let caller = try context.require(.viewer)
-            let id = try context.parameters.require("id")
-            let view = try await api.views.execution(id)
-            return ConsolePages.execution(view, caller: caller)
         }
     }
 

@@ -72,7 +72,17 @@ public struct EvidenceServer: Sendable {
         router.add(middleware: ProblemMiddleware())
         router.add(middleware: AuthMiddleware(tokens: APITokens(context: context, options: options.store)))
         let api = EvidenceAPI(context: context, store: options.store, settings: options)
-        let limit = options.maxBody
+        addService(router, api: api, registry: registry)
+        addReads(router, api: api)
+        addWorkflow(router, api: api, limit: options.maxBody)
+        Console(api: api).register(on: router, limit: options.maxBody)
+        return router
+    }
+
+    /// Health, readiness, metrics and this API's document.
+    static func addService(_ router: Router<APIContext>, api: EvidenceAPI, registry: PrometheusCollectorRegistry) {
+        let context = api.context
+        let options = api.settings
 
         router.get("/healthz") { _, _ in Self.json(["status": "ok"]) }
         router.get("/readyz") { _, _ in try await api.ready() }
@@ -87,6 +97,10 @@ public struct EvidenceServer: Sendable {
             Response(status: .ok, headers: [.contentType: "application/yaml"], body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.yaml)))
         }
 
+    }
+
+    /// Records, their files, proofs, the checkpoint and the audit export.
+    static func addReads(_ router: Router<APIContext>, api: EvidenceAPI) {
         router.get("/evidence") { request, context in
             _ = try context.require(.viewer)
             return try await api.search(Self.query(request))
@@ -117,7 +131,10 @@ public struct EvidenceServer: Sendable {
             _ = try context.require(.viewer)
             return try await api.auditExport(Self.query(request))
         }
+    }
 
+    /// Requests, decisions and executions.
+    static func addWorkflow(_ router: Router<APIContext>, api: EvidenceAPI, limit: Int) {
         for (path, rollback) in [("/promotion-requests", false), ("/rollback-requests", true)] {
             let kind = rollback ? "rollback-request" : "promotion-request"
             let prefix = rollback ? "rr-" : "pr-"
@@ -156,8 +173,6 @@ public struct EvidenceServer: Sendable {
             _ = try context.require(.viewer)
             return try await api.execution(try context.parameters.require("id"))
         }
-        Console(api: api).register(on: router, limit: limit)
-        return router
     }
 
     /// The methods the API path `path` takes (nil for a path that is not the API's): a request with another method

@@ -88,35 +88,45 @@ extension Promotions {
         _ = try submittedTime(approval.createdAt, "createdAt", source)
         return try await EvidenceLog.with(context, options, writing: true) { log async throws(HallmarkError) in
             if let done = try await alreadyLogged(record, log: log) { return done }
-            let head = try await log.head(IndexReplay.requestKey(requestID))
-            let (request, rollout, chain) = try await decidable(requestID, keyID: approval.signer.keyId, log: log)
-            guard approval.request == request.link else {
-                throw .verificationFailed("\(source) names \(requestID) with another digest than the logged request's", problem: .promotionLinkInvalid)
-            }
-            guard record.subjects == [ResourceDescriptor(name: request.id, digest: ["sha256": request.digest])] else {
-                throw .invalidInput("\(source): its subject must be the request \(request.id) and its digest")
-            }
-            let current = chain.last?.link ?? request.link
-            guard approval.after == current else {
-                throw .verificationFailed(
-                    "\(source) follows \(approval.after?.id ?? "nothing"), but \(requestID)'s latest record is now \(current.id); sign the decision again",
-                    problem: .promotionStale)
-            }
-            let signed = SignedRecord(kind: record.kind, body: record.body, digest: record.digest, id: record.id, predicate: record.predicate)
-            let (row, updates) = try rows(for: signed, after: [rollout, request] + chain)
-            let guards = [StateGuard(key: IndexReplay.requestKey(requestID), expected: head?.digest, next: record.digest)]
-            switch try await log.append(signed, row: row, updates: updates, guards: guards) {
-            case .appended(let index, _):
-                var created = Self.created(record, existing: false)
-                created.logIndex = index
-                created.links["rollout"] = [rollout.id]
-                return created
-            case .conflict:
-                throw .verificationFailed("\(requestID) moved on while \(source) was checked; sign the decision again", problem: .promotionStale)
-            case .duplicate:
+            do throws(HallmarkError) {
+                return try await appendDecision(record, approval: approval, requestID: requestID, log: log)
+            } catch where error.code == .verificationFailed {
+                // The same decision sent twice at once: the one that lost the race answers with the one that won.
                 if let done = try await alreadyLogged(record, log: log) { return done }
-                throw .verificationFailed("\(requestID): this decision is already recorded", problem: .promotionDuplicateApproval)
+                throw error
             }
+        }
+    }
+
+    func appendDecision(_ record: EvidenceRecord, approval: PromotionApproval, requestID: String, log: EvidenceLog) async throws(HallmarkError) -> Created {
+        let source = "the submitted decision"
+        let head = try await log.head(IndexReplay.requestKey(requestID))
+        let (request, rollout, chain) = try await decidable(requestID, keyID: approval.signer.keyId, log: log)
+        guard approval.request == request.link else {
+            throw .verificationFailed("\(source) names \(requestID) with another digest than the logged request's", problem: .promotionLinkInvalid)
+        }
+        guard record.subjects == [ResourceDescriptor(name: request.id, digest: ["sha256": request.digest])] else {
+            throw .invalidInput("\(source): its subject must be the request \(request.id) and its digest")
+        }
+        let current = chain.last?.link ?? request.link
+        guard approval.after == current else {
+            throw .verificationFailed(
+                "\(source) follows \(approval.after?.id ?? "nothing"), but \(requestID)'s latest record is now \(current.id); sign the decision again",
+                problem: .promotionStale)
+        }
+        let signed = SignedRecord(kind: record.kind, body: record.body, digest: record.digest, id: record.id, predicate: record.predicate)
+        let (row, updates) = try rows(for: signed, after: [rollout, request] + chain)
+        let guards = [StateGuard(key: IndexReplay.requestKey(requestID), expected: head?.digest, next: record.digest)]
+        switch try await log.append(signed, row: row, updates: updates, guards: guards) {
+        case .appended(let index, _):
+            var created = Self.created(record, existing: false)
+            created.logIndex = index
+            created.links["rollout"] = [rollout.id]
+            return created
+        case .conflict:
+            throw .verificationFailed("\(requestID) moved on while \(source) was checked; sign the decision again", problem: .promotionStale)
+        case .duplicate:
+            throw .verificationFailed("\(requestID): this decision is already recorded", problem: .promotionDuplicateApproval)
         }
     }
 
@@ -195,7 +205,12 @@ extension Promotions {
             }
             guard record.subjects == subjects else { throw .invalidInput("\(source): its subjects are not the records (and files) it rests on") }
             let signed = SignedRecord(kind: record.kind, body: record.body, digest: record.digest, id: record.id, predicate: record.predicate)
-            return try await appendRequest(signed, request: request, dependencies: [rollout], log: log)
+            do throws(HallmarkError) {
+                return try await appendRequest(signed, request: request, dependencies: [rollout], log: log)
+            } catch where error.problem == .promotionReplay {
+                if let done = try await alreadyLogged(record, log: log) { return done }
+                throw error
+            }
         }
     }
 }

@@ -40,7 +40,7 @@ struct StoreConformanceTests {
         let (store, directory) = try await backend.open()
         _ = directory
         #expect(try await store.schemaVersion() == 0)
-        #expect(try await store.migrate() == [1, 2])
+        #expect(try await store.migrate() == [1, 2, 3])
         #expect(try await store.migrate() == [])
         #expect(try await store.schemaVersion() == EvidenceSchema.latest)
         #expect(try await store.meta("x") == nil)
