@@ -25,15 +25,9 @@ mkdir -p "$work"
 chmod 755 "$work"
 
 # A PostgreSQL cluster of its own (Debian's postgresql; as the postgres user when run as root), default durability.
-pgbin="$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)"
-as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
-pgdir="$work/pg"
-mkdir -p "$pgdir"
-[ "$(id -u)" = 0 ] && chown postgres "$pgdir"
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-as_pg "$pgbin/initdb" -D "$pgdir/data" -A trust -U hallmark -E UTF8 >/dev/null
-as_pg "$pgbin/pg_ctl" -D "$pgdir/data" -o "-p $port -k $pgdir -c listen_addresses=127.0.0.1" -l "$pgdir/log" -w start >/dev/null
-trap 'as_pg "$pgbin/pg_ctl" -D "$pgdir/data" -m fast -w stop >/dev/null 2>&1 || true' EXIT
+start_postgres "$work"
+port="$pgport"
+trap stop_postgres EXIT
 psql -q -h 127.0.0.1 -p "$port" -U hallmark -d postgres -c "CREATE DATABASE bench" -c "CREATE DATABASE reference"
 pg="postgres://hallmark@127.0.0.1:$port/bench"
 

@@ -26,7 +26,7 @@ chmod 755 "$work"
 pids=()
 cleanup() {
     for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-    [ -n "${pgdir:-}" ] && as_pg "$pgbin/pg_ctl" -D "$pgdir/data" -m fast -w stop >/dev/null 2>&1 || true
+    stop_postgres
 }
 trap cleanup EXIT
 
@@ -93,11 +93,12 @@ LUA
 
 # One wrk run: connections, URL, lua script or "-"; prints "requests/s p50_ms p99_ms errors".
 run_wrk() {
-    local out
+    local out threads=2
+    [ "$1" -lt 2 ] && threads=1
     if [ "$3" = "-" ]; then
-        out=$(wrk -t2 -c"$1" -d"${seconds}s" --latency -H "Authorization: Bearer $TOKEN" "$2")
+        out=$(wrk -t"$threads" -c"$1" -d"${seconds}s" --latency -H "Authorization: Bearer $TOKEN" "$2")
     else
-        out=$(wrk -t2 -c"$1" -d"${seconds}s" --latency -s "$3" "$2")
+        out=$(wrk -t"$threads" -c"$1" -d"${seconds}s" --latency -s "$3" "$2")
     fi
     python3 - "$out" <<'PY'
 import re, sys
@@ -152,14 +153,7 @@ kill "${pids[@]}" 2>/dev/null || true; pids=()
 sqlite_report=$(report SQLite "$work/sqlite-direct.json" "$one" "$many" "$downloads")
 
 echo "==> PostgreSQL: a throw-away cluster, filling the store"
-pgbin="$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)"
-as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
-pgdir="$work/pg"
-mkdir -p "$pgdir"
-[ "$(id -u)" = 0 ] && chown postgres "$pgdir"
-pgport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-as_pg "$pgbin/initdb" -D "$pgdir/data" -A trust -U hallmark -E UTF8 >/dev/null
-as_pg "$pgbin/pg_ctl" -D "$pgdir/data" -o "-p $pgport -k $pgdir -c listen_addresses=127.0.0.1" -l "$pgdir/log" -w start >/dev/null
+start_postgres "$work"
 psql -q -h 127.0.0.1 -p "$pgport" -U hallmark -d postgres -c "CREATE DATABASE bench"
 pg="postgres://hallmark@127.0.0.1:$pgport/bench"
 mkdir -p "$work/pg-keys"

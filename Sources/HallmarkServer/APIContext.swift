@@ -92,7 +92,10 @@ struct MetricsMiddleware: RouterMiddleware {
         let start = ContinuousClock.now
         let response = try await next(request, context)
         let route = context.endpointPath ?? "unmatched"
-        let labels = [("method", request.method.rawValue), ("route", route), ("status", String(response.status.code))]
+        // Labels from a fixed set only: a client choosing methods or paths must not grow the registry.
+        let known: Set<String> = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"]
+        let method = known.contains(request.method.rawValue) ? request.method.rawValue : "other"
+        let labels = [("method", method), ("route", route), ("status", String(response.status.code))]
         registry.makeCounter(name: "hallmark_http_requests_total", labels: labels).increment()
         registry.makeDurationHistogram(name: "hallmark_http_request_duration_seconds", labels: [("route", route)], buckets: Self.buckets)
             .record(ContinuousClock.now - start)
