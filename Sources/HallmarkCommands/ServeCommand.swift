@@ -15,7 +15,8 @@ struct ServeCommand: AsyncParsableCommand {
             Writes: POST /promotion-requests, /rollback-requests, …/{id}/approvals (a DSSE envelope the approver \
             signed; this server never signs one), …/{id}/executions. Every call but health, metrics, the document and \
             the checkpoint needs a bearer token (hallmark serve token create). The console is at /ui/. Errors are \
-            RFC 9457 problem details. Prints "listening on http://HOST:PORT" once it is up.
+            RFC 9457 problem details. Prints "listening on http://HOST:PORT" once it is up. The server's options: \
+            hallmark serve run --help.
 
             Examples:
               $ hallmark serve token create --role admin --name ops
@@ -29,7 +30,12 @@ struct ServeCommand: AsyncParsableCommand {
 
 struct ServeRunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "run", abstract: "Run the server (the default: hallmark serve --listen … is hallmark serve run --listen …).")
+        commandName: "run", abstract: "Run the server (the default: hallmark serve --listen … is hallmark serve run --listen …).",
+        discussion: """
+            Examples:
+              $ hallmark serve --listen 127.0.0.1:8080 --signing-key keys/service.key --artifact-root /srv/rollouts
+              $ HALLMARK_STORE=postgres://hallmark@db:5432/evidence hallmark serve --listen 0.0.0.0:8080 --log-key /etc/hallmark/log.key
+            """)
 
     @Option(help: "Address to listen on, HOST:PORT (port 0 picks a free one).")
     var listen = "127.0.0.1:8080"
@@ -65,6 +71,12 @@ struct ServeRunCommand: AsyncParsableCommand {
 struct ServeTokenCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "token", abstract: "Manage the API's bearer tokens (kept hashed in the evidence store).",
+        discussion: """
+            Examples:
+              $ hallmark serve token create --role approver --name alice
+              $ hallmark serve token list
+              $ hallmark serve token revoke --name alice
+            """,
         subcommands: [ServeTokenCreateCommand.self, ServeTokenListCommand.self, ServeTokenRevokeCommand.self])
 }
 
