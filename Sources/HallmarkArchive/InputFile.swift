@@ -39,6 +39,46 @@ public enum RegularFile {
         return (fd, info)
     }
 
+    /// The bytes of the regular file `components` names below the directory `root`, or nil when there is none
+    /// there: every component is opened relative to its parent's descriptor with `O_NOFOLLOW` (directories with
+    /// `O_DIRECTORY`), so a symbolic link anywhere on the way, planted before or during the walk, is never
+    /// followed and nothing outside `root` is opened. The file is opened without blocking (a FIFO is refused, not
+    /// waited on) and must be regular; more than `limit` bytes is an error.
+    public static func readBeneath(_ root: String, _ components: [String], limit: Int, display: String) throws(HallmarkError) -> [UInt8]? {
+        guard !components.isEmpty, components.allSatisfy({ !$0.isEmpty && $0 != "." && $0 != ".." && !$0.contains("/") }) else { return nil }
+        #if canImport(Glibc)
+        var current = Glibc.open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        #else
+        var current = Darwin.open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        #endif
+        guard current >= 0 else { throw .io("\(root): cannot open the directory: \(String(cString: strerror(errno)))") }
+        for component in components.dropLast() {
+            let next = openat(current, component, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+            close(current)
+            guard next >= 0 else { return nil }
+            current = next
+        }
+        let fd = openat(current, components[components.count - 1], O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
+        close(current)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { return nil }
+        guard info.st_size <= limit else { throw .invalidInput("\(display): larger than the \(limit / (1 << 20)) MiB it may be") }
+        var bytes = [UInt8](repeating: 0, count: Int(info.st_size))
+        var done = 0
+        while done < bytes.count {
+            let n = bytes.withUnsafeMutableBytes { buffer in pread(fd, buffer.baseAddress! + done, buffer.count - done, off_t(done)) }
+            if n < 0 {
+                if errno == EINTR || errno == EAGAIN { continue }
+                throw .io("\(display): cannot read: \(String(cString: strerror(errno)))")
+            }
+            if n == 0 { break }
+            done += n
+        }
+        return Array(bytes.prefix(done))
+    }
+
     /// "a FIFO", "a directory"…: what a file that is not regular is, for messages.
     public static func kindName(_ mode: mode_t) -> String {
         switch mode & S_IFMT {

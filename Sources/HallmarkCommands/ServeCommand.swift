@@ -138,7 +138,7 @@ struct ServeTokenListCommand: AsyncParsableCommand {
 
 struct ServeTokenRevokeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "revoke", abstract: "Revoke a token by name (it stops working at once, on every node).",
+        commandName: "revoke", abstract: "Revoke a token by name (it stops working on every node within two seconds).",
         discussion: """
             Examples:
               $ hallmark serve token revoke --name dashboards

@@ -46,18 +46,27 @@ struct AuthMiddleware: RouterMiddleware {
     static let publicPaths: Set<String> = ["/healthz", "/readyz", "/metrics", "/openapi.yaml", "/log/checkpoint", "/ui/login", "/ui/style.css", "/ui/console.js", "/"]
 
     let tokens: APITokens
+    let cache = CallerCache()
+
+    func authenticate(_ token: String) async throws -> APITokens.Caller? {
+        if let known = await cache.caller(token) { return known }
+        guard let caller = try await tokens.authenticate(token) else { return nil }
+        await cache.remember(token, caller)
+        return caller
+    }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let path = request.uri.path
         var context = context
         let console = path.hasPrefix("/ui/")
         if let header = request.headers[.authorization] {
-            guard header.hasPrefix("Bearer "), let caller = try await tokens.authenticate(String(header.dropFirst(7))) else {
+            // The scheme is case-insensitive (RFC 9110 §11.1).
+            guard header.lowercased().hasPrefix("bearer "), let caller = try await authenticate(String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces)) else {
                 throw APIProblem(.unauthorized, code: "auth.token-invalid", "the bearer token is not one this server knows (hallmark serve token create)")
             }
             context.caller = caller
         } else if let session = Self.session(request), request.method == .get || request.method == .head || console {
-            context.caller = try await tokens.authenticate(session)
+            context.caller = try await authenticate(session)
         }
         if context.caller == nil && !Self.publicPaths.contains(path) {
             if console { return Response.redirect(to: "/ui/login", type: .found) }
@@ -79,6 +88,27 @@ struct AuthMiddleware: RouterMiddleware {
             if pair.hasPrefix(cookie + "=") { return String(pair.dropFirst(cookie.count + 1)) }
         }
         return nil
+    }
+}
+
+/// Callers by token for two seconds, so a request does not read the store to authenticate; a revoked token
+/// stops working within two seconds on every node. Unknown tokens are never kept; at most 10,000 entries.
+actor CallerCache {
+    static let lifetime = Duration.seconds(2)
+    private var entries: [String: (caller: APITokens.Caller, until: ContinuousClock.Instant)] = [:]
+
+    func caller(_ token: String) -> APITokens.Caller? {
+        guard let entry = entries[token] else { return nil }
+        guard entry.until > .now else {
+            entries[token] = nil
+            return nil
+        }
+        return entry.caller
+    }
+
+    func remember(_ token: String, _ caller: APITokens.Caller) {
+        if entries.count >= 10_000 { entries.removeAll() }
+        entries[token] = (caller, .now + Self.lifetime)
     }
 }
 
@@ -106,6 +136,8 @@ struct MetricsMiddleware: RouterMiddleware {
 /// Errors as RFC 9457 problem details (`{type, title, status, detail, code}`), or as a console page under `/ui/`.
 struct ProblemMiddleware: RouterMiddleware {
     typealias Context = APIContext
+    /// The store's location, never shown to clients (messages say "the store").
+    var storeLocation: String?
 
     struct Problem: Encodable {
         var type = "about:blank"
@@ -125,10 +157,13 @@ struct ProblemMiddleware: RouterMiddleware {
             case .verificationFailed: .conflict
             default: .serviceUnavailable
             }
-            return Self.problem(status, detail: error.message, code: error.problem?.rawValue ?? error.code.rawValue, console: console)
+            var detail = error.message
+            if let storeLocation, !storeLocation.isEmpty { detail = detail.replacingOccurrences(of: storeLocation, with: "the store") }
+            return Self.problem(status, detail: detail, code: error.problem?.rawValue ?? error.code.rawValue, console: console)
         } catch let problem as APIProblem {
             var response = Self.problem(problem.status, detail: problem.detail, code: problem.code, console: console)
             if problem.status == .unauthorized { response.headers[.wwwAuthenticate] = "Bearer" }
+            if problem.status == .tooManyRequests { response.headers[.retryAfter] = "5" }
             return response
         } catch let error as HTTPError {
             if error.status == .notFound, let methods = EvidenceServer.methods(for: request.uri.path), !methods.contains(request.method) {

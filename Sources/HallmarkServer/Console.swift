@@ -18,7 +18,7 @@ struct Console: Sendable {
         }
         router.get("/ui/login") { _, _ in ConsolePages.login(message: nil) }
         router.post("/ui/login") { request, _ in
-            let form = try await Self.form(request, limit: limit)
+            let form = try await Self.form(request, limit: 4 * 1024)
             guard let token = form["token"], let caller = try await APITokens(context: api.context, options: api.store).authenticate(token) else {
                 return ConsolePages.login(message: "That token is not one this server knows.", status: .unauthorized)
             }
@@ -57,7 +57,13 @@ struct Console: Sendable {
             try EvidenceAPI.checkID(id, prefixes: ["pr-", "rr-"])
             let view = try await api.views.request(id)
             let host = request.head.authority ?? "HOST:PORT"
-            return ConsolePages.request(view, server: "http://\(host)", caller: caller, message: Self.query(request, "message"))
+            // Only the notice this console sets after a submission is shown: `recorded pa-…`.
+            let message = Self.query(request, "message").flatMap { text -> String? in
+                let parts = text.split(separator: " ")
+                guard parts.count == 2, parts[0] == "recorded", EvidenceAPI.isID(String(parts[1])) else { return nil }
+                return text
+            }
+            return ConsolePages.request(view, server: "http://\(host)", caller: caller, message: message)
         }
         router.get("/ui/executions/:id") { _, context in
             let caller = try context.require(.viewer)

@@ -65,6 +65,13 @@ struct EvidenceAPI: Sendable {
         return EvidenceServer.json(try await EvidenceLookup(context: context, options: store).proof(id))
     }
 
+    /// Whether `id` is spelled as a record id: a kind prefix and 24 lowercase hex digits.
+    static func isID(_ id: String) -> Bool {
+        let parts = id.split(separator: "-", omittingEmptySubsequences: false)
+        return parts.count == 2 && ["ro", "pr", "pa", "px", "rr", "rx"].contains(parts[0]) && parts[1].utf8.count == 24
+            && parts[1].utf8.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }
+    }
+
     static func checkID(_ id: String, prefixes: [String]? = nil) throws {
         guard !id.isEmpty, id.utf8.count <= 64, id.utf8.allSatisfy({ $0 == 0x2D || (0x30...0x39).contains($0) || (0x61...0x7A).contains($0) }) else {
             throw HallmarkError.usage("\(id.prefix(64)): not a record id (ro-…, pr-…, pa-…, px-…, rr-…, rx-…)")
@@ -83,7 +90,25 @@ struct EvidenceAPI: Sendable {
         return EvidenceServer.json(["status": "ready", "treeSize": String(size)])
     }
 
+    /// One audit export at a time per node: an export reads and checks the whole log, and a few at once from the
+    /// lowest role must not starve every other request.
+    static let exports = ExportGate()
+
     func auditExport(_ query: [(String, String)]) async throws -> Response {
+        guard await Self.exports.enter() else {
+            throw APIProblem(.tooManyRequests, code: "audit.busy", "an audit export is running on this node; try again in a few seconds")
+        }
+        do {
+            let response = try await runAuditExport(query)
+            await Self.exports.leave()
+            return response
+        } catch {
+            await Self.exports.leave()
+            throw error
+        }
+    }
+
+    func runAuditExport(_ query: [(String, String)]) async throws -> Response {
         for (name, _) in query where !["format", "since"].contains(name) {
             throw HallmarkError.usage("unknown query parameter \(name.prefix(40)); use format, since")
         }
@@ -134,11 +159,8 @@ struct EvidenceAPI: Sendable {
         let fields = try Self.object(body)
         if let envelope = fields["envelope"] {
             try Self.only(fields, ["envelope"])
-            let created = try await promotions.submitRequest(envelope: try Self.envelopeData(envelope))
-            guard created.kind == (rollback ? EvidenceKind.rollbackRequest : .promotionRequest).rawValue else {
-                throw HallmarkError.usage("this is a \(created.kind); send it to /\(rollback ? "promotion" : "rollback")-requests")
-            }
-            return created
+            return try await promotions.submitRequest(
+                envelope: try Self.envelopeData(envelope), kinds: [rollback ? .rollbackRequest : .promotionRequest], caller: caller.name)
         }
         let key = try serviceKey()
         let created: Promotions.Created
@@ -255,4 +277,17 @@ struct EvidenceAPI: Sendable {
         try only(fields, ["payload", "payloadType", "signatures"])
         return value.canonicalData
     }
+}
+
+/// Admits one holder at a time; others are turned away rather than queued.
+actor ExportGate {
+    private var busy = false
+
+    func enter() -> Bool {
+        guard !busy else { return false }
+        busy = true
+        return true
+    }
+
+    func leave() { busy = false }
 }

@@ -48,8 +48,10 @@ public struct EvidenceServer: Sendable {
         if let root = options.artifactRoot { options.artifactRoot = try context.resolve(root) as String }
         let host = options.host
         let router = Self.makeRouter(context: context, options: options)
+        // A connection that sends nothing for 30 s is closed (slow or idle clients do not hold sockets forever).
         let application = Application(
             router: router,
+            server: .http1(configuration: .init(idleTimeout: .seconds(30))),
             configuration: .init(address: .hostname(options.host, port: options.port), serverName: "hallmark"),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? 0
@@ -69,7 +71,7 @@ public struct EvidenceServer: Sendable {
         let router = Router(context: APIContext.self)
         let registry = PrometheusCollectorRegistry()
         router.add(middleware: MetricsMiddleware(registry: registry))
-        router.add(middleware: ProblemMiddleware())
+        router.add(middleware: ProblemMiddleware(storeLocation: options.store.shared?.location))
         router.add(middleware: AuthMiddleware(tokens: APITokens(context: context, options: options.store)))
         let api = EvidenceAPI(context: context, store: options.store, settings: options)
         addService(router, api: api, registry: registry)

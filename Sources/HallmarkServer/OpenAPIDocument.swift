@@ -327,6 +327,7 @@ enum OpenAPIDocument {
                     text/plain: {schema: {type: string}}
                 "400": {$ref: "#/components/responses/Problem"}
                 "401": {$ref: "#/components/responses/Problem"}
+                "429": {$ref: "#/components/responses/Problem"}
                 "409": {$ref: "#/components/responses/Problem"}
                 "503": {$ref: "#/components/responses/Problem"}
         components:

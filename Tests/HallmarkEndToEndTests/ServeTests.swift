@@ -116,6 +116,11 @@ struct ServeTests {
         let newer = try server.post("/promotion-requests/\(signedRequest)/executions", token: rel, json: "{}").json["id"] as? String ?? ""
         #expect(newer.hasPrefix("px-"))
 
+        // Evidence files are named by plain file names only.
+        _ = try world.dir.write("graph\u{1B}[2J.png", "not a graph")
+        let oddName = try world.hallmark(["rollback", "request", newer, "--to", "v1.0.0", "--reason", "x", "--evidence", "graph\u{1B}[2J.png", "--key", "keys/release.key"])
+        #expect(oddName.status == 2 && oddName.stderr.contains("plain, unique file name"), "\(oddName.stderr)")
+
         // Roll canary back to v1.0.0 over the API: request, two approvals, execute; the execution links it.
         let rollback = try server.post("/rollback-requests", token: rel, json: #"{"execution": "\#(newer)", "toVersion": "v1.0.0", "reason": "error rate 4%"}"#)
         #expect(rollback.status == 201, "\(rollback.body)")
@@ -157,6 +162,7 @@ struct ServeTests {
         #expect(try server.post("/promotion-requests", token: dash, json: #"{"rollout": "\#(world.rollout)", "targetRing": "canary"}"#).status == 403)
         let revoked = try world.hallmark(["serve", "token", "revoke", "--name", "dash"])
         #expect(revoked.status == 0)
+        Thread.sleep(forTimeInterval: 2.2)  // a node keeps a caller for two seconds
         #expect(try server.get("/evidence", token: dash).status == 401)
 
         // A decision signed by a key that is not an approver's, by the requester's, and one altered after signing.
@@ -182,6 +188,26 @@ struct ServeTests {
         let elsewhere = try server.call("POST", "/promotion-requests/pr-000000000000000000000000/approvals", token: alice, body: honest.stdoutData)
         #expect(elsewhere.status == 400, "\(elsewhere.body)")
 
+        // Bytes of a stored record chosen by someone other than its signer: a keyid the signature does not cover,
+        // a Statement field outside the predicate, a backdated time (each re-signed with alice's own key).
+        var rekeyed = try JSONSerialization.jsonObject(with: honest.stdoutData) as? [String: Any] ?? [:]
+        rekeyed["signatures"] = [["keyid": String(repeating: "ab", count: 500), "sig": ((rekeyed["signatures"] as? [[String: Any]])?.first?["sig"] as? String) ?? ""]]
+        let keyid = try server.call("POST", "/promotion-requests/\(request)/approvals", token: alice, body: try JSONSerialization.data(withJSONObject: rekeyed))
+        #expect(keyid.status == 400 && keyid.body.contains("keyid"), "\(keyid.body)")
+        let widened = try Self.resign(honest.stdoutData, key: world.dir.url("keys/alice.key"), edit: "s['comment_hidden'] = 'approved by the CISO'")
+        let extraField = try server.call("POST", "/promotion-requests/\(request)/approvals", token: alice, body: widened)
+        #expect(extraField.status == 400 && extraField.body.contains("besides _type"), "\(extraField.body)")
+        let backdated = try Self.resign(honest.stdoutData, key: world.dir.url("keys/alice.key"), edit: "s['predicate']['createdAt'] = '1999-01-01T00:00:00Z'")
+        let old = try server.call("POST", "/promotion-requests/\(request)/approvals", token: alice, body: backdated)
+        #expect(old.status == 400 && old.body.contains("15 minutes"), "\(old.body)")
+        let offset = try Self.resign(honest.stdoutData, key: world.dir.url("keys/alice.key"), edit: "s['predicate']['createdAt'] = s['predicate']['createdAt'].replace('Z', '+00:00')")
+        #expect(try server.call("POST", "/promotion-requests/\(request)/approvals", token: alice, body: offset).status == 400)
+        // A request posted to the other kind's route is refused before anything is written.
+        let shown = try server.get("/promotion-requests/\(request)", token: rel).json["envelope"] as? String ?? ""
+        let wrongRoute = try server.post("/rollback-requests", token: rel, json: #"{"envelope": \#(shown)}"#)
+        #expect(wrongRoute.status == 400 && wrongRoute.body.contains("expected rollback-request"), "\(wrongRoute.body)")
+        #expect(try world.logSize(server) == size)
+
         // A stale decision: signed before another landed; the command signs again by itself.
         let bobEarly = try world.hallmark(["promote", "approve", request, "--server", server.base, "--key", "keys/bob.key", "--sign-only", "--token", rel])
         #expect(try server.call("POST", "/promotion-requests/\(request)/approvals", token: alice, body: honest.stdoutData).status == 201)
@@ -204,8 +230,37 @@ struct ServeTests {
         #expect(try server.get("/evidence/\(world.rollout)/artifacts/release/../../keys/release.key", token: rel).status != 200)
         #expect(try server.get("/promotion-requests/\(world.rollout)", token: rel).status == 404)
         #expect(try server.call("DELETE", "/evidence", token: rel).status == 405)
+        // The scheme is case-insensitive; a problem never names the store's location.
+        #expect(try server.call("GET", "/evidence?limit=1", headers: ["Authorization: bearer \(rel)"]).status == 200)
+        let missing = try server.get("/evidence/px-000000000000000000000000", token: rel)
+        #expect(missing.status == 404 && !missing.body.contains("evidence.db"), "\(missing.body)")
+        // The console shows only its own notices.
+        let spoofed = try server.call("GET", "/ui/requests/\(request)?message=Approved%20by%20the%20CISO", headers: ["Cookie: hallmark_session=\(rel)"])
+        #expect(spoofed.status == 200 && !spoofed.body.contains("Approved by the CISO"))
         #expect(try world.logSize(server) == sizeNow)
         #expect(try world.hallmark(["audit", "verify"]).status == 0)
+    }
+
+    /// `envelope` (a record alice signed) with its Statement edited by the Python statement `edit` (on `s`), signed
+    /// again with `key`: a record its signer made, with content of the attacker's choosing.
+    static func resign(_ envelope: Data, key: String, edit: String) throws -> Data {
+        let script = """
+            import base64, json, sys
+            from cryptography.hazmat.primitives.serialization import load_pem_private_key
+            e = json.loads(sys.stdin.read())
+            s = json.loads(base64.b64decode(e['payload']))
+            \(edit)
+            body = json.dumps(s, sort_keys=True, separators=(',', ':'), ensure_ascii=False).encode()
+            t = e['payloadType'].encode()
+            pae = b'DSSEv1 %d %s %d %s' % (len(t), t, len(body), body)
+            k = load_pem_private_key(open(sys.argv[1], 'rb').read(), None)
+            e['payload'] = base64.b64encode(body).decode()
+            e['signatures'][0]['sig'] = base64.b64encode(k.sign(pae)).decode()
+            print(json.dumps(e))
+            """
+        let result = try ProcessRunner.run("python3", ["-c", script, key], stdin: envelope)
+        guard result.status == 0 else { throw FixtureError("resign: \(result.stderr)") }
+        return result.stdoutData
     }
 
     @Test("Reads: search, a record with its proof, files with integrity and readiness, downloads, the bundle, metrics")
@@ -252,13 +307,25 @@ struct ServeTests {
         // A changed copy is named, not served, and no bundle is made.
         _ = try world.dir.write("roots/served/rollout-evidence.md", "changed\n")
         let changed = try server.get("/evidence/\(world.rollout)/artifacts", token: dash)
-        #expect(changed.body.contains("\"integrity\": \"mismatch\""), "\(changed.body)")
+        let summary = (changed.json["files"] as? [[String: Any]] ?? []).first { $0["name"] as? String == "rollout-evidence.md" } ?? [:]
+        #expect(summary["integrity"] as? String == "mismatch" && summary["size"] == nil, "\(changed.body)")
         #expect(try server.get("/evidence/\(world.rollout)/artifacts/rollout-evidence.md", token: dash).status == 409)
         #expect(try server.get("/evidence/\(world.rollout)/artifact-bundle", token: dash).status == 409)
-        // A link out of the root is not followed.
+        // A link out of the root is not followed, for a file or for a directory on the way; a FIFO does not block.
         try FileManager.default.removeItem(atPath: world.dir.url("roots/served/release/index.json"))
         try FileManager.default.createSymbolicLink(atPath: world.dir.url("roots/served/release/index.json"), withDestinationPath: world.dir.url("keys/release.key"))
         #expect(try server.get("/evidence/\(world.rollout)/artifacts/release/index.json", token: dash).status == 404)
+        try FileManager.default.createDirectory(atPath: world.dir.url("outside"), withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: world.dir.url("roots/served/release/greet.endpoint-deployment.json"), toPath: world.dir.url("outside/greet.endpoint-deployment.json"))
+        try FileManager.default.moveItem(atPath: world.dir.url("roots/served/release"), toPath: world.dir.url("release-moved"))
+        try FileManager.default.createSymbolicLink(atPath: world.dir.url("roots/served/release"), withDestinationPath: world.dir.url("outside"))
+        #expect(try server.get("/evidence/\(world.rollout)/artifacts/release/greet.endpoint-deployment.json", token: dash).status == 404)
+        try FileManager.default.removeItem(atPath: world.dir.url("roots/served/rollout-evidence.md"))
+        #expect(mkfifo(world.dir.url("roots/served/rollout-evidence.md"), 0o644) == 0)
+        let listed = try server.get("/evidence/\(world.rollout)/artifacts", token: dash)
+        let states = (listed.json["files"] as? [[String: Any]] ?? []).map { "\($0["name"] ?? ""):\($0["integrity"] ?? "")" }
+        #expect(states.contains("rollout-evidence.md:missing") && states.contains("release/index.json:missing"), "\(listed.body)")
+        #expect(try server.get("/healthz").status == 200)
 
         let metrics = try server.get("/metrics")
         #expect(metrics.status == 200 && metrics.body.contains("hallmark_http_requests_total") && metrics.body.contains("hallmark_log_size 1"), "\(metrics.body.prefix(300))")

@@ -1,5 +1,6 @@
 import Foundation
 import HallmarkArchive
+import HallmarkConcurrency
 import HallmarkCore
 import HallmarkCrypto
 import HallmarkStore
@@ -154,9 +155,11 @@ public struct GovernanceViews: Sendable {
             var artifacts: [Artifact] = []
             for file in files {
                 var artifact = Artifact(name: file.file, sha256: file.sha256, integrity: .missing, size: nil)
-                if let artifactRoot, let found = try artifactRoot.read(predicate.deploymentId, file.file) {
-                    artifact.size = Int64(found.count)
-                    artifact.integrity = Hex.encode(SHA256Hasher.hash(found)) == file.sha256 ? .verified : .mismatch
+                if let artifactRoot, let found = try await read(artifactRoot, predicate.deploymentId, file.file) {
+                    // The size only of the file the record names: a changed copy says no more than that it changed.
+                    let verified = Hex.encode(SHA256Hasher.hash(found)) == file.sha256
+                    artifact.integrity = verified ? .verified : .mismatch
+                    artifact.size = verified ? Int64(found.count) : nil
                 }
                 artifacts.append(artifact)
             }
@@ -185,7 +188,7 @@ public struct GovernanceViews: Sendable {
             guard let file = files.first(where: { $0.file == name }), let deployment = rollout.rollout?.deploymentId else {
                 throw .invalidInput("\(id) has no file named \(name.prefix(100)); no such record file")
             }
-            guard let data = try artifactRoot.read(deployment, file.file) else {
+            guard let data = try await read(artifactRoot, deployment, file.file) else {
                 throw .invalidInput("\(name): not under the artifact root; no such record file")
             }
             guard Hex.encode(SHA256Hasher.hash(data)) == file.sha256 else {
@@ -205,7 +208,7 @@ public struct GovernanceViews: Sendable {
             let deployment = rollout.rollout?.deploymentId ?? ""
             var files: [(String, Data)] = []
             for file in expected {
-                guard let data = try artifactRoot.read(deployment, file.file) else {
+                guard let data = try await read(artifactRoot, deployment, file.file) else {
                     throw .verificationFailed("\(file.file): not under the artifact root", problem: .fileMissing)
                 }
                 guard Hex.encode(SHA256Hasher.hash(data)) == file.sha256 else {
@@ -222,6 +225,11 @@ public struct GovernanceViews: Sendable {
         _ = try DeterministicArchiver(modificationTime: 315_532_800, parallelism: 1)
             .write(entries.map { ArchiveEntry(path: $0.0, content: .data($0.1), mode: 0o644) }, format: .zip, to: staging)
         return try FileIO.read(staging, display: "the bundle")
+    }
+
+    /// A file from the artifact root, read on the blocking pool (a slow disk holds up no request but this one).
+    func read(_ root: ArtifactRoot, _ deployment: String, _ name: String) async throws(HallmarkError) -> Data? {
+        try await context.blocking.run { () throws(HallmarkError) -> Data? in try root.read(deployment, name) }
     }
 
     /// The record, its rollout, and the files they name.
@@ -251,9 +259,10 @@ public struct GovernanceViews: Sendable {
     }
 }
 
-/// The directory `hallmark serve --artifact-root` serves record files from. A name is read only when it is a
-/// plain relative path, every component exists below the root with no symbolic link on the way, and it is a
-/// regular file: nothing outside the root is ever opened.
+/// The directory `hallmark serve --artifact-root` serves record files from: `ROOT/DEPLOYMENT_ID/` is a rollout
+/// directory as `rollout capture --out` writes it, and a rollback's evidence files are in
+/// `ROOT/DEPLOYMENT_ID.evidence/`. Files are read by ``RegularFile/readBeneath(_:_:limit:display:)``: no symbolic
+/// link is followed and nothing outside the root is opened.
 struct ArtifactRoot: Sendable {
     let path: String
     static let limit = 512 * 1024 * 1024
@@ -265,27 +274,20 @@ struct ArtifactRoot: Sendable {
         self.path = path
     }
 
-    /// The file `name` of deployment `deployment`, or nil when there is none (or it is not a plain file below the root).
+    /// The file `name` (as a record lists it) of deployment `deployment`, or nil when there is none.
     func read(_ deployment: String, _ name: String) throws(HallmarkError) -> Data? {
-        let relative = deployment + "/" + name
-        guard RelativePath.nonCanonicalReason(relative) == nil, !deployment.contains("/") else { return nil }
-        var current = path
-        let parts = relative.split(separator: "/").map(String.init)
-        for (position, part) in parts.enumerated() {
-            current += "/" + part
-            guard FileStatus.entryType(current) == (position == parts.count - 1 ? .file : .directory) else { return nil }
+        guard RelativePath.nonCanonicalReason(name) == nil, RelativePath.nonCanonicalReason(deployment) == nil, !deployment.contains("/") else {
+            return nil
         }
-        let descriptor = open(current, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
-        guard descriptor >= 0 else { return nil }
-        let handle = FileHandle(fileDescriptor: descriptor, closeOnDealloc: true)
-        do {
-            guard let data = try handle.read(upToCount: Self.limit + 1) else { return Data() }
-            guard data.count <= Self.limit else { throw HallmarkError.invalidInput("\(name): larger than the 512 MiB an artifact may be") }
-            return data
-        } catch let error as HallmarkError {
-            throw error
-        } catch {
-            throw .io("\(name): cannot read it from the artifact root: \(error.localizedDescription)")
+        var components = name.split(separator: "/").map(String.init)
+        if components.first == Self.evidenceDirectory, components.count == 2 {
+            components = [deployment + ".evidence", components[1]]
+        } else {
+            components.insert(deployment, at: 0)
         }
+        return try RegularFile.readBeneath(path, components, limit: Self.limit, display: name).map { Data($0) }
     }
+
+    /// How a record names a rollback's evidence file: `evidence/NAME`.
+    static let evidenceDirectory = "evidence"
 }

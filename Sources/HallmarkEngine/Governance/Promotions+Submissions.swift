@@ -18,9 +18,20 @@ extension Promotions {
         guard envelope.signatures.count == 1 else {
             throw .invalidInput("\(source): a record carries exactly one signature, this envelope has \(envelope.signatures.count)")
         }
+        // Every byte of the record is the signer's: the payload and signature in standard base64 exactly as
+        // encoded, and the key id the one of the key the predicate names (the signature does not cover it).
+        let payloadBytes = try envelope.payloadBytes(source: source)
+        guard Base64.encode(payloadBytes) == envelope.payload, let sig = Base64.decode(envelope.signatures[0].sig),
+            Base64.encode(sig) == envelope.signatures[0].sig
+        else {
+            throw .invalidInput("\(source): the payload and signature must be standard base64 with padding, as hallmark writes them")
+        }
         let body: Data
         do { body = try CanonicalJSON.canonicalData(envelope) } catch { throw .invalidInput("\(source): cannot encode the envelope: \(error)") }
         let record = try EvidenceRecord.verify(body: body, source: source)
+        guard envelope.signatures[0].keyid == record.signerKeyID else {
+            throw .invalidInput("\(source): the signature's keyid must be the signer's key id (\(record.signerKeyID.prefix(16))…)")
+        }
         guard kinds.contains(record.kind) else {
             throw .invalidInput("\(source): a \(record.kind.rawValue) record; expected \(kinds.map(\.rawValue).sorted().joined(separator: " or "))")
         }
@@ -34,6 +45,9 @@ extension Promotions {
         do { typed = try record.predicate.jsonValue } catch { throw .invalidInput("\(source): cannot encode the predicate: \(error)") }
         guard case .object(let fields) = statement, fields["predicate"] == typed else {
             throw .invalidInput("\(source): the predicate has fields a \(record.kind.rawValue) record does not have")
+        }
+        guard Set(fields.keys) == ["_type", "subject", "predicateType", "predicate"] else {
+            throw .invalidInput("\(source): the Statement has fields besides _type, subject, predicateType and predicate")
         }
         return record
     }
@@ -65,13 +79,36 @@ extension Promotions {
         return Self.created(try await log.record(record.id), existing: true)
     }
 
-    /// A time a client wrote: RFC 3339, not ahead of this clock by more than five minutes.
+    /// How far a submitted record's time may be from this server's clock: it is signed, then submitted at once.
+    public static let submissionWindow: TimeInterval = 15 * 60
+
+    /// A time a client wrote: RFC 3339 UTC as Hallmark writes it (`2026-11-29T10:00:00Z`), within
+    /// ``submissionWindow`` of this clock (searches and exports filter by it, so a record cannot be dated away).
     func submittedTime(_ text: String, _ field: String, _ source: String) throws(HallmarkError) -> Date {
-        guard let date = RFC3339.parse(text) else { throw .invalidInput("\(source): \(field) \(text.prefix(40)) is not an RFC 3339 time") }
-        guard date.timeIntervalSince(now) <= 300 else {
-            throw .invalidInput("\(source): \(field) \(text) is in the future (this server's clock says \(nowText)); check the signer's clock")
+        guard let date = RFC3339.parse(text), RFC3339.format(unixSeconds: Int64(date.timeIntervalSince1970)) == text else {
+            throw .invalidInput("\(source): \(field) \(text.prefix(40)) is not an RFC 3339 UTC time such as 2026-11-29T10:00:00Z")
+        }
+        guard abs(date.timeIntervalSince(now)) <= Self.submissionWindow else {
+            throw .invalidInput(
+                "\(source): \(field) \(text) is more than 15 minutes from this server's clock (\(nowText)); sign it again now, and check the signer's clock")
         }
         return date
+    }
+
+    /// Names of evidence files: plain file names (no directories, no control characters), unique.
+    static func checkEvidenceNames(_ files: [EndpointDeployment.FileDigest], _ source: String) throws(HallmarkError) {
+        var seen = Set<String>()
+        for file in files {
+            let name = file.file
+            guard !name.isEmpty, name.utf8.count <= 255, name != ".", name != "..", !name.contains("/"), !name.contains("\\"),
+                name.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value != 0x7F }), seen.insert(name).inserted
+            else {
+                throw .invalidInput("\(source): evidence file \(String(name.prefix(60)).debugDescription) must be a plain, unique file name")
+            }
+            guard file.sha256.utf8.count == 64, file.sha256.utf8.allSatisfy({ (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }) else {
+                throw .invalidInput("\(source): evidence file \(String(name.prefix(60)).debugDescription) needs a sha256 of 64 lowercase hex digits")
+            }
+        }
     }
 
     // MARK: Approvals
@@ -102,6 +139,9 @@ extension Promotions {
         let source = "the submitted decision"
         let head = try await log.head(IndexReplay.requestKey(requestID))
         let (request, rollout, chain) = try await decidable(requestID, keyID: approval.signer.keyId, log: log)
+        if let asked = request.request.flatMap({ RFC3339.parse($0.createdAt) }), let decided = RFC3339.parse(approval.createdAt), decided < asked {
+            throw .invalidInput("\(source): createdAt \(approval.createdAt) is before the request was made")
+        }
         guard approval.request == request.link else {
             throw .verificationFailed("\(source) names \(requestID) with another digest than the logged request's", problem: .promotionLinkInvalid)
         }
@@ -153,12 +193,20 @@ extension Promotions {
 
     /// A promotion or rollback request signed by its requester, as `promote request` would have made it: every
     /// field that comes from the rollout (and the execution reversed) must be what the log says.
-    public func submitRequest(envelope data: Data) async throws(HallmarkError) -> Created {
+    /// `kinds` is what the caller's route takes; `caller` names who submits it: a request that names an `actor`
+    /// must name the caller.
+    public func submitRequest(envelope data: Data, kinds: Set<EvidenceKind>, caller: String?) async throws(HallmarkError) -> Created {
         let source = "the submitted request"
-        let record = try Self.received(data, kinds: [.promotionRequest, .rollbackRequest], source: source)
+        let record = try Self.received(data, kinds: kinds, source: source)
         guard let request = record.request else { throw .invalidInput("\(source): not a request") }
+        if let actor = request.actor, actor != caller {
+            throw .invalidInput("\(source): its actor is \(String(actor.prefix(64)).debugDescription), not the caller; leave actor out (a service sets it)")
+        }
+        if let rollback = request.rollback { try Self.checkEvidenceNames(rollback.evidence, source) }
         let created = try submittedTime(request.createdAt, "createdAt", source)
-        guard let expires = RFC3339.parse(request.expiresAt), expires > now, expires.timeIntervalSince(created) <= 90 * 86_400 else {
+        guard let expires = RFC3339.parse(request.expiresAt), RFC3339.format(unixSeconds: Int64(expires.timeIntervalSince1970)) == request.expiresAt,
+            expires > now, expires.timeIntervalSince(created) <= 90 * 86_400
+        else {
             throw .verificationFailed("\(source): expiresAt \(request.expiresAt.prefix(40)) is past, or more than 90 days after createdAt", problem: .promotionExpired)
         }
         guard request.nonce.utf8.count == 32, request.nonce.utf8.allSatisfy({ (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }) else {

@@ -72,6 +72,7 @@ public struct Promotions: Sendable {
                 file: (file as NSString).lastPathComponent,
                 sha256: Hex.encode(SHA256Hasher.hash(try FileIO.read(try context.resolve(file), display: file))))
         }
+        try Self.checkEvidenceNames(evidenceFiles, "--evidence")
         return try await EvidenceLog.with(context, options, writing: true) { log async throws(HallmarkError) in
             let reversed = try await log.record(executionID)
             guard let execution = reversed.execution, reversed.kind == .promotionExecution else {
