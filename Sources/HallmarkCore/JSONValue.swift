@@ -299,8 +299,13 @@ extension JSONValue {
         return Data(out)
     }
 
+    /// Members in RFC 8785 order (by UTF-16 code units). When no key has a scalar at or above U+E000 (no UTF-8
+    /// byte at or above 0xEE), UTF-8 byte order is the same order and much faster to compare.
     private static func sortedMembers(_ members: [String: JSONValue]) -> [(String, JSONValue)] {
-        members.sorted { $0.key.utf16.lexicographicallyPrecedes($1.key.utf16) }
+        if members.keys.allSatisfy({ $0.utf8.allSatisfy { $0 < 0xEE } }) {
+            return members.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
+        }
+        return members.sorted { $0.key.utf16.lexicographicallyPrecedes($1.key.utf16) }
     }
 
     private func writeCanonical(into out: inout [UInt8]) {
@@ -329,7 +334,7 @@ extension JSONValue {
     }
 
     private func writePretty(into out: inout [UInt8], indent: Int) {
-        func pad(_ n: Int) { out.append(contentsOf: [UInt8](repeating: 0x20, count: n * 2)) }
+        func pad(_ n: Int) { for _ in 0..<(n * 2) { out.append(0x20) } }
         switch self {
         case .array(let elements) where !elements.isEmpty:
             out.append(UInt8(ascii: "["))
@@ -349,7 +354,8 @@ extension JSONValue {
             for (i, (k, v)) in sorted.enumerated() {
                 pad(indent + 1)
                 Self.writeString(k, into: &out)
-                out.append(contentsOf: Array(": ".utf8))
+                out.append(UInt8(ascii: ":"))
+                out.append(0x20)
                 v.writePretty(into: &out, indent: indent + 1)
                 if i < sorted.count - 1 { out.append(UInt8(ascii: ",")) }
                 out.append(0x0A)
@@ -363,6 +369,11 @@ extension JSONValue {
 
     private static func writeString(_ s: String, into out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
+        if s.utf8.allSatisfy({ $0 >= 0x20 && $0 != 0x22 && $0 != 0x5C }) {
+            out.append(contentsOf: s.utf8)
+            out.append(UInt8(ascii: "\""))
+            return
+        }
         for byte in s.utf8 {
             switch byte {
             case 0x22: out.append(contentsOf: [0x5C, 0x22])
@@ -383,6 +394,13 @@ extension JSONValue {
     /// Serializes a number as ECMAScript does (RFC 8785 §3.2.2.3): the shortest round-tripping digits, in
     /// plain notation for magnitudes in [1e-6, 1e21) and exponent notation outside it.
     static func canonicalNumber(_ text: String) -> String {
+        // A plain integer of at most 15 digits (no sign on zero, no leading zeros) is already in ECMAScript form.
+        let integer = text.utf8.first == UInt8(ascii: "-") ? text.utf8.dropFirst() : text.utf8[...]
+        if !integer.isEmpty, integer.count <= 15, integer.allSatisfy({ (0x30...0x39).contains($0) }),
+            integer.first != 0x30 || (integer.count == 1 && text.utf8.count == 1)
+        {
+            return text
+        }
         guard let value = Double(text), value.isFinite else { return text }
         if value == 0 { return "0" }
         // Swift's description gives the shortest digits that round-trip; take them apart.

@@ -46,13 +46,25 @@ struct EvidenceAPI: Sendable {
 
     func search(_ query: [(String, String)], kinds: [String]? = nil) async throws -> Response {
         let result = try await searchResult(query, kinds: kinds)
-        return EvidenceServer.json(Page(records: result.records, nextCursor: result.nextBefore))
+        // Built as a JSONValue and written directly: a page is the API's hottest answer.
+        var page: [String: JSONValue] = ["schemaVersion": .number("1"), "records": .array(result.records.map(Self.value))]
+        if let next = result.nextBefore { page["nextCursor"] = .number(String(next)) }
+        return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: JSONValue.object(page).prettyData)))
     }
 
-    struct Page: Encodable {
-        var schemaVersion = 1
-        var records: [EvidenceSearch.Hit]
-        var nextCursor: Int64?
+    /// A search hit as JSON (the fields of ``EvidenceSearch/Hit``, absent ones left out).
+    static func value(_ hit: EvidenceSearch.Hit) -> JSONValue {
+        var fields: [String: JSONValue] = [
+            "id": .string(hit.id), "kind": .string(hit.kind), "logIndex": .number(String(hit.logIndex)), "sha256": .string(hit.sha256),
+            "time": .string(hit.time), "targets": .array(hit.targets.map(JSONValue.string)),
+        ]
+        let optional: [(String, String?)] = [
+            ("status", hit.status), ("environment", hit.environment), ("ring", hit.ring), ("approvalState", hit.approvalState),
+            ("executionStatus", hit.executionStatus), ("version", hit.version), ("changeRecord", hit.changeRecord), ("subject", hit.subject),
+            ("actor", hit.actor),
+        ]
+        for (name, value) in optional { if let value { fields[name] = .string(value) } }
+        return .object(fields)
     }
 
     func record(_ id: String) async throws -> Response {
