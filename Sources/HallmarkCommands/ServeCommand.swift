@@ -49,6 +49,9 @@ struct ServeRunCommand: AsyncParsableCommand {
     @Option(help: "The largest request body accepted, in KiB.")
     var maxBodyKib = 256
 
+    @Option(help: "PostgreSQL connections this node keeps (more requests wait their turn; about twice the database's cores).")
+    var storeConnections = 4
+
     @OptionGroup var store: StoreOptions
 
     func run() async throws {
@@ -57,10 +60,11 @@ struct ServeRunCommand: AsyncParsableCommand {
             throw ValidationError("--listen must be HOST:PORT, e.g. 127.0.0.1:8080")
         }
         guard (1...16_384).contains(maxBodyKib) else { throw ValidationError("--max-body-kib must be from 1 to 16384") }
+        guard (1...64).contains(storeConnections) else { throw ValidationError("--store-connections must be from 1 to 64") }
         try await Terminal.run { context async throws(HallmarkError) in
             let options = EvidenceServer.Options(
                 host: String(parts[0]), port: port, store: store.options, artifactRoot: artifactRoot ?? context.settings.evidenceArtifactRoot,
-                signingKey: signingKey, maxBody: maxBodyKib * 1024)
+                signingKey: signingKey, maxBody: maxBodyKib * 1024, storeConnections: storeConnections)
             if let key = signingKey { _ = try KeyResolver(context: context).signingKey(key) }
             let server = EvidenceServer(context: context, options: options)
             try await server.run { address in Terminal.print("listening on http://\(address)") }

@@ -18,8 +18,14 @@ public struct EvidenceServer: Sendable {
         public var signingKey: String?
         /// The largest request body accepted.
         public var maxBody: Int
+        /// PostgreSQL connections the node keeps (operations beyond that wait their turn, in order).
+        public var storeConnections: Int
 
-        public init(host: String, port: Int, store: EvidenceStoreOptions, artifactRoot: String? = nil, signingKey: String? = nil, maxBody: Int = 256 * 1024) {
+        public init(
+            host: String, port: Int, store: EvidenceStoreOptions, artifactRoot: String? = nil, signingKey: String? = nil, maxBody: Int = 256 * 1024,
+            storeConnections: Int = 4
+        ) {
+            self.storeConnections = storeConnections
             self.host = host
             self.port = port
             self.store = store
@@ -40,7 +46,7 @@ public struct EvidenceServer: Sendable {
     /// Runs until the process is stopped; `onListening` gets the bound address (`HOST:PORT`) once the server is up.
     public func run(onListening: @escaping @Sendable (String) async -> Void) async throws(HallmarkError) {
         var storeOptions = options.store
-        storeOptions.connections = 16
+        storeOptions.connections = options.storeConnections
         let log = try await EvidenceLog.open(context: context, options: storeOptions, writing: true)
         storeOptions.shared = log
         var options = self.options
