@@ -80,6 +80,20 @@ request=$("$hallmark" promote request "$rollout" --target-ring canary --key keys
 "$hallmark" audit verify
 "$hallmark" evidence export --change-record CHG-1001 --out CHG-1001.zip
 "$hallmark" evidence verify-export CHG-1001.zip --key state/log.key.pub
+
+echo "==> hallmark serve: the same evidence over HTTP (a token, three curl calls)"
+token=$("$hallmark" serve token create --role viewer --name demo-viewer)
+mkdir -p serve && cp -R rollout serve/greet-1.0.0
+"$hallmark" serve --listen 127.0.0.1:0 --artifact-root serve > serve.out 2>serve.err &
+serve_pid=$!
+trap 'kill $serve_pid 2>/dev/null || true' EXIT
+for _ in $(seq 100); do grep -q listening serve.out 2>/dev/null && break; sleep 0.1; done
+base=$(sed -n 's/^listening on //p' serve.out)
+execution=$("$hallmark" evidence search --kind promotion-execution --format json | python3 -c 'import json,sys; print(json.load(sys.stdin)["records"][0]["id"])')
+curl -sf -H "Authorization: Bearer $token" "$base/evidence?kind=promotion-execution&ring=canary&change_record=CHG-1001" | head -12
+curl -sf -H "Authorization: Bearer $token" "$base/promotion-executions/$execution" | python3 -c 'import json,sys; print("links:", json.load(sys.stdin)["links"])'
+curl -sf -OJ -H "Authorization: Bearer $token" "$base/evidence/$execution/artifact-bundle" && unzip -l "$execution-artifacts.zip"
+kill $serve_pid
 cd "$root"
 echo
 echo "The release is in $release; its notes are in $release/release-notes.md; the rollout evidence is in $demo/state."
