@@ -7,15 +7,15 @@ import PostgresNIO
 /// single `log_head` row) serializes every writer of the log across processes and hosts.
 final class PostgresEvidenceStore: EvidenceStore {
     let location: StoreLocation
-    let connections: [PostgresConnection]
+    let configuration: PostgresConnection.Configuration
     let logger: Logger
     let pool: ConnectionPool
 
-    private init(location: StoreLocation, connections: [PostgresConnection], logger: Logger) {
+    private init(location: StoreLocation, configuration: PostgresConnection.Configuration, connections: [PostgresConnection], logger: Logger) {
         self.location = location
-        self.connections = connections
+        self.configuration = configuration
         self.logger = logger
-        self.pool = ConnectionPool(count: connections.count)
+        self.pool = ConnectionPool(connections)
     }
 
     static func connect(_ pg: StoreLocation.PostgresLocation, connections count: Int = 1) async throws(HallmarkError) -> PostgresEvidenceStore {
@@ -30,7 +30,7 @@ final class PostgresEvidenceStore: EvidenceStore {
             for id in 1...max(1, min(count, 64)) {
                 connections.append(try await PostgresConnection.connect(configuration: configuration, id: id, logger: logger))
             }
-            return PostgresEvidenceStore(location: location, connections: connections, logger: logger)
+            return PostgresEvidenceStore(location: location, configuration: configuration, connections: connections, logger: logger)
         } catch {
             for connection in connections { try? await connection.close() }
             throw failure(error, location: location, doing: "connect")
@@ -55,9 +55,15 @@ final class PostgresEvidenceStore: EvidenceStore {
     /// Runs `body` alone on a free connection (operations on one connection never interleave), mapping errors to
     /// one-line store errors.
     func run<T: Sendable>(_ doing: String, _ body: @Sendable (PostgresConnection) async throws -> T) async throws(HallmarkError) -> T {
-        let slot = await pool.acquire()
+        let (slot, held) = await pool.acquire()
         do {
-            let value = try await body(connections[slot])
+            var connection = held
+            // A connection the server closed (a restart, a failover) is opened again for the next operation.
+            if connection.isClosed {
+                connection = try await PostgresConnection.connect(configuration: configuration, id: slot + 1, logger: logger)
+                await pool.replace(slot, connection)
+            }
+            let value = try await body(connection)
             await pool.release(slot)
             return value
         } catch {
@@ -85,7 +91,7 @@ final class PostgresEvidenceStore: EvidenceStore {
     }
 
     func close() async {
-        for connection in connections { try? await connection.close() }
+        for connection in await pool.all { try? await connection.close() }
     }
 
     func query(_ connection: PostgresConnection, _ sql: String, _ values: [Schema.Argument?] = []) async throws -> PostgresRowSequence {
@@ -491,16 +497,30 @@ extension PostgresEvidenceStore {
 
 /// An async mutual-exclusion lock: waiters are resumed one at a time, in order, without ever unlocking between.
 actor ConnectionPool {
+    private var connections: [PostgresConnection]
     private var free: [Int]
     private var waiters: [CheckedContinuation<Int, Never>] = []
 
-    init(count: Int) { free = Array((0..<count).reversed()) }
-
-    /// A free connection's slot, waiting (in order) for one when all are busy.
-    func acquire() async -> Int {
-        if let slot = free.popLast() { return slot }
-        return await withCheckedContinuation { waiters.append($0) }
+    init(_ connections: [PostgresConnection]) {
+        self.connections = connections
+        free = Array((0..<connections.count).reversed())
     }
+
+    var all: [PostgresConnection] { connections }
+
+    /// A free connection and its slot, waiting (in order) for one when all are busy.
+    func acquire() async -> (Int, PostgresConnection) {
+        let slot: Int
+        if let next = free.popLast() {
+            slot = next
+        } else {
+            slot = await withCheckedContinuation { waiters.append($0) }
+        }
+        return (slot, connections[slot])
+    }
+
+    /// Puts a reopened connection in `slot` (held by the caller).
+    func replace(_ slot: Int, _ connection: PostgresConnection) { connections[slot] = connection }
 
     func release(_ slot: Int) {
         if waiters.isEmpty {

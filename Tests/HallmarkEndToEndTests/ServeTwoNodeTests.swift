@@ -62,6 +62,18 @@ struct ServeTwoNodeTests {
         #expect(checkpointA["treeSize"] as? Int == 5 && checkpointA["note"] as? String == checkpointB["note"] as? String, "\(checkpointA) \(checkpointB)")
         let audit = try world.hallmark(["audit", "verify"])
         #expect(audit.status == 0, "\(audit.stderr)")
+
+        // PostgreSQL drops every connection (a restart, a failover): the nodes open new ones and go on.
+        let killed = try ProcessRunner.run("psql", [
+            world.store, "-q", "-c", "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()",
+        ])
+        #expect(killed.status == 0, "\(killed.stderr)")
+        Thread.sleep(forTimeInterval: 0.5)
+        for node in [nodeA, nodeB] {
+            var statuses: [Int] = []
+            for _ in 0..<6 { statuses.append(try node.get("/evidence?limit=1", token: rel).status) }
+            #expect(statuses.suffix(2) == [200, 200], "\(statuses)")
+        }
     }
 }
 
