@@ -48,7 +48,7 @@ struct Console: Sendable {
             let id = try context.parameters.require("id")
             try EvidenceAPI.checkID(id)
             let shown = try await EvidenceLookup(context: api.context, options: api.store).show(id)
-            let artifacts = try await api.views.artifacts(id, root: api.settings.artifactRoot)
+            let artifacts = try await api.gated(EvidenceAPI.files, "file reads") { try await api.views.artifacts(id, root: api.settings.artifactRoot) }
             return ConsolePages.record(shown, artifacts: artifacts, caller: caller)
         }
         router.get("/ui/requests/:id") { request, context in
@@ -60,7 +60,7 @@ struct Console: Sendable {
             // Only the notice this console sets after a submission is shown: `recorded pa-…`.
             let message = Self.query(request, "message").flatMap { text -> String? in
                 let parts = text.split(separator: " ")
-                guard parts.count == 2, parts[0] == "recorded", EvidenceAPI.isID(String(parts[1])) else { return nil }
+                guard parts.count == 2, parts[0] == "recorded", view.chain.contains(where: { $0.id == parts[1] }) else { return nil }
                 return text
             }
             return ConsolePages.request(view, server: "http://\(host)", caller: caller, message: message)

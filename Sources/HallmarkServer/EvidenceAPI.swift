@@ -102,22 +102,29 @@ struct EvidenceAPI: Sendable {
         return EvidenceServer.json(["status": "ready", "treeSize": String(size)])
     }
 
-    /// One audit export at a time per node: an export reads and checks the whole log, and a few at once from the
-    /// lowest role must not starve every other request.
-    static let exports = ExportGate()
+    /// One audit export at a time per node (an export reads and checks the whole log, and a few at once from the
+    /// lowest role must not starve every other request), the others served in turn.
+    static let exports = ExportGate(width: 1, queue: 16)
+    /// Two file-serving operations at a time per node (a bundle or a files list can read hundreds of MiB).
+    static let files = ExportGate(width: 2, queue: 32)
 
-    func auditExport(_ query: [(String, String)]) async throws -> Response {
-        guard await Self.exports.enter() else {
-            throw APIProblem(.tooManyRequests, code: "audit.busy", "an audit export is running on this node; try again in a few seconds")
+    /// Runs `body` holding `gate`; 429 when too many are waiting.
+    func gated<T: Sendable>(_ gate: ExportGate, _ what: String, _ body: () async throws -> T) async throws -> T {
+        guard await gate.enter() else {
+            throw APIProblem(.tooManyRequests, code: "busy", "too many \(what) are waiting on this node; try again in a few seconds")
         }
         do {
-            let response = try await runAuditExport(query)
-            await Self.exports.leave()
-            return response
+            let value = try await body()
+            await gate.leave()
+            return value
         } catch {
-            await Self.exports.leave()
+            await gate.leave()
             throw error
         }
+    }
+
+    func auditExport(_ query: [(String, String)]) async throws -> Response {
+        try await gated(Self.exports, "audit exports") { try await runAuditExport(query) }
     }
 
     func runAuditExport(_ query: [(String, String)]) async throws -> Response {
@@ -230,19 +237,19 @@ struct EvidenceAPI: Sendable {
 
     func artifacts(_ id: String) async throws -> Response {
         try Self.checkID(id)
-        return EvidenceServer.json(try await views.artifacts(id, root: settings.artifactRoot))
+        return EvidenceServer.json(try await gated(Self.files, "file reads") { try await views.artifacts(id, root: settings.artifactRoot) })
     }
 
     func artifact(_ id: String, name: String) async throws -> Response {
         try Self.checkID(id)
         guard RelativePath.nonCanonicalReason(name) == nil else { throw HallmarkError.usage("\(name.prefix(100)): not a file name of this record") }
-        let data = try await views.artifact(id, name: name, root: settings.artifactRoot)
+        let data = try await gated(Self.files, "file reads") { try await views.artifact(id, name: name, root: settings.artifactRoot) }
         return Self.download(data, filename: (name as NSString).lastPathComponent, type: "application/octet-stream")
     }
 
     func bundle(_ id: String) async throws -> Response {
         try Self.checkID(id)
-        let data = try await views.bundle(id, root: settings.artifactRoot)
+        let data = try await gated(Self.files, "file reads") { try await views.bundle(id, root: settings.artifactRoot) }
         return Self.download(data, filename: "\(id)-artifacts.zip", type: "application/zip")
     }
 
@@ -291,15 +298,34 @@ struct EvidenceAPI: Sendable {
     }
 }
 
-/// Admits one holder at a time; others are turned away rather than queued.
+/// Admits `width` holders at a time; the next ones wait their turn in order (so one caller repeating a request
+/// cannot keep another out), and beyond `queue` waiting callers the rest are turned away.
 actor ExportGate {
-    private var busy = false
+    private let width: Int
+    private let queue: Int
+    private var holders = 0
+    private var waiters: [CheckedContinuation<Void, Never>] = []
 
-    func enter() -> Bool {
-        guard !busy else { return false }
-        busy = true
+    init(width: Int = 1, queue: Int = 16) {
+        self.width = width
+        self.queue = queue
+    }
+
+    func enter() async -> Bool {
+        if holders < width {
+            holders += 1
+            return true
+        }
+        guard waiters.count < queue else { return false }
+        await withCheckedContinuation { waiters.append($0) }
         return true
     }
 
-    func leave() { busy = false }
+    func leave() {
+        if waiters.isEmpty {
+            holders -= 1
+        } else {
+            waiters.removeFirst().resume()
+        }
+    }
 }

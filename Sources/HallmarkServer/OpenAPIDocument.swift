@@ -85,6 +85,7 @@ enum OpenAPIDocument {
                 "401": {$ref: "#/components/responses/Problem"}
                 "404": {$ref: "#/components/responses/Problem"}
                 "409": {$ref: "#/components/responses/Problem"}
+                "429": {$ref: "#/components/responses/Problem"}
                 "503": {$ref: "#/components/responses/Problem"}
           /evidence/{id}/artifacts/{name}:
             get:
@@ -101,6 +102,7 @@ enum OpenAPIDocument {
                 "401": {$ref: "#/components/responses/Problem"}
                 "404": {$ref: "#/components/responses/Problem"}
                 "409": {$ref: "#/components/responses/Problem"}
+                "429": {$ref: "#/components/responses/Problem"}
                 "503": {$ref: "#/components/responses/Problem"}
           /evidence/{id}/artifact-bundle:
             get:
@@ -115,6 +117,7 @@ enum OpenAPIDocument {
                 "401": {$ref: "#/components/responses/Problem"}
                 "404": {$ref: "#/components/responses/Problem"}
                 "409": {$ref: "#/components/responses/Problem"}
+                "429": {$ref: "#/components/responses/Problem"}
                 "503": {$ref: "#/components/responses/Problem"}
           /promotion-requests:
             get:
@@ -445,7 +448,7 @@ enum OpenAPIDocument {
                     properties:
                       name: {type: string}
                       sha256: {type: string}
-                      integrity: {type: string, enum: [verified, mismatch, missing]}
+                      integrity: {type: string, enum: [verified, mismatch, missing, too-large]}
                       size: {type: integer}
                 readiness: {type: array, items: {$ref: "#/components/schemas/Readiness"}}
             ChainEntry:

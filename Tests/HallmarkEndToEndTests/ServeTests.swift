@@ -154,7 +154,6 @@ struct ServeTests {
         let server = try world.serve(["--max-body-kib", "8"])
         let rel = world.tokens["rel"]!, alice = world.tokens["alice"]!, dash = world.tokens["dash"]!
         let request = try server.post("/promotion-requests", token: rel, json: #"{"rollout": "\#(world.rollout)", "targetRing": "canary"}"#).json["id"] as? String ?? ""
-        let size = try world.logSize(server)
 
         // Auth.
         let none = try server.get("/evidence")
@@ -204,11 +203,35 @@ struct ServeTests {
         #expect(old.status == 400 && old.body.contains("15 minutes"), "\(old.body)")
         let offset = try Self.resign(honest.stdoutData, key: world.dir.url("keys/alice.key"), edit: "s['predicate']['createdAt'] = s['predicate']['createdAt'].replace('Z', '+00:00')")
         #expect(try server.call("POST", "/promotion-requests/\(request)/approvals", token: alice, body: offset).status == 400)
+        let subjectField = try Self.resign(honest.stdoutData, key: world.dir.url("keys/alice.key"), edit: "s['subject'][0]['note'] = 'approved by the CISO'")
+        let nested = try server.call("POST", "/promotion-requests/\(request)/approvals", token: alice, body: subjectField)
+        #expect(nested.status == 400 && nested.body.contains("not exactly what Hallmark writes"), "\(nested.body)")
+        let ahead = try Self.resign(
+            honest.stdoutData, key: world.dir.url("keys/alice.key"),
+            edit: "import datetime; s['predicate']['createdAt'] = (datetime.datetime.utcnow() + datetime.timedelta(minutes=5)).strftime('%Y-%m-%dT%H:%M:%SZ')")
+        let future = try server.call("POST", "/promotion-requests/\(request)/approvals", token: alice, body: ahead)
+        #expect(future.status == 400 && future.body.contains("last 15 minutes"), "\(future.body)")
+        // A request for a rollout whose change record has a K, signed with the Kelvin sign (U+212A) in its place:
+        // equal to Swift's ==, not byte for byte, so searches by the change record would not find it.
+        let kelvinRollout = try world.hallmark([
+            "rollout", "capture", "v1.0.0", "--deployment-id", "k-test", "--change-record", "OPS-K42", "--key", "keys/release.key", "--out", "roots/k-test",
+        ])
+        #expect(try world.hallmark(["rollout", "verify", "roots/k-test", "--key", "keys/release.pub"]).status == 0)
+        let kelvinID = String(kelvinRollout.stdout.split(separator: " ").first ?? "")
+        let genuine = try server.post("/promotion-requests", token: rel, json: #"{"rollout": "\#(kelvinID)", "targetRing": "canary"}"#).json["id"] as? String ?? ""
+        let genuineEnvelope = Data((try server.get("/promotion-requests/\(genuine)", token: rel).json["envelope"] as? String ?? "").utf8)
+        let lookalike = try Self.resign(
+            genuineEnvelope, key: world.dir.url("keys/release.key"),
+            edit: "s['predicate']['changeRecord'] = 'OPS-\\u212a42'; s['predicate']['nonce'] = 'ab' * 16; del s['predicate']['actor']")
+        let kelvin = try server.post("/promotion-requests", token: rel, json: #"{"envelope": \#(String(decoding: lookalike, as: UTF8.self))}"#)
+        #expect(kelvin.status == 409 && kelvin.body.contains("promotion.link-invalid"), "\(kelvin.body)")
+        let sizeBefore = try world.logSize(server)
+
         // A request posted to the other kind's route is refused before anything is written.
         let shown = try server.get("/promotion-requests/\(request)", token: rel).json["envelope"] as? String ?? ""
         let wrongRoute = try server.post("/rollback-requests", token: rel, json: #"{"envelope": \#(shown)}"#)
         #expect(wrongRoute.status == 400 && wrongRoute.body.contains("expected rollback-request"), "\(wrongRoute.body)")
-        #expect(try world.logSize(server) == size)
+        #expect(try world.logSize(server) == sizeBefore)
 
         // A stale decision: signed before another landed; the command signs again by itself.
         let bobEarly = try world.hallmark(["promote", "approve", request, "--server", server.base, "--key", "keys/bob.key", "--sign-only", "--token", rel])
@@ -217,7 +240,7 @@ struct ServeTests {
         #expect(stale.status == 409 && stale.body.contains("promotion.stale"), "\(stale.body)")
         let resigned = try world.hallmark(["promote", "approve", request, "--server", server.base, "--key", "keys/bob.key", "--token", alice])
         #expect(resigned.status == 0, "\(resigned.stderr)")
-        #expect(try world.logSize(server) == size + 2)
+        #expect(try world.logSize(server) == sizeBefore + 2)
 
         // Bodies: malformed JSON, unknown fields, oversized, the wrong media type; ids and names that are not.
         let sizeNow = try world.logSize(server)
@@ -239,6 +262,8 @@ struct ServeTests {
         // The console shows only its own notices.
         let spoofed = try server.call("GET", "/ui/requests/\(request)?message=Approved%20by%20the%20CISO", headers: ["Cookie: hallmark_session=\(rel)"])
         #expect(spoofed.status == 200 && !spoofed.body.contains("Approved by the CISO"))
+        let forgedNotice = try server.call("GET", "/ui/requests/\(request)?message=recorded%20pa-000000000000000000000000", headers: ["Cookie: hallmark_session=\(rel)"])
+        #expect(forgedNotice.status == 200 && !forgedNotice.body.contains("recorded pa-000000000000000000000000"))
         #expect(try world.logSize(server) == sizeNow)
         #expect(try world.hallmark(["audit", "verify"]).status == 0)
     }
@@ -313,6 +338,14 @@ struct ServeTests {
         #expect(summary["integrity"] as? String == "mismatch" && summary["size"] == nil, "\(changed.body)")
         #expect(try server.get("/evidence/\(world.rollout)/artifacts/rollout-evidence.md", token: dash).status == 409)
         #expect(try server.get("/evidence/\(world.rollout)/artifact-bundle", token: dash).status == 409)
+        // A file over the 512 MiB limit (sparse) is named as such; the others are still checked.
+        let big = world.dir.url("roots/served/release/index.json")
+        let saved = try Data(contentsOf: URL(fileURLWithPath: big))
+        #expect(truncate(big, 513 * 1024 * 1024) == 0)
+        let oversized = (try server.get("/evidence/\(world.rollout)/artifacts", token: dash).json["files"] as? [[String: Any]] ?? [])
+            .map { "\($0["name"] ?? ""):\($0["integrity"] ?? "")" }
+        #expect(oversized.contains("release/index.json:too-large") && oversized.contains("rollout-evidence.json:verified"), "\(oversized)")
+        try saved.write(to: URL(fileURLWithPath: big))
         // A link out of the root is not followed, for a file or for a directory on the way; a FIFO does not block.
         try FileManager.default.removeItem(atPath: world.dir.url("roots/served/release/index.json"))
         try FileManager.default.createSymbolicLink(atPath: world.dir.url("roots/served/release/index.json"), withDestinationPath: world.dir.url("keys/release.key"))

@@ -127,7 +127,10 @@ public struct GovernanceViews: Sendable {
 
     /// One file a record rests on, and whether the copy under the artifact root is the one the record names.
     public struct Artifact: Codable, Sendable {
-        public enum Integrity: String, Codable, Sendable { case verified, mismatch, missing }
+        public enum Integrity: String, Codable, Sendable {
+            case verified, mismatch, missing
+            case tooLarge = "too-large"
+        }
         public var name: String
         public var sha256: String
         public var integrity: Integrity
@@ -155,11 +158,8 @@ public struct GovernanceViews: Sendable {
             var artifacts: [Artifact] = []
             for file in files {
                 var artifact = Artifact(name: file.file, sha256: file.sha256, integrity: .missing, size: nil)
-                if let artifactRoot, let found = try await read(artifactRoot, predicate.deploymentId, file.file) {
-                    // The size only of the file the record names: a changed copy says no more than that it changed.
-                    let verified = Hex.encode(SHA256Hasher.hash(found)) == file.sha256
-                    artifact.integrity = verified ? .verified : .mismatch
-                    artifact.size = verified ? Int64(found.count) : nil
+                if let artifactRoot {
+                    (artifact.integrity, artifact.size) = try await check(artifactRoot, predicate.deploymentId, file)
                 }
                 artifacts.append(artifact)
             }
@@ -188,13 +188,15 @@ public struct GovernanceViews: Sendable {
             guard let file = files.first(where: { $0.file == name }), let deployment = rollout.rollout?.deploymentId else {
                 throw .invalidInput("\(id) has no file named \(name.prefix(100)); no such record file")
             }
-            guard let data = try await read(artifactRoot, deployment, file.file) else {
-                throw .invalidInput("\(name): not under the artifact root; no such record file")
+            return try await context.blocking.run { () throws(HallmarkError) -> Data in
+                guard let data = try artifactRoot.read(deployment, file.file) else {
+                    throw .invalidInput("\(name): not under the artifact root; no such record file")
+                }
+                guard Hex.encode(SHA256Hasher.hash(data)) == file.sha256 else {
+                    throw .verificationFailed("\(name): its sha256 is not the one \(id) names (the copy was changed)", problem: .fileModified)
+                }
+                return data
             }
-            guard Hex.encode(SHA256Hasher.hash(data)) == file.sha256 else {
-                throw .verificationFailed("\(name): its sha256 is not the one \(id) names (the copy was changed)", problem: .fileModified)
-            }
-            return data
         }
     }
 
@@ -203,12 +205,16 @@ public struct GovernanceViews: Sendable {
     public func bundle(_ id: String, root: String?) async throws(HallmarkError) -> Data {
         guard let root else { throw .usage("no artifact root: start hallmark serve with --artifact-root (or HALLMARK_EVIDENCE_ARTIFACT_ROOT)") }
         let artifactRoot = try ArtifactRoot(path: root)
-        let files = try await EvidenceLog.with(context, options, writing: false) { log async throws(HallmarkError) in
+        let (deployment, expected) = try await EvidenceLog.with(context, options, writing: false) { log async throws(HallmarkError) in
             let (_, rollout, expected) = try await expectedFiles(id, log: log)
-            let deployment = rollout.rollout?.deploymentId ?? ""
+            return (rollout.rollout?.deploymentId ?? "", expected)
+        }
+        // Reading, hashing and zipping run on the blocking pool.
+        let scratch = context.scratchDirectory
+        return try await context.blocking.run { () throws(HallmarkError) -> Data in
             var files: [(String, Data)] = []
             for file in expected {
-                guard let data = try await read(artifactRoot, deployment, file.file) else {
+                guard let data = try artifactRoot.read(deployment, file.file) else {
                     throw .verificationFailed("\(file.file): not under the artifact root", problem: .fileMissing)
                 }
                 guard Hex.encode(SHA256Hasher.hash(data)) == file.sha256 else {
@@ -216,21 +222,31 @@ public struct GovernanceViews: Sendable {
                 }
                 files.append((file.file, data))
             }
-            return files
+            let checksums = ChecksumList(entries: files.map { ChecksumEntry(algorithm: .sha256, digest: Hex.encode(SHA256Hasher.hash($0.1)), path: $0.0) })
+            let entries = (files + [(ReleaseDirectory.checksums, checksums.gnuData)]).sorted { $0.0 < $1.0 }
+            let staging = scratch + "/bundle-\(getpid())-\(UInt64.random(in: 0...UInt64.max)).zip"
+            defer { FileIO.removeQuietly(staging) }
+            _ = try DeterministicArchiver(modificationTime: 315_532_800, parallelism: 1)
+                .write(entries.map { ArchiveEntry(path: $0.0, content: .data($0.1), mode: 0o644) }, format: .zip, to: staging)
+            return try FileIO.read(staging, display: "the bundle")
         }
-        let checksums = ChecksumList(entries: files.map { ChecksumEntry(algorithm: .sha256, digest: Hex.encode(SHA256Hasher.hash($0.1)), path: $0.0) })
-        let entries = (files + [(ReleaseDirectory.checksums, checksums.gnuData)]).sorted { $0.0 < $1.0 }
-        let staging = context.scratchDirectory + "/bundle-\(getpid())-\(UInt64.random(in: 0...UInt64.max)).zip"
-        defer { FileIO.removeQuietly(staging) }
-        _ = try DeterministicArchiver(modificationTime: 315_532_800, parallelism: 1)
-            .write(entries.map { ArchiveEntry(path: $0.0, content: .data($0.1), mode: 0o644) }, format: .zip, to: staging)
-        return try FileIO.read(staging, display: "the bundle")
     }
 
-    /// A file from the artifact root, read on the blocking pool (a slow disk holds up no request but this one).
-    func read(_ root: ArtifactRoot, _ deployment: String, _ name: String) async throws(HallmarkError) -> Data? {
-        try await context.blocking.run { () throws(HallmarkError) -> Data? in try root.read(deployment, name) }
+    /// Whether the copy of `file` under the root is the one the record names, hashed on the blocking pool; the
+    /// size only of a verified file (a changed copy says no more than that it changed).
+    func check(_ root: ArtifactRoot, _ deployment: String, _ file: EndpointDeployment.FileDigest) async throws(HallmarkError) -> (Artifact.Integrity, Int64?) {
+        try await context.blocking.run { () throws(HallmarkError) -> (Artifact.Integrity, Int64?) in
+            let found: Data?
+            do throws(HallmarkError) {
+                found = try root.read(deployment, file.file)
+            } catch where error.code == .invalidInput {
+                return (.tooLarge, nil)
+            }
+            guard let found else { return (.missing, nil) }
+            return Hex.encode(SHA256Hasher.hash(found)) == file.sha256 ? (.verified, Int64(found.count)) : (.mismatch, nil)
+        }
     }
+
 
     /// The record, its rollout, and the files they name.
     func expectedFiles(_ id: String, log: EvidenceLog) async throws(HallmarkError) -> (EvidenceRecord, EvidenceRecord, [EndpointDeployment.FileDigest]) {

@@ -49,7 +49,31 @@ extension Promotions {
         guard Set(fields.keys) == ["_type", "subject", "predicateType", "predicate"] else {
             throw .invalidInput("\(source): the Statement has fields besides _type, subject, predicateType and predicate")
         }
+        // The whole Statement, re-encoded from what was read, is the payload byte for byte: no field at any depth
+        // that Hallmark does not write, and Statement v1.
+        let rebuilt: Data
+        do {
+            rebuilt = try CanonicalJSON.canonicalData(InTotoStatement(subject: record.subjects, predicateType: record.kind.predicateType, predicate: typed))
+        } catch {
+            throw .invalidInput("\(source): cannot encode the Statement: \(error)")
+        }
+        guard rebuilt == payload else {
+            throw .invalidInput("\(source): the Statement is not exactly what Hallmark writes (an in-toto Statement v1 with no extra fields)")
+        }
         return record
+    }
+
+    /// Equal byte for byte (Swift's `==` on strings treats canonically equivalent text as equal: `K` and the
+    /// Kelvin sign, `é` composed or not; a submitted field must be exactly what the log says).
+    static func same(_ a: String, _ b: String) -> Bool { a.utf8.elementsEqual(b.utf8) }
+
+    /// Equal as canonical JSON, byte for byte.
+    static func same<T: Encodable>(_ a: T, _ b: T) -> Bool {
+        do {
+            return try CanonicalJSON.canonicalData(a) == CanonicalJSON.canonicalData(b)
+        } catch {
+            return false  // what cannot be encoded is not the same: the submission is refused
+        }
     }
 
     static func created(_ record: EvidenceRecord, existing: Bool) -> Created {
@@ -81,6 +105,8 @@ extension Promotions {
 
     /// How far a submitted record's time may be from this server's clock: it is signed, then submitted at once.
     public static let submissionWindow: TimeInterval = 15 * 60
+    /// How far ahead of this server's clock a signer's clock may be.
+    public static let allowedSkew: TimeInterval = 60
 
     /// A time a client wrote: RFC 3339 UTC as Hallmark writes it (`2026-11-29T10:00:00Z`), within
     /// ``submissionWindow`` of this clock (searches and exports filter by it, so a record cannot be dated away).
@@ -88,20 +114,22 @@ extension Promotions {
         guard let date = RFC3339.parse(text), RFC3339.format(unixSeconds: Int64(date.timeIntervalSince1970)) == text else {
             throw .invalidInput("\(source): \(field) \(text.prefix(40)) is not an RFC 3339 UTC time such as 2026-11-29T10:00:00Z")
         }
-        guard abs(date.timeIntervalSince(now)) <= Self.submissionWindow else {
+        let offset = date.timeIntervalSince(now)
+        guard offset <= Self.allowedSkew, -offset <= Self.submissionWindow else {
             throw .invalidInput(
-                "\(source): \(field) \(text) is more than 15 minutes from this server's clock (\(nowText)); sign it again now, and check the signer's clock")
+                "\(source): \(field) \(text) is not within the last 15 minutes by this server's clock (\(nowText)); sign it again now, and check the signer's clock")
         }
         return date
     }
 
-    /// Names of evidence files: plain file names (no directories, no control characters), unique.
+    /// Names of evidence files: plain file names of printable ASCII (no directories, no controls, no bidirectional
+    /// overrides that would disguise an extension), unique.
     static func checkEvidenceNames(_ files: [EndpointDeployment.FileDigest], _ source: String) throws(HallmarkError) {
         var seen = Set<String>()
         for file in files {
             let name = file.file
             guard !name.isEmpty, name.utf8.count <= 255, name != ".", name != "..", !name.contains("/"), !name.contains("\\"),
-                name.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value != 0x7F }), seen.insert(name).inserted
+                name.utf8.allSatisfy({ (0x20...0x7E).contains($0) }), seen.insert(name).inserted
             else {
                 throw .invalidInput("\(source): evidence file \(String(name.prefix(60)).debugDescription) must be a plain, unique file name")
             }
@@ -119,12 +147,13 @@ extension Promotions {
         let source = "the submitted decision"
         let record = try Self.received(data, kinds: [.promotionApproval], source: source)
         guard let approval = record.approval else { throw .invalidInput("\(source): not a decision") }
-        guard approval.request.id == requestID else {
+        guard Self.same(approval.request.id, requestID) else {
             throw .usage("\(source) is for \(approval.request.id), not \(requestID); submit it to /promotion-requests/\(approval.request.id)/approvals")
         }
-        _ = try submittedTime(approval.createdAt, "createdAt", source)
         return try await EvidenceLog.with(context, options, writing: true) { log async throws(HallmarkError) in
+            // The same envelope again is answered with the record, however long ago it landed.
             if let done = try await alreadyLogged(record, log: log) { return done }
+            _ = try submittedTime(approval.createdAt, "createdAt", source)
             do throws(HallmarkError) {
                 return try await appendDecision(record, approval: approval, requestID: requestID, log: log)
             } catch where error.code == .verificationFailed {
@@ -142,14 +171,14 @@ extension Promotions {
         if let asked = request.request.flatMap({ RFC3339.parse($0.createdAt) }), let decided = RFC3339.parse(approval.createdAt), decided < asked {
             throw .invalidInput("\(source): createdAt \(approval.createdAt) is before the request was made")
         }
-        guard approval.request == request.link else {
+        guard Self.same(approval.request, request.link) else {
             throw .verificationFailed("\(source) names \(requestID) with another digest than the logged request's", problem: .promotionLinkInvalid)
         }
-        guard record.subjects == [ResourceDescriptor(name: request.id, digest: ["sha256": request.digest])] else {
+        guard Self.same(record.subjects, [ResourceDescriptor(name: request.id, digest: ["sha256": request.digest])]) else {
             throw .invalidInput("\(source): its subject must be the request \(request.id) and its digest")
         }
         let current = chain.last?.link ?? request.link
-        guard approval.after == current else {
+        guard let after = approval.after, Self.same(after, current) else {
             throw .verificationFailed(
                 "\(source) follows \(approval.after?.id ?? "nothing"), but \(requestID)'s latest record is now \(current.id); sign the decision again",
                 problem: .promotionStale)
@@ -199,66 +228,70 @@ extension Promotions {
         let source = "the submitted request"
         let record = try Self.received(data, kinds: kinds, source: source)
         guard let request = record.request else { throw .invalidInput("\(source): not a request") }
-        if let actor = request.actor, actor != caller {
+        if let actor = request.actor, !Self.same(actor, caller ?? "") {
             throw .invalidInput("\(source): its actor is \(String(actor.prefix(64)).debugDescription), not the caller; leave actor out (a service sets it)")
         }
         if let rollback = request.rollback { try Self.checkEvidenceNames(rollback.evidence, source) }
+        return try await EvidenceLog.with(context, options, writing: true) { log async throws(HallmarkError) in
+            if let done = try await alreadyLogged(record, log: log) { return done }
+            return try await checkAndAppendRequest(record, request: request, log: log, source: source)
+        }
+    }
+
+    func checkAndAppendRequest(_ record: EvidenceRecord, request: PromotionRequest, log: EvidenceLog, source: String) async throws(HallmarkError) -> Created {
         let created = try submittedTime(request.createdAt, "createdAt", source)
         guard let expires = RFC3339.parse(request.expiresAt), RFC3339.format(unixSeconds: Int64(expires.timeIntervalSince1970)) == request.expiresAt,
-            expires > now, expires.timeIntervalSince(created) <= 90 * 86_400
+            expires > now, expires > created, expires.timeIntervalSince(created) <= 90 * 86_400
         else {
             throw .verificationFailed("\(source): expiresAt \(request.expiresAt.prefix(40)) is past, or more than 90 days after createdAt", problem: .promotionExpired)
         }
         guard request.nonce.utf8.count == 32, request.nonce.utf8.allSatisfy({ (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }) else {
             throw .invalidInput("\(source): nonce must be 32 lowercase hex digits (128 random bits)")
         }
-        return try await EvidenceLog.with(context, options, writing: true) { log async throws(HallmarkError) in
+        let rollout = try await log.linked(request.rollout, kinds: [.rollout], from: record.id)
+        guard let predicate = rollout.rollout else { throw .usage("\(request.rollout.id) is not a rollout") }
+        guard predicate.status != .failed else {
+            throw .verificationFailed("\(rollout.id): the rollout is failed; only a staged or succeeded rollout can be promoted", problem: .promotionStatus)
+        }
+        guard predicate.rings.contains(where: { Self.same($0, request.targetRing) }) else {
+            throw .usage("\(source): ring \(request.targetRing) is not one of \(rollout.id)'s rings (\(predicate.rings.joined(separator: ", ")))")
+        }
+        guard predicate.controls.approvals != nil else {
+            throw .invalidInput("\(rollout.id): the deployment names no approvers, so no promotion can be approved")
+        }
+        var evidence = ["rollout": rollout.digest, "deploymentManifest": predicate.deploymentManifest.sha256, "index": predicate.release.indexSha256]
+        var subjects = [ResourceDescriptor(name: rollout.id, digest: ["sha256": rollout.digest])]
+        if let rollback = request.rollback {
+            guard record.kind == .rollbackRequest else { throw .invalidInput("\(source): a promotion request does not carry a rollback") }
+            let reversed = try await log.linked(rollback.execution, kinds: [.promotionExecution], from: record.id)
+            guard let execution = reversed.execution, execution.status == .succeeded else {
+                throw .usage("\(reversed.id) failed; there is nothing to roll back")
+            }
+            guard Self.same(execution.rollout, rollout.link), Self.same(execution.targetRing, request.targetRing),
+                Self.same(execution.release, request.release), Self.same(execution.changeRecord, request.changeRecord)
+            else {
+                throw .verificationFailed("\(source): its rollout, ring, release or change record is not the reversed execution's", problem: .promotionLinkInvalid)
+            }
+            try await Self.checkEarlier(rollback.toVersion, before: reversed, ring: execution.targetRing, log: log)
+            evidence = ["execution": reversed.digest, "rollout": rollout.digest]
+            subjects = [ResourceDescriptor(name: reversed.id, digest: ["sha256": reversed.digest])]
+                + rollback.evidence.map { ResourceDescriptor(name: $0.file, digest: ["sha256": $0.sha256]) }
+        } else {
+            guard record.kind == .promotionRequest else { throw .invalidInput("\(source): a rollback request must name what it reverses") }
+            guard Self.same(request.release, predicate.release), Self.same(request.changeRecord, predicate.changeRecord) else {
+                throw .verificationFailed("\(source): its release or change record is not the rollout's", problem: .promotionLinkInvalid)
+            }
+        }
+        guard Self.same(request.evidence, evidence) else {
+            throw .verificationFailed("\(source): its evidence digests are not those of the records it names", problem: .promotionLinkInvalid)
+        }
+        guard Self.same(record.subjects, subjects) else { throw .invalidInput("\(source): its subjects are not the records (and files) it rests on") }
+        let signed = SignedRecord(kind: record.kind, body: record.body, digest: record.digest, id: record.id, predicate: record.predicate)
+        do throws(HallmarkError) {
+            return try await appendRequest(signed, request: request, dependencies: [rollout], log: log)
+        } catch where error.problem == .promotionReplay {
             if let done = try await alreadyLogged(record, log: log) { return done }
-            let rollout = try await log.linked(request.rollout, kinds: [.rollout], from: record.id)
-            guard let predicate = rollout.rollout else { throw .usage("\(request.rollout.id) is not a rollout") }
-            guard predicate.status != .failed else {
-                throw .verificationFailed("\(rollout.id): the rollout is failed; only a staged or succeeded rollout can be promoted", problem: .promotionStatus)
-            }
-            guard predicate.rings.contains(request.targetRing) else {
-                throw .usage("\(source): ring \(request.targetRing) is not one of \(rollout.id)'s rings (\(predicate.rings.joined(separator: ", ")))")
-            }
-            guard predicate.controls.approvals != nil else {
-                throw .invalidInput("\(rollout.id): the deployment names no approvers, so no promotion can be approved")
-            }
-            var evidence = ["rollout": rollout.digest, "deploymentManifest": predicate.deploymentManifest.sha256, "index": predicate.release.indexSha256]
-            var subjects = [ResourceDescriptor(name: rollout.id, digest: ["sha256": rollout.digest])]
-            if let rollback = request.rollback {
-                guard record.kind == .rollbackRequest else { throw .invalidInput("\(source): a promotion request does not carry a rollback") }
-                let reversed = try await log.linked(rollback.execution, kinds: [.promotionExecution], from: record.id)
-                guard let execution = reversed.execution, execution.status == .succeeded else {
-                    throw .usage("\(reversed.id) failed; there is nothing to roll back")
-                }
-                guard execution.rollout == rollout.link, execution.targetRing == request.targetRing, execution.release == request.release,
-                    execution.changeRecord == request.changeRecord
-                else {
-                    throw .verificationFailed("\(source): its rollout, ring, release or change record is not the reversed execution's", problem: .promotionLinkInvalid)
-                }
-                try await Self.checkEarlier(rollback.toVersion, before: reversed, ring: execution.targetRing, log: log)
-                evidence = ["execution": reversed.digest, "rollout": rollout.digest]
-                subjects = [ResourceDescriptor(name: reversed.id, digest: ["sha256": reversed.digest])]
-                    + rollback.evidence.map { ResourceDescriptor(name: $0.file, digest: ["sha256": $0.sha256]) }
-            } else {
-                guard record.kind == .promotionRequest else { throw .invalidInput("\(source): a rollback request must name what it reverses") }
-                guard request.release == predicate.release, request.changeRecord == predicate.changeRecord else {
-                    throw .verificationFailed("\(source): its release or change record is not the rollout's", problem: .promotionLinkInvalid)
-                }
-            }
-            guard request.evidence == evidence else {
-                throw .verificationFailed("\(source): its evidence digests are not those of the records it names", problem: .promotionLinkInvalid)
-            }
-            guard record.subjects == subjects else { throw .invalidInput("\(source): its subjects are not the records (and files) it rests on") }
-            let signed = SignedRecord(kind: record.kind, body: record.body, digest: record.digest, id: record.id, predicate: record.predicate)
-            do throws(HallmarkError) {
-                return try await appendRequest(signed, request: request, dependencies: [rollout], log: log)
-            } catch where error.problem == .promotionReplay {
-                if let done = try await alreadyLogged(record, log: log) { return done }
-                throw error
-            }
+            throw error
         }
     }
 }

@@ -104,8 +104,8 @@ public struct RolloutCapture: Sendable {
     /// A deployment id names a directory by default: letters, digits, `.`, `_`, `-`, not starting with `.`.
     static func checkIdentifier(_ value: String, _ option: String) throws(HallmarkError) {
         let allowed = value.utf8.allSatisfy { (0x30...0x39).contains($0) || (0x41...0x5A).contains($0) || (0x61...0x7A).contains($0) || $0 == 0x2E || $0 == 0x5F || $0 == 0x2D }
-        guard !value.isEmpty, value.utf8.count <= 128, allowed, !value.hasPrefix(".") else {
-            throw .usage("\(option) \"\(value)\": use letters, digits, '.', '_' and '-' (at most 128, not starting with '.')")
+        guard !value.isEmpty, value.utf8.count <= 128, allowed, !value.hasPrefix("."), !value.hasSuffix(".evidence") else {
+            throw .usage("\(option) \"\(value)\": use letters, digits, '.', '_' and '-' (at most 128, not starting with '.', not ending in .evidence)")
         }
     }
 
