@@ -105,8 +105,8 @@ struct EvidenceAPI: Sendable {
     /// One audit export at a time per node (an export reads and checks the whole log, and a few at once from the
     /// lowest role must not starve every other request), the others served in turn.
     static let exports = ExportGate(width: 1, queue: 16)
-    /// Two file-serving operations at a time per node (a bundle or a files list can read hundreds of MiB).
-    static let files = ExportGate(width: 2, queue: 32)
+    /// Four file-serving operations at a time per node (a bundle or a files list can read hundreds of MiB).
+    static let files = ExportGate(width: 4, queue: 256)
 
     /// Runs `body` holding `gate`; 429 when too many are waiting.
     func gated<T: Sendable>(_ gate: ExportGate, _ what: String, _ body: () async throws -> T) async throws -> T {
