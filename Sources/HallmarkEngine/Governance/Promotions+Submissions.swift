@@ -35,7 +35,7 @@ extension Promotions {
         guard kinds.contains(record.kind) else {
             throw .invalidInput("\(source): a \(record.kind.rawValue) record; expected \(kinds.map(\.rawValue).sorted().joined(separator: " or "))")
         }
-        let payload = try envelope.payloadBytes(source: source)
+        let payload = payloadBytes
         let statement: JSONValue
         do { statement = try JSONValue(parsing: payload) } catch { throw .invalidInput("\(source): the payload is not JSON: \(error)") }
         guard statement.canonicalData == payload else {
