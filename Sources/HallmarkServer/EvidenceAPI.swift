@@ -47,24 +47,9 @@ struct EvidenceAPI: Sendable {
     func search(_ query: [(String, String)], kinds: [String]? = nil) async throws -> Response {
         let result = try await searchResult(query, kinds: kinds)
         // Built as a JSONValue and written directly: a page is the API's hottest answer.
-        var page: [String: JSONValue] = ["schemaVersion": .number("1"), "records": .array(result.records.map(Self.value))]
+        var page: [String: JSONValue] = ["schemaVersion": .number("1"), "records": .array(result.records.map(\.jsonValue))]
         if let next = result.nextBefore { page["nextCursor"] = .number(String(next)) }
         return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: JSONValue.object(page).prettyData)))
-    }
-
-    /// A search hit as JSON (the fields of ``EvidenceSearch/Hit``, absent ones left out).
-    static func value(_ hit: EvidenceSearch.Hit) -> JSONValue {
-        var fields: [String: JSONValue] = [
-            "id": .string(hit.id), "kind": .string(hit.kind), "logIndex": .number(String(hit.logIndex)), "sha256": .string(hit.sha256),
-            "time": .string(hit.time), "targets": .array(hit.targets.map(JSONValue.string)),
-        ]
-        let optional: [(String, String?)] = [
-            ("status", hit.status), ("environment", hit.environment), ("ring", hit.ring), ("approvalState", hit.approvalState),
-            ("executionStatus", hit.executionStatus), ("version", hit.version), ("changeRecord", hit.changeRecord), ("subject", hit.subject),
-            ("actor", hit.actor),
-        ]
-        for (name, value) in optional { if let value { fields[name] = .string(value) } }
-        return .object(fields)
     }
 
     func record(_ id: String) async throws -> Response {
@@ -85,8 +70,8 @@ struct EvidenceAPI: Sendable {
     }
 
     static func checkID(_ id: String, prefixes: [String]? = nil) throws {
-        guard !id.isEmpty, id.utf8.count <= 64, id.utf8.allSatisfy({ $0 == 0x2D || (0x30...0x39).contains($0) || (0x61...0x7A).contains($0) }) else {
-            throw HallmarkError.usage("\(id.prefix(64)): not a record id (ro-…, pr-…, pa-…, px-…, rr-…, rx-…)")
+        guard isID(id) else {
+            throw HallmarkError.usage("\(id.prefix(64)): not a record id (ro-, pr-, pa-, px-, rr- or rx- and 24 hex digits)")
         }
         if let prefixes, !prefixes.contains(where: { id.hasPrefix($0) }) {
             throw HallmarkError.invalidInput("\(id): no such record here (these ids start with \(prefixes.joined(separator: " or ")))")
@@ -104,12 +89,12 @@ struct EvidenceAPI: Sendable {
 
     /// One audit export at a time per node (an export reads and checks the whole log, and a few at once from the
     /// lowest role must not starve every other request), the others served in turn.
-    static let exports = ExportGate(width: 1, queue: 16)
+    static let exports = TurnGate(width: 1, queue: 16)
     /// Four file-serving operations at a time per node (a bundle or a files list can read hundreds of MiB).
-    static let files = ExportGate(width: 4, queue: 256)
+    static let files = TurnGate(width: 4, queue: 256)
 
     /// Runs `body` holding `gate`; 429 when too many are waiting.
-    func gated<T: Sendable>(_ gate: ExportGate, _ what: String, _ body: () async throws -> T) async throws -> T {
+    func gated<T: Sendable>(_ gate: TurnGate, _ what: String, _ body: () async throws -> T) async throws -> T {
         guard await gate.enter() else {
             throw APIProblem(.tooManyRequests, code: "busy", "too many \(what) are waiting on this node; try again in a few seconds")
         }
@@ -300,7 +285,7 @@ struct EvidenceAPI: Sendable {
 
 /// Admits `width` holders at a time; the next ones wait their turn in order (so one caller repeating a request
 /// cannot keep another out), and beyond `queue` waiting callers the rest are turned away.
-actor ExportGate {
+actor TurnGate {
     private let width: Int
     private let queue: Int
     private var holders = 0

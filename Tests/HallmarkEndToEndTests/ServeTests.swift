@@ -203,6 +203,22 @@ struct ServeTests {
         #expect(old.status == 400 && old.body.contains("15 minutes"), "\(old.body)")
         let offset = try Self.resign(honest.stdoutData, key: world.dir.url("keys/alice.key"), edit: "s['predicate']['createdAt'] = s['predicate']['createdAt'].replace('Z', '+00:00')")
         #expect(try server.call("POST", "/promotion-requests/\(request)/approvals", token: alice, body: offset).status == 400)
+        // The envelope itself: one signature, standard base64; the decision's link and subject its request's.
+        var twice = try JSONSerialization.jsonObject(with: honest.stdoutData) as? [String: Any] ?? [:]
+        twice["signatures"] = ((twice["signatures"] as? [Any]) ?? []) + ((twice["signatures"] as? [Any]) ?? [])
+        let twoSignatures = try server.call("POST", "/promotion-requests/\(request)/approvals", token: alice, body: try JSONSerialization.data(withJSONObject: twice))
+        #expect(twoSignatures.status == 400 && twoSignatures.body.contains("exactly one signature"), "\(twoSignatures.body)")
+        var urlSafe = try JSONSerialization.jsonObject(with: honest.stdoutData) as? [String: Any] ?? [:]
+        urlSafe["payload"] = (urlSafe["payload"] as? String ?? "").replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+        let base64 = try server.call("POST", "/promotion-requests/\(request)/approvals", token: alice, body: try JSONSerialization.data(withJSONObject: urlSafe))
+        #expect(base64.status == 400 && base64.body.contains("standard base64"), "\(base64.body)")
+        let otherDigest = try Self.resign(honest.stdoutData, key: world.dir.url("keys/alice.key"), edit: "s['predicate']['request']['sha256'] = '00' * 32")
+        let wrongLink = try server.call("POST", "/promotion-requests/\(request)/approvals", token: alice, body: otherDigest)
+        #expect(wrongLink.status == 409 && wrongLink.body.contains("promotion.link-invalid"), "\(wrongLink.body)")
+        let otherSubject = try Self.resign(honest.stdoutData, key: world.dir.url("keys/alice.key"), edit: "s['subject'][0]['digest']['sha256'] = '00' * 32")
+        let wrongSubject = try server.call("POST", "/promotion-requests/\(request)/approvals", token: alice, body: otherSubject)
+        #expect(wrongSubject.status == 400 && wrongSubject.body.contains("its subject must be"), "\(wrongSubject.body)")
         let subjectField = try Self.resign(honest.stdoutData, key: world.dir.url("keys/alice.key"), edit: "s['subject'][0]['note'] = 'approved by the CISO'")
         let nested = try server.call("POST", "/promotion-requests/\(request)/approvals", token: alice, body: subjectField)
         #expect(nested.status == 400 && nested.body.contains("not exactly what Hallmark writes"), "\(nested.body)")
@@ -225,6 +241,20 @@ struct ServeTests {
             edit: "s['predicate']['changeRecord'] = 'OPS-\\u212a42'; s['predicate']['nonce'] = 'ab' * 16; del s['predicate']['actor']")
         let kelvin = try server.post("/promotion-requests", token: rel, json: #"{"envelope": \#(String(decoding: lookalike, as: UTF8.self))}"#)
         #expect(kelvin.status == 409 && kelvin.body.contains("promotion.link-invalid"), "\(kelvin.body)")
+        // Every other check of a submitted request, each broken alone (re-signed by the requester's key).
+        let requestChecks: [(String, Int, String)] = [
+            ("s['predicate']['nonce'] = 'xyz'", 400, "nonce must be 32"),
+            ("s['predicate']['expiresAt'] = '2099-01-01T00:00:00Z'", 409, "promotion.expired"),
+            ("s['predicate']['evidence']['index'] = '00' * 32", 409, "promotion.link-invalid"),
+            ("s['predicate']['actor'] = 'ops'", 400, "its actor is"),
+            ("s['predicate']['targetRing'] = 'moon'", 400, "not one of"),
+            ("s['subject'][0]['digest']['sha256'] = '00' * 32", 400, "its subjects are not"),
+        ]
+        for (n, (edit, status, text)) in requestChecks.enumerated() {
+            let broken = try Self.resign(genuineEnvelope, key: world.dir.url("keys/release.key"), edit: "s['predicate']['nonce'] = '%032x' % \(n + 7); " + edit)
+            let answer = try server.post("/promotion-requests", token: rel, json: #"{"envelope": \#(String(decoding: broken, as: UTF8.self))}"#)
+            #expect(answer.status == status && answer.body.contains(text), "\(edit): \(answer.body)")
+        }
         let sizeBefore = try world.logSize(server)
 
         // A request posted to the other kind's route is refused before anything is written.

@@ -58,6 +58,20 @@ public struct EvidenceSearch: Sendable {
         public var subject: String?
         public var actor: String?
         public var targets: [String]
+
+        /// The hit as JSON, built directly (what its Codable encoding gives, for the server's hottest answer).
+        public var jsonValue: JSONValue {
+            var fields: [String: JSONValue] = [
+                "id": .string(id), "kind": .string(kind), "logIndex": .number(String(logIndex)), "sha256": .string(sha256),
+                "time": .string(time), "targets": .array(targets.map(JSONValue.string)),
+            ]
+            let optional: [(String, String?)] = [
+                ("status", status), ("environment", environment), ("ring", ring), ("approvalState", approvalState),
+                ("executionStatus", executionStatus), ("version", version), ("changeRecord", changeRecord), ("subject", subject), ("actor", actor),
+            ]
+            for (name, value) in optional { if let value { fields[name] = .string(value) } }
+            return .object(fields)
+        }
     }
 
     public struct Result: Codable, Sendable {
